@@ -1,0 +1,119 @@
+/**
+ * The local artifact store: one folder, every path confined to it. Writes go to a temporary
+ * file beside the target and are renamed into place, so an interrupted upload never leaves
+ * a half-written artifact.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { invalid, notFound } from '../util/errors.ts';
+import { assertSafeRelativePath } from './uri-policy.ts';
+
+export interface FileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
+
+export class LocalArtifactStore {
+  readonly root: string;
+  private realRoot: string;
+
+  constructor(root: string) {
+    fs.mkdirSync(root, { recursive: true });
+    this.root = path.resolve(root);
+    this.realRoot = fs.realpathSync(this.root);
+  }
+
+  /** Resolves a relative path under the root, refusing anything that escapes it. */
+  resolve(relPath: string): string {
+    assertSafeRelativePath(relPath);
+    const full = path.resolve(this.root, relPath);
+    if (full !== this.root && !full.startsWith(this.root + path.sep)) {
+      throw invalid(`Invalid path '${relPath}': it resolves outside the artifact root.`);
+    }
+    this.assertNoSymlinkEscape(full, relPath);
+    return full;
+  }
+
+  /** The deepest existing ancestor (or the file itself) must really live under the root. */
+  private assertNoSymlinkEscape(full: string, relPath: string): void {
+    let probe = full;
+    while (probe.length >= this.root.length) {
+      let real: string | undefined;
+      try {
+        real = fs.realpathSync(probe);
+      } catch {
+        probe = path.dirname(probe);
+        continue;
+      }
+      if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) {
+        throw invalid(`Invalid path '${relPath}': it leads outside the artifact root through a symbolic link.`);
+      }
+      return;
+    }
+  }
+
+  async write(relPath: string, body: Readable): Promise<void> {
+    if (!relPath || relPath.endsWith('/')) throw invalid(`Invalid artifact path '${relPath}': name a file to upload.`);
+    const target = this.resolve(relPath);
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    this.assertNoSymlinkEscape(target, relPath);
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.part`);
+    try {
+      await pipeline(body, fs.createWriteStream(tmp, { flags: 'wx' }));
+      const stat = await fsp.lstat(target).catch(() => undefined);
+      if (stat?.isDirectory()) throw invalid(`Cannot upload '${relPath}': a directory with that name exists.`);
+      await fsp.rename(tmp, target);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async stat(relPath: string): Promise<fs.Stats> {
+    const full = this.resolve(relPath);
+    const st = await fsp.stat(full).catch(() => undefined);
+    if (!st) throw notFound(`No such artifact: '${relPath}'.`);
+    return st;
+  }
+
+  openRead(relPath: string): fs.ReadStream {
+    return fs.createReadStream(this.resolve(relPath));
+  }
+
+  /** Lists one directory level; paths are relative to `relDir` (MLflow's artifact-proxy shape). */
+  async list(relDir: string): Promise<FileInfo[]> {
+    const full = relDir ? this.resolve(relDir) : this.root;
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(full, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: FileInfo[] = [];
+    for (const e of entries) {
+      if (e.name.endsWith('.part') && e.name.startsWith('.')) continue; // an upload in progress
+      if (e.isSymbolicLink()) continue; // never follow links out of the root
+      if (e.isDirectory()) out.push({ path: e.name, is_dir: true });
+      else if (e.isFile()) {
+        const st = await fsp.stat(path.join(full, e.name));
+        out.push({ path: e.name, is_dir: false, file_size: st.size });
+      }
+    }
+    return out.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  async delete(relPath: string): Promise<void> {
+    if (!relPath) throw invalid('Refusing to delete the artifact root: name a path below it.');
+    const full = this.resolve(relPath);
+    const st = await fsp.lstat(full).catch(() => undefined);
+    if (!st) throw notFound(`No such artifact: '${relPath}'.`);
+    await fsp.rm(full, { recursive: true, force: true });
+  }
+}

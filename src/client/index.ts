@@ -1,0 +1,101 @@
+/**
+ * The typed REST client the CLI (and later the studio) use to talk to a workspace.
+ * It speaks the workspace's MLflow-compatible API and surfaces its `{error_code, message}`
+ * errors as `ApiError`.
+ */
+import type { Experiment, Run, RunInfo } from '../tracking/types.ts';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export class ServerUnreachableError extends Error {
+  constructor(readonly url: string, cause: unknown) {
+    super(
+      `No Stratus workspace is answering at ${url} (${(cause as Error)?.message ?? cause}).\n` +
+        'Start one with `stratus up` (or `npm start`), or point STRATUS_URL at a running workspace.',
+    );
+    this.name = 'ServerUnreachableError';
+  }
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  token?: string;
+}
+
+export interface SearchRunsRequest {
+  experiment_ids: string[];
+  filter?: string;
+  max_results?: number;
+  order_by?: string[];
+  page_token?: string;
+  run_view_type?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+}
+
+export class StratusClient {
+  readonly baseUrl: string;
+  private token?: string;
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): StratusClient {
+    return new StratusClient({ baseUrl: env.STRATUS_URL || 'http://127.0.0.1:7700', token: env.STRATUS_TOKEN || env.MLFLOW_TRACKING_TOKEN });
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<T> {
+    const url = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new ServerUnreachableError(this.baseUrl, (err as { cause?: unknown }).cause ?? err);
+    }
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new ApiError(res.status, 'BAD_RESPONSE', `Unexpected non-JSON reply from ${url.pathname}: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok) throw new ApiError(res.status, json.error_code ?? 'UNKNOWN', json.message ?? text);
+    return json as T;
+  }
+
+  health(): Promise<string> {
+    return fetch(`${this.baseUrl}/health`).then((r) => r.text(), (err) => {
+      throw new ServerUnreachableError(this.baseUrl, err.cause ?? err);
+    });
+  }
+
+  readonly experiments = {
+    search: (req: { filter?: string; max_results?: number; order_by?: string[]; page_token?: string; view_type?: string } = {}) =>
+      this.call<{ experiments?: Experiment[]; next_page_token?: string }>('POST', '/api/2.0/mlflow/experiments/search', { max_results: 1000, ...req }),
+    get: (experimentId: string) =>
+      this.call<{ experiment: Experiment }>('GET', '/api/2.0/mlflow/experiments/get', undefined, { experiment_id: experimentId }),
+    getByName: (name: string) =>
+      this.call<{ experiment: Experiment }>('GET', '/api/2.0/mlflow/experiments/get-by-name', undefined, { experiment_name: name }),
+    create: (name: string) => this.call<{ experiment_id: string }>('POST', '/api/2.0/mlflow/experiments/create', { name }),
+  };
+
+  readonly runs = {
+    search: (req: SearchRunsRequest) => this.call<{ runs?: Run[]; next_page_token?: string }>('POST', '/api/2.0/mlflow/runs/search', req),
+    get: (runId: string) => this.call<{ run: Run }>('GET', '/api/2.0/mlflow/runs/get', undefined, { run_id: runId }),
+    create: (req: { experiment_id: string; run_name?: string; start_time?: number }) =>
+      this.call<{ run: Run }>('POST', '/api/2.0/mlflow/runs/create', req),
+    update: (req: { run_id: string; status?: string; end_time?: number }) =>
+      this.call<{ run_info: RunInfo }>('POST', '/api/2.0/mlflow/runs/update', req),
+    logBatch: (req: { run_id: string; metrics?: unknown[]; params?: unknown[]; tags?: unknown[] }) =>
+      this.call<Record<string, never>>('POST', '/api/2.0/mlflow/runs/log-batch', req),
+  };
+}

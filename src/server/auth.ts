@@ -1,0 +1,40 @@
+/**
+ * Workspace authentication. With a token configured the server accepts
+ * `Authorization: Bearer <token>` (MLFLOW_TRACKING_TOKEN); with a username and password it
+ * accepts HTTP Basic (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD). Comparisons are
+ * constant-time.
+ */
+import crypto from 'node:crypto';
+
+export interface AuthConfig {
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+export function authEnabled(auth: AuthConfig | undefined): boolean {
+  return !!(auth && (auth.token || (auth.username && auth.password)));
+}
+
+function same(a: string, b: string): boolean {
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+export function isAuthorized(auth: AuthConfig, header: string | undefined): boolean {
+  if (!header) return false;
+  const [scheme, value = ''] = header.split(/\s+/, 2);
+  if (/^bearer$/i.test(scheme) && auth.token) return same(value, auth.token);
+  if (/^basic$/i.test(scheme)) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return false;
+    const user = decoded.slice(0, colon);
+    const pass = decoded.slice(colon + 1);
+    if (auth.username && auth.password && same(user, auth.username) && same(pass, auth.password)) return true;
+    // A token also works as the Basic password, for clients that only speak Basic.
+    if (auth.token && same(pass, auth.token)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,91 @@
+/**
+ * Versioned schema migrations, applied in order at start. Each migration runs in its own
+ * transaction and is recorded in `schema_migrations`; the SQL is portable between SQLite and
+ * PostgreSQL (integers as BIGINT, booleans as INTEGER 0/1, JSON as TEXT).
+ */
+import type { Db } from './db.ts';
+
+interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'tracking and registry',
+    statements: [
+      `CREATE TABLE experiments (
+        experiment_id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, artifact_location TEXT,
+        lifecycle_stage TEXT NOT NULL, creation_time BIGINT, last_update_time BIGINT)`,
+      `CREATE TABLE experiment_tags (
+        experiment_id BIGINT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (experiment_id, key))`,
+      `CREATE TABLE runs (
+        run_uuid TEXT PRIMARY KEY, name TEXT, user_id TEXT, status TEXT NOT NULL, start_time BIGINT,
+        end_time BIGINT, lifecycle_stage TEXT NOT NULL, artifact_uri TEXT, experiment_id BIGINT NOT NULL,
+        deleted_time BIGINT)`,
+      `CREATE INDEX runs_experiment_start ON runs (experiment_id, start_time)`,
+      `CREATE TABLE metrics (
+        run_uuid TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan INTEGER NOT NULL,
+        timestamp BIGINT NOT NULL, step BIGINT NOT NULL, model_id TEXT, dataset_name TEXT, dataset_digest TEXT,
+        PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan))`,
+      `CREATE TABLE latest_metrics (
+        run_uuid TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan INTEGER NOT NULL,
+        timestamp BIGINT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (run_uuid, key))`,
+      `CREATE INDEX latest_metrics_key_value ON latest_metrics (key, value)`,
+      `CREATE TABLE params (run_uuid TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_uuid, key))`,
+      `CREATE INDEX params_key_value ON params (key, value)`,
+      `CREATE TABLE tags (run_uuid TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (run_uuid, key))`,
+      `CREATE INDEX tags_key_value ON tags (key, value)`,
+      `CREATE TABLE datasets (
+        dataset_uuid TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL, name TEXT NOT NULL, digest TEXT NOT NULL,
+        source_type TEXT, source TEXT, schema TEXT, profile TEXT, UNIQUE (experiment_id, name, digest))`,
+      `CREATE TABLE run_dataset_inputs (
+        run_uuid TEXT NOT NULL, dataset_uuid TEXT NOT NULL, tags TEXT NOT NULL, PRIMARY KEY (run_uuid, dataset_uuid))`,
+      `CREATE TABLE run_model_inputs (run_uuid TEXT NOT NULL, model_id TEXT NOT NULL, PRIMARY KEY (run_uuid, model_id))`,
+      `CREATE TABLE run_model_outputs (
+        run_uuid TEXT NOT NULL, model_id TEXT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (run_uuid, model_id))`,
+      `CREATE TABLE logged_models (
+        model_id TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL, name TEXT NOT NULL, artifact_location TEXT NOT NULL,
+        creation_timestamp_ms BIGINT NOT NULL, last_updated_timestamp_ms BIGINT NOT NULL, status TEXT NOT NULL,
+        lifecycle_stage TEXT NOT NULL, model_type TEXT, source_run_id TEXT, status_message TEXT)`,
+      `CREATE INDEX logged_models_experiment ON logged_models (experiment_id, creation_timestamp_ms)`,
+      `CREATE TABLE logged_model_params (model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (model_id, key))`,
+      `CREATE TABLE logged_model_tags (model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (model_id, key))`,
+      `CREATE TABLE logged_model_metrics (
+        model_id TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan INTEGER NOT NULL,
+        timestamp BIGINT NOT NULL, step BIGINT NOT NULL, run_id TEXT NOT NULL, dataset_name TEXT, dataset_digest TEXT,
+        PRIMARY KEY (model_id, key, step, timestamp, run_id))`,
+      `CREATE TABLE registered_models (
+        name TEXT PRIMARY KEY, creation_time BIGINT NOT NULL, last_updated_time BIGINT NOT NULL, description TEXT)`,
+      `CREATE TABLE registered_model_tags (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (name, key))`,
+      `CREATE TABLE registered_model_aliases (
+        name TEXT NOT NULL, alias TEXT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (name, alias))`,
+      `CREATE TABLE model_versions (
+        name TEXT NOT NULL, version BIGINT NOT NULL, creation_time BIGINT NOT NULL, last_updated_time BIGINT NOT NULL,
+        description TEXT, user_id TEXT, current_stage TEXT NOT NULL, source TEXT, run_id TEXT, run_link TEXT,
+        status TEXT NOT NULL, status_message TEXT, storage_location TEXT, model_id TEXT, PRIMARY KEY (name, version))`,
+      `CREATE TABLE model_version_tags (
+        name TEXT NOT NULL, version BIGINT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (name, version, key))`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export async function migrate(db: Db): Promise<number[]> {
+  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  const done = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    await db.tx(async (t) => {
+      for (const sql of m.statements) await t.run(sql);
+      await t.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}
