@@ -2,7 +2,7 @@
 import type { Db } from '../store/db.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
 import { mlflowArtifactsPath, validateModelSource } from '../artifacts/uri-policy.ts';
-import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString } from './filter.ts';
+import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString, type Clause } from './filter.ts';
 import type { LoggedModelService } from './logged-models.ts';
 import type { RunService } from './runs.ts';
 import { placeholders, type KeyValue } from './types.ts';
@@ -42,6 +42,18 @@ function validateAlias(alias: string): void {
   if (alias.length > LIMITS.aliasLength) throw invalid(`Alias name '${alias}' exceeds the maximum length of ${LIMITS.aliasLength} characters.`);
   if (/^v\d+$/i.test(alias)) throw invalid(`Invalid alias name: '${alias}'. Aliases of the form v<number> are reserved for version numbers.`);
   if (alias.toLowerCase() === 'latest') throw invalid(`Invalid alias name: '${alias}'. 'latest' is reserved.`);
+}
+
+/**
+ * Registry tag filters. As in MLflow's registry, `tags.k != 'v'` also matches objects without
+ * the tag: the client relies on it to hide prompts (`tags.mlflow.prompt.is_prompt != 'true'`).
+ */
+function registryTagClause(c: Clause, table: string, join: string): { sql: string; params: (string | number)[] } {
+  requireString(c);
+  if (c.op === '!=') return { sql: `NOT EXISTS (SELECT 1 FROM ${table} WHERE ${join} AND x.key = ? AND x.value = ?)`, params: [c.key, c.value as string] };
+  if (c.op === 'IS NULL') return { sql: `NOT EXISTS (SELECT 1 FROM ${table} WHERE ${join} AND x.key = ?)`, params: [c.key] };
+  const cmp = comparison('x.value', c.op, c.value);
+  return { sql: `EXISTS (SELECT 1 FROM ${table} WHERE ${join} AND x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] };
 }
 
 export class RegistryService {
@@ -210,10 +222,9 @@ export class RegistryService {
         where.push(cmp.sql);
         params.push(...cmp.params);
       } else if (c.entity === 'tag') {
-        requireString(c);
-        const cmp = comparison('x.value', c.op, c.value);
-        where.push(`EXISTS (SELECT 1 FROM registered_model_tags x WHERE x.name = rm.name AND x.key = ? AND ${cmp.sql})`);
-        params.push(c.key, ...cmp.params);
+        const tagSql = registryTagClause(c, 'registered_model_tags x', 'x.name = rm.name');
+        where.push(tagSql.sql);
+        params.push(...tagSql.params);
       } else {
         throw invalid(`Invalid filter key '${c.key}' for registered models. Use name or tags.<key>.`);
       }
@@ -282,6 +293,8 @@ export class RegistryService {
     for (const t of opts.tags ?? []) this.validateTag(t.key, t.value);
     const { storage, modelId: sourceModelId } = await this.resolveSource(opts.source, opts.runId, opts.modelId);
     const modelId = opts.modelId || sourceModelId;
+    // A version registered from a logged model keeps the run that produced it as lineage.
+    const runId = opts.runId || (modelId ? (await this.loggedModels.get(modelId)).info.source_run_id as string | undefined : undefined);
     const version = await this.db.tx(async (t) => {
       await this.modelRow(opts.name, t);
       const next = await t.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?', [opts.name]);
@@ -291,7 +304,7 @@ export class RegistryService {
         `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source,
            run_id, run_link, status, status_message, storage_location, model_id)
          VALUES (?, ?, ?, ?, ?, ?, 'None', ?, ?, ?, 'READY', NULL, ?, ?)`,
-        [opts.name, v, now, now, opts.description ?? null, opts.userId ?? null, opts.source, opts.runId ?? null, opts.runLink ?? null, storage, modelId ?? null],
+        [opts.name, v, now, now, opts.description ?? null, opts.userId ?? null, opts.source, runId ?? null, opts.runLink ?? null, storage, modelId ?? null],
       );
       for (const tag of opts.tags ?? []) {
         await t.run('INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value', [opts.name, v, tag.key, tag.value]);
@@ -382,10 +395,9 @@ export class RegistryService {
         where.push(`mv.version ${c.op} ?`);
         params.push(requireNumeric(c));
       } else if (c.entity === 'tag') {
-        requireString(c);
-        const cmp = comparison('x.value', c.op, c.value);
-        where.push(`EXISTS (SELECT 1 FROM model_version_tags x WHERE x.name = mv.name AND x.version = mv.version AND x.key = ? AND ${cmp.sql})`);
-        params.push(c.key, ...cmp.params);
+        const tagSql = registryTagClause(c, 'model_version_tags x', 'x.name = mv.name AND x.version = mv.version');
+        where.push(tagSql.sql);
+        params.push(...tagSql.params);
       } else {
         throw invalid(`Invalid filter key '${c.key}' for model versions. Use name, run_id, source_path, version_number or tags.<key>.`);
       }
