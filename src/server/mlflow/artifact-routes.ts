@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Workspace } from '../../workspace.ts';
 import { invalid, StratusError } from '../../util/errors.ts';
 import { compact, requestArgs, str } from './request.ts';
+import { assertSafeRelativePath } from '../../artifacts/uri-policy.ts';
 
 // Types a browser may render inline; everything else downloads as bytes, so an uploaded
 // HTML or SVG file can never run script in the workspace's origin.
@@ -41,7 +42,8 @@ export async function artifactRoutes(app: FastifyInstance, ws: Workspace): Promi
 
   app.get(`${base}/artifacts`, async (req) => {
     const args = requestArgs(req);
-    const rel = (str(args, 'path') ?? '').replace(/^\/+|\/+$/g, '');
+    const rel = (str(args, 'path') ?? '').replace(/\/+$/, '');
+    if (rel) assertSafeRelativePath(rel);
     const files = await ws.artifacts.list(rel);
     return { files: files.map((f) => compact({ path: f.path, is_dir: f.is_dir, file_size: f.file_size })) };
   });

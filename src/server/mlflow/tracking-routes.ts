@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../../workspace.ts';
 import { searchRuns } from '../../tracking/run-search.ts';
-import { mlflowArtifactsPath } from '../../artifacts/uri-policy.ts';
+import { assertSafeRelativePath, mlflowArtifactsPath } from '../../artifacts/uri-policy.ts';
 import { invalid } from '../../util/errors.ts';
 import { compact, int, keyValues, list, runId, str, stringList, toDouble, viewType, type Args } from './request.ts';
 import type { MetricInput } from '../../tracking/runs.ts';
@@ -202,7 +202,8 @@ export function trackingRoutes(ws: Workspace): Route[] {
       throw invalid(`Artifacts at '${rootUri}' are not served by this workspace: read them from that store directly.`);
     }
     const root = mlflowArtifactsPath(rootUri);
-    const clean = relPath.replace(/^\/+|\/+$/g, '');
+    const clean = relPath.replace(/\/+$/, '');
+    if (clean) assertSafeRelativePath(clean);
     const files = await ws.artifacts.list(clean ? `${root}/${clean}` : root);
     // A path naming a file lists nothing, as MLflow does.
     return {

@@ -1,0 +1,55 @@
+/** Test helpers: a real workspace (SQLite file in a temp dir) served on a loopback port. */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { serve, type RunningServer } from '../src/server/serve.ts';
+import type { AuthConfig } from '../src/server/auth.ts';
+
+export function tempDir(prefix = 'stratus-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; storeUrl?: string } = {}): Promise<RunningServer & { dataDir: string }> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const server = await serve({ host: '127.0.0.1', port: 0, dataDir, auth: opts.auth, storeUrl: opts.storeUrl });
+  return Object.assign(server, { dataDir });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: any;
+}
+
+/** Sends a request with the path exactly as given (no URL normalisation), as an attacker would. */
+export function raw(baseUrl: string, method: string, rawPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const u = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: rawPath, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: any;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export function api(baseUrl: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return raw(baseUrl, method, `/api/2.0/mlflow${route}`, body === undefined ? undefined : JSON.stringify(body), {
+    'content-type': 'application/json',
+    ...headers,
+  });
+}
