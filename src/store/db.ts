@@ -71,11 +71,14 @@ class SqliteTxView implements Db {
   async close(): Promise<void> {}
 }
 
+const OPTIMIZE_EVERY_COMMITS = 5000;
+
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   private writer: SqliteConnection;
   private reader: SqliteConnection;
   private writeLock = new Mutex();
+  private commitsSinceOptimize = 0;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -91,6 +94,17 @@ export class SqliteDb implements Db {
     };
     this.writer = open(false);
     this.reader = open(true);
+    // Keep the planner's statistics fresh as tables grow (SQLite's advice for long-lived
+    // connections); analysis_limit bounds the cost of each pass.
+    this.writer.raw.pragma('analysis_limit = 1000');
+    this.writer.raw.pragma('optimize = 0x10002');
+  }
+
+  /** Re-analyses changed tables every few thousand commits; cheap when little changed. */
+  private maybeOptimize(): void {
+    if (++this.commitsSinceOptimize < OPTIMIZE_EVERY_COMMITS) return;
+    this.commitsSinceOptimize = 0;
+    this.writer.raw.pragma('optimize');
   }
 
   // Reads outside a transaction use their own connection, so they see only committed data.
@@ -110,6 +124,7 @@ export class SqliteDb implements Db {
       try {
         const result = await fn(new SqliteTxView(this.writer));
         raw.prepare('COMMIT').run();
+        this.maybeOptimize();
         return result;
       } catch (err) {
         if (raw.inTransaction) raw.prepare('ROLLBACK').run();

@@ -33,11 +33,12 @@ const MIGRATIONS: Migration[] = [
       `CREATE TABLE latest_metrics (
         run_uuid TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan INTEGER NOT NULL,
         timestamp BIGINT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (run_uuid, key))`,
-      `CREATE INDEX latest_metrics_key_value ON latest_metrics (key, value)`,
+      // Covering indexes: search filters read run ids straight from them.
+      `CREATE INDEX latest_metrics_key_value ON latest_metrics (key, value, run_uuid, is_nan)`,
       `CREATE TABLE params (run_uuid TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_uuid, key))`,
-      `CREATE INDEX params_key_value ON params (key, value)`,
+      `CREATE INDEX params_key_value ON params (key, value, run_uuid)`,
       `CREATE TABLE tags (run_uuid TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (run_uuid, key))`,
-      `CREATE INDEX tags_key_value ON tags (key, value)`,
+      `CREATE INDEX tags_key_value ON tags (key, value, run_uuid)`,
       `CREATE TABLE datasets (
         dataset_uuid TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL, name TEXT NOT NULL, digest TEXT NOT NULL,
         source_type TEXT, source TEXT, schema TEXT, profile TEXT, UNIQUE (experiment_id, name, digest))`,

@@ -21,8 +21,9 @@ function clauseSql(c: Clause): SqlPart {
   switch (c.entity) {
     case 'metric': {
       const v = requireNumeric(c);
+      // Set-based subqueries let the (key, value, run_uuid) covering indexes do the work.
       return {
-        sql: `EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ? AND m.is_nan = 0 AND m.value ${c.op} ?)`,
+        sql: `r.run_uuid IN (SELECT m.run_uuid FROM latest_metrics m WHERE m.key = ? AND m.value ${c.op} ? AND m.is_nan = 0)`,
         params: [c.key, v],
       };
     }
@@ -30,10 +31,10 @@ function clauseSql(c: Clause): SqlPart {
     case 'tag': {
       requireString(c);
       const table = c.entity === 'param' ? 'params' : 'tags';
-      if (c.op === 'IS NULL') return { sql: `NOT EXISTS (SELECT 1 FROM ${table} x WHERE x.run_uuid = r.run_uuid AND x.key = ?)`, params: [c.key] };
-      if (c.op === 'IS NOT NULL') return { sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.run_uuid = r.run_uuid AND x.key = ?)`, params: [c.key] };
+      if (c.op === 'IS NULL') return { sql: `r.run_uuid NOT IN (SELECT x.run_uuid FROM ${table} x WHERE x.key = ?)`, params: [c.key] };
+      if (c.op === 'IS NOT NULL') return { sql: `r.run_uuid IN (SELECT x.run_uuid FROM ${table} x WHERE x.key = ?)`, params: [c.key] };
       const cmp = comparison('x.value', c.op, c.value);
-      return { sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.run_uuid = r.run_uuid AND x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] };
+      return { sql: `r.run_uuid IN (SELECT x.run_uuid FROM ${table} x WHERE x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] };
     }
     case 'attribute': {
       if (STRING_ATTRIBUTES[c.key]) {
@@ -113,14 +114,15 @@ export async function searchRuns(db: Db, runs: RunService, opts: SearchRunsOptio
     { sql: `r.lifecycle_stage IN (${placeholders(stages.length)})`, params: stages },
     ...parseFilter(opts.filter).map(clauseSql),
   ];
+  // Sort only ids, then load the page's runs: the sort carries one column, not the whole row.
   const sql =
-    `SELECT r.* FROM runs r ${joins.map((j) => j.sql).join(' ')} WHERE ${where.map((w) => w.sql).join(' AND ')} ` +
+    `SELECT r.run_uuid FROM runs r ${joins.map((j) => j.sql).join(' ')} WHERE ${where.map((w) => w.sql).join(' AND ')} ` +
     `ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
   const params = [...joins.flatMap((j) => j.params), ...where.flatMap((w) => w.params), max + 1, offset];
-  const rows = await db.all<any>(sql, params);
-  const page = rows.slice(0, max);
+  const ids = (await db.all<{ run_uuid: string }>(sql, params)).map((r) => r.run_uuid);
+  const page = ids.slice(0, max);
   return {
-    runs: await runs.hydrate(page, db),
-    next_page_token: rows.length > max ? encodePageToken(offset + max) : undefined,
+    runs: await runs.getMany(page),
+    next_page_token: ids.length > max ? encodePageToken(offset + max) : undefined,
   };
 }

@@ -104,6 +104,14 @@ export class RunService {
     return (await this.hydrate([row]))[0];
   }
 
+  /** Full runs for the given ids, in the order given. */
+  async getMany(runIds: string[]): Promise<Run[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.db.all<RunRow>(`SELECT * FROM runs WHERE run_uuid IN (${placeholders(runIds.length)})`, runIds);
+    const byId = new Map(rows.map((r) => [r.run_uuid, r]));
+    return this.hydrate(runIds.map((id) => byId.get(id)!).filter(Boolean));
+  }
+
   async getInfo(runId: string): Promise<RunInfo> {
     return runInfo(await this.row(runId));
   }
