@@ -22,35 +22,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class StratusServer:
+    """A `stratus up` child process on a free loopback port, with its own data dir."""
+
+    def __init__(self, extra_env=None):
+        self.data_dir = tempfile.mkdtemp(prefix="stratus-pytest-")
+        port = _free_port()
+        cmd = ["node", str(REPO / "bin" / "stratus.js"), "up", "--port", str(port), "--data-dir", self.data_dir]
+        store = os.environ.get("STRATUS_TEST_STORE")
+        if store and not extra_env:
+            cmd += ["--store", store]
+        env = {**os.environ, **(extra_env or {})}
+        self.log_path = Path(self.data_dir) / "server.log"
+        self.proc = subprocess.Popen(cmd, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT, cwd=REPO, env=env)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                    if r.read() == b"OK":
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.proc.kill()
+                raise RuntimeError("stratus up did not start:\n" + self.log_path.read_text())
+            time.sleep(0.2)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 @pytest.fixture(scope="session")
 def server_url():
-    data_dir = tempfile.mkdtemp(prefix="stratus-pytest-")
-    port = _free_port()
-    cmd = ["node", str(REPO / "bin" / "stratus.js"), "up", "--port", str(port), "--data-dir", data_dir]
-    store = os.environ.get("STRATUS_TEST_STORE")
-    if store:
-        cmd += ["--store", store]
-    log = open(Path(data_dir) / "server.log", "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1) as r:
-                if r.read() == b"OK":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("stratus up did not start:\n" + (Path(data_dir) / "server.log").read_text())
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    server = StratusServer()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

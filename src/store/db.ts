@@ -21,6 +21,12 @@ export interface Db {
   run(sql: string, params?: Param[]): Promise<number>;
   /** Runs `fn` in one transaction; `fn` must use the Db it is given. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction: waits until no other transaction holds `key`, then holds it until
+   * commit. Used where a new id is derived from existing rows (MAX + 1). SQLite already has
+   * one writer, so only PostgreSQL needs to do anything.
+   */
+  lock(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +74,7 @@ class SqliteTxView implements Db {
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return fn(this); // already inside a transaction
   }
+  async lock(): Promise<void> {}
   async close(): Promise<void> {}
 }
 
@@ -132,6 +139,7 @@ export class SqliteDb implements Db {
       }
     });
   }
+  async lock(): Promise<void> {}
   /** Runs DDL directly (migrations). */
   exec(sql: string): void {
     this.writer.raw.exec(sql);
@@ -168,6 +176,9 @@ class PgClientView implements Db {
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return fn(this);
   }
+  async lock(key: string): Promise<void> {
+    await this.client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+  }
   async close(): Promise<void> {}
 }
 
@@ -201,6 +212,9 @@ export class PostgresDb implements Db {
     } finally {
       client.release();
     }
+  }
+  async lock(): Promise<void> {
+    throw new Error('Db.lock() must be called inside tx()');
   }
   async close(): Promise<void> {
     await this.pool.end();

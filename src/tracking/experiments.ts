@@ -44,33 +44,30 @@ export class ExperimentService {
     validateLength('name', name, LIMITS.experimentName);
     if (artifactLocation) validateArtifactLocation(artifactLocation, 'artifact_location');
     for (const tag of tags) this.validateTag(tag.key, tag.value);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.db.tx(async (t) => {
-          const existing = await t.get<ExperimentRow>('SELECT lifecycle_stage FROM experiments WHERE name = ?', [name]);
-          if (existing) {
-            const deleted = existing.lifecycle_stage === 'deleted' ? ' (it is deleted: restore it or permanently delete it first)' : '';
-            throw alreadyExists(`Experiment(name=${name}) already exists${deleted}.`);
-          }
-          const next = await t.get<{ id: number }>('SELECT COALESCE(MAX(experiment_id), 0) + 1 AS id FROM experiments');
-          const id = Number(next!.id);
-          const now = Date.now();
-          await t.run(
-            `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-             VALUES (?, ?, ?, 'active', ?, ?)`,
-            [id, name, artifactLocation || `mlflow-artifacts:/${id}`, now, now],
-          );
-          for (const tag of tags) {
-            await t.run('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)', [id, tag.key, tag.value]);
-          }
-          return String(id);
-        });
-      } catch (err) {
-        // Two creators raced for the same id (PostgreSQL) or name: retry, then report.
-        if (isUniqueViolation(err) && attempt < 5) continue;
-        if (isUniqueViolation(err)) throw alreadyExists(`Experiment(name=${name}) already exists.`);
-        throw err;
-      }
+    try {
+      return await this.db.tx(async (t) => {
+        await t.lock('experiments');
+        const existing = await t.get<ExperimentRow>('SELECT lifecycle_stage FROM experiments WHERE name = ?', [name]);
+        if (existing) {
+          const deleted = existing.lifecycle_stage === 'deleted' ? ' (it is deleted: restore it or permanently delete it first)' : '';
+          throw alreadyExists(`Experiment(name=${name}) already exists${deleted}.`);
+        }
+        const next = await t.get<{ id: number }>('SELECT COALESCE(MAX(experiment_id), 0) + 1 AS id FROM experiments');
+        const id = Number(next!.id);
+        const now = Date.now();
+        await t.run(
+          `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+           VALUES (?, ?, ?, 'active', ?, ?)`,
+          [id, name, artifactLocation || `mlflow-artifacts:/${id}`, now, now],
+        );
+        for (const tag of tags) {
+          await t.run('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)', [id, tag.key, tag.value]);
+        }
+        return String(id);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`Experiment(name=${name}) already exists.`);
+      throw err;
     }
   }
 
@@ -187,6 +184,7 @@ export class ExperimentService {
     if (!newName) throw invalid("Missing value for required parameter 'new_name'.");
     validateLength('new_name', newName, LIMITS.experimentName);
     await this.db.tx(async (t) => {
+      await t.lock('experiments');
       const exp = await this.get(experimentId, t);
       if (exp.lifecycle_stage !== 'active') throw invalid(`Cannot rename a non-active experiment ${experimentId}. Restore it first.`);
       const clash = await t.get('SELECT 1 AS x FROM experiments WHERE name = ? AND experiment_id <> ?', [newName, Number(experimentId)]);

@@ -139,6 +139,7 @@ export class RegistryService {
     for (const t of tags) this.validateTag(t.key, t.value);
     try {
       await this.db.tx(async (t) => {
+        await t.lock(`registered-model:${name}`);
         if (await t.get('SELECT 1 AS x FROM registered_models WHERE name = ?', [name])) {
           throw alreadyExists(`Registered Model (name=${name}) already exists.`);
         }
@@ -296,6 +297,7 @@ export class RegistryService {
     // A version registered from a logged model keeps the run that produced it as lineage.
     const runId = opts.runId || (modelId ? (await this.loggedModels.get(modelId)).info.source_run_id as string | undefined : undefined);
     const version = await this.db.tx(async (t) => {
+      await t.lock(`model-versions:${opts.name}`);
       await this.modelRow(opts.name, t);
       const next = await t.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?', [opts.name]);
       const v = Number(next!.v);

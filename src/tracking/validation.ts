@@ -22,7 +22,18 @@ export const LIMITS = {
 const NAME_CHARS = /^[/\w.\- :]*$/;
 
 /** Metric, param and tag keys become file names in some stores, so they must not resolve elsewhere. */
+const validKeys = new Set<string>();
+
 export function validateKey(kind: string, key: unknown, field = 'key'): string {
+  // Keys repeat constantly (every step logs the same metric names): remember good ones.
+  if (typeof key === 'string' && validKeys.has(key)) return key;
+  checkKey(kind, key, field);
+  if (validKeys.size > 50_000) validKeys.clear();
+  validKeys.add(key as string);
+  return key as string;
+}
+
+function checkKey(kind: string, key: unknown, field: string): void {
   if (typeof key !== 'string' || key === '') {
     throw invalid(`Invalid value "" for parameter '${field}' supplied: ${kind} name cannot be empty.`);
   }
@@ -40,7 +51,6 @@ export function validateKey(kind: string, key: unknown, field = 'key'): string {
     );
   }
   if (key.length > LIMITS.entityKey) throw invalid(`'${field}' exceeds the maximum length of ${LIMITS.entityKey} characters`);
-  return key;
 }
 
 export function validateLength(field: string, value: string | undefined | null, limit: number): void {

@@ -33,6 +33,15 @@ function artifactPath(req: FastifyRequest): string {
   return tail;
 }
 
+/** The routes below, for the generated REST reference. */
+export const ARTIFACT_ROUTES: [string, string, string][] = [
+  ['GET', '/api/2.0/mlflow-artifacts/artifacts?path=<dir>', 'list one folder: `{files: [{path, is_dir, file_size}]}`'],
+  ['GET', '/api/2.0/mlflow-artifacts/artifacts/<path>', 'download a file'],
+  ['PUT', '/api/2.0/mlflow-artifacts/artifacts/<path>', 'upload a file (body = bytes); written to a temporary name, then renamed'],
+  ['DELETE', '/api/2.0/mlflow-artifacts/artifacts/<path>', 'delete a file or folder'],
+  ['POST', '/api/2.0/mlflow-artifacts/mpu/{create,complete,abort}/<path>', '`NOT_IMPLEMENTED` (501): clients upload with one PUT'],
+];
+
 export async function artifactRoutes(app: FastifyInstance, ws: Workspace): Promise<void> {
   // Uploads stream straight to disk whatever their Content-Type.
   app.removeAllContentTypeParsers();

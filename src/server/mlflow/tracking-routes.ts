@@ -137,6 +137,18 @@ export function trackingRoutes(ws: Workspace): Route[] {
       return {};
     }],
     ['GET', '/metrics/get-history', async (a) => compact(await runs.metricHistory(runId(a), str(a, 'metric_key', true), int(a, 'max_results'), str(a, 'page_token')))],
+    ['GET', '/metrics/get-history-bulk', async (a) => {
+      // The UI's older chart endpoint: full histories of one metric for several runs.
+      const ids = stringList(a, 'run_id', true);
+      if (ids.length > 100) throw invalid('GetMetricHistoryBulk accepts at most 100 run_id values.');
+      const key = str(a, 'metric_key', true);
+      const max = int(a, 'max_results') ?? 25_000;
+      const metrics = [];
+      for (const id of ids) {
+        for (const m of (await runs.metricHistory(id, key, max)).metrics) metrics.push({ ...m, run_id: id });
+      }
+      return { metrics: metrics.slice(0, max) };
+    }],
     ['GET', '/metrics/get-history-bulk-interval', async (a) => runs.metricHistoryBulkInterval(
       stringList(a, 'run_ids', true), str(a, 'metric_key', true), int(a, 'start_step'), int(a, 'end_step'), int(a, 'max_results'),
     )],
