@@ -117,3 +117,37 @@ export class LocalArtifactStore {
     await fsp.rm(full, { recursive: true, force: true });
   }
 }
+
+/** Copies a local folder into the store (regular files and folders only; links are skipped). */
+export async function importFolder(store: LocalArtifactStore, srcDir: string, relDest: string): Promise<number> {
+  let count = 0;
+  const walk = async (dir: string, rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const from = path.join(dir, e.name);
+      const to = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(from, to);
+      else if (e.isFile()) {
+        await store.write(`${relDest}/${to}`, fs.createReadStream(from));
+        count++;
+      }
+    }
+  };
+  await walk(srcDir, '');
+  return count;
+}
+
+/** Copies a stored file or folder out of the store to a local path. */
+export async function exportPath(store: LocalArtifactStore, rel: string, dest: string): Promise<'file' | 'folder'> {
+  const src = store.resolve(rel);
+  const st = await fsp.stat(src).catch(() => undefined);
+  if (!st) throw notFound(`No such artifact: '${rel}'.`);
+  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  await fsp.cp(src, dest, { recursive: true, dereference: false, filter: (s) => !path.basename(s).startsWith('.stratus-') });
+  return st.isDirectory() ? 'folder' : 'file';
+}

@@ -71,6 +71,20 @@ const MIGRATIONS: Migration[] = [
         name TEXT NOT NULL, version BIGINT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (name, version, key))`,
     ],
   },
+  {
+    version: 2,
+    name: 'jobs and computes',
+    statements: [
+      `CREATE TABLE computes (
+        name TEXT PRIMARY KEY, type TEXT NOT NULL, max_instances INTEGER NOT NULL, description TEXT, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE jobs (
+        name TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL, experiment_id BIGINT NOT NULL, run_id TEXT NOT NULL,
+        display_name TEXT, description TEXT, compute TEXT NOT NULL, spec TEXT NOT NULL, tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL, started_at BIGINT, ended_at BIGINT, error TEXT, pid INTEGER, environment_hash TEXT)`,
+      `CREATE INDEX jobs_status ON jobs (status)`,
+      `CREATE INDEX jobs_created ON jobs (created_at)`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

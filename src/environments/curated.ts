@@ -1,0 +1,14 @@
+/**
+ * Built-in environments standing in for Azure ML's curated ones, so samples that name them run
+ * unchanged. The MLflow pin matches the server's API version so jobs log with a client the
+ * workspace is tested against.
+ */
+import { MLFLOW_API_VERSION } from '../version.ts';
+import type { PythonEnvSpec } from './conda.ts';
+
+export const CURATED: Record<string, PythonEnvSpec> = {
+  'sklearn-1.5': {
+    requirements: ['scikit-learn~=1.5.0', 'pandas', 'numpy', `mlflow==${MLFLOW_API_VERSION}`, 'joblib'],
+    warnings: [],
+  },
+};

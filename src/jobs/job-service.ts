@@ -1,0 +1,496 @@
+/**
+ * Command jobs: submit, queue per compute, prepare (environment, working directory, inputs),
+ * run as a local process, finalize (artifacts, outputs, MLflow run status). Every job is an
+ * MLflow run. Status words are Azure ML's: Queued → Preparing → Running → Finalizing →
+ * Completed | Failed | Canceled.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../store/db.ts';
+import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import { exportPath, importFolder } from '../artifacts/local-store.ts';
+import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
+import type { ExperimentService } from '../tracking/experiments.ts';
+import type { RunService } from '../tracking/runs.ts';
+import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
+import type { EnvironmentBuilder, BuiltEnvironment } from '../environments/builder.ts';
+import { readCondaSpec, type PythonEnvSpec } from '../environments/conda.ts';
+import { CURATED } from '../environments/curated.ts';
+import type { ComputeService } from './computes.ts';
+import { renderCommand } from './expressions.ts';
+import { isAlive, jobPaths, killTree, readFrom, startProcess, waitForExit, type JobPaths } from './local-executor.ts';
+import type { EnvironmentRef, JobSpec } from './spec.ts';
+import { randomRunName } from '../tracking/ids.ts';
+
+export const TERMINAL = ['Completed', 'Failed', 'Canceled'] as const;
+const ACTIVE = ['Preparing', 'Running', 'Finalizing'];
+
+interface JobRow {
+  name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;
+  description: string | null; compute: string; spec: string; tags: string; created_at: number; started_at: number | null;
+  ended_at: number | null; error: string | null; pid: number | null; environment_hash: string | null;
+}
+
+export interface JobError { message: string; exit_code?: number; stderr_tail?: string }
+
+export interface TrackingTarget {
+  uri: string;
+  env: Record<string, string>;
+}
+
+function generateJobName(): string {
+  return `${randomRunName().split('-').slice(0, 2).join('_')}_${crypto.randomBytes(5).toString('hex').slice(0, 8)}`;
+}
+
+export function environmentLabel(env: EnvironmentRef): string {
+  switch (env.kind) {
+    case 'curated': return `azureml:AzureML-${env.name}@latest`;
+    case 'registered': return `azureml:${env.name}${env.version ? `:${env.version}` : `@${env.label ?? 'latest'}`}`;
+    case 'inline': return env.image ? `inline (${env.image} + conda file)` : 'inline (conda file)';
+    case 'host': return env.image ? `host Python (image ${env.image} not run)` : 'host Python';
+  }
+}
+
+export class JobService {
+  private tracking?: TrackingTarget;
+  private running = new Map<string, Promise<void>>();
+  private cancelRequested = new Set<string>();
+  private stopping = false;
+
+  constructor(
+    private db: Db,
+    private experiments: ExperimentService,
+    private runs: RunService,
+    private artifacts: LocalArtifactStore,
+    private computes: ComputeService,
+    private builder: EnvironmentBuilder,
+    private jobsDir: string,
+  ) {}
+
+  /** Begins executing jobs (the server knows its own URL only once it listens). */
+  async start(tracking: TrackingTarget): Promise<void> {
+    this.tracking = tracking;
+    await this.reconcile();
+    await this.schedule();
+  }
+
+  /** Stops scheduling; running job processes keep going and are re-attached at next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+  }
+
+  paths(name: string): JobPaths {
+    return jobPaths(this.jobsDir, name);
+  }
+
+  private async row(name: string): Promise<JobRow> {
+    const row = await this.db.get<JobRow>('SELECT * FROM jobs WHERE name = ?', [name]);
+    if (!row) throw notFound(`Job '${name}' does not exist. List jobs with: stratus job list`);
+    return row;
+  }
+
+  async submit(spec: JobSpec): Promise<Record<string, unknown>> {
+    if (spec.type !== 'command') throw invalid(`Unsupported job type '${spec.type}': command jobs are supported.`);
+    if (!spec.command?.trim()) throw invalid("A command job needs 'command'.");
+    const name = spec.name ?? generateJobName();
+    if (!/^[A-Za-z0-9][\w-]{0,254}$/.test(name)) throw invalid(`Invalid job name '${name}': letters, digits, '-' and '_' only.`);
+    if (await this.db.get('SELECT 1 AS x FROM jobs WHERE name = ?', [name])) throw alreadyExists(`A job named '${name}' already exists. Choose another --name.`);
+    await this.computes.get(spec.compute);
+    this.environmentSpec(spec.environment);
+    if (spec.code && !fs.existsSync(this.artifacts.resolve(`snapshots/${spec.code}/.stratus-complete`))) {
+      throw invalid(`Code snapshot ${spec.code} has not been uploaded completely. Submit the job again with stratus job create.`);
+    }
+    for (const [input, value] of Object.entries(spec.inputs)) {
+      if (value.type !== 'literal') await this.inputSource(input, value.path);
+    }
+    let experimentId: string;
+    try {
+      experimentId = (await this.experiments.getByName(spec.experiment_name)).experiment_id;
+    } catch (err) {
+      if ((err as StratusError).code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
+      try {
+        experimentId = await this.experiments.create(spec.experiment_name);
+      } catch (again) {
+        if ((again as StratusError).code !== 'RESOURCE_ALREADY_EXISTS') throw again;
+        experimentId = (await this.experiments.getByName(spec.experiment_name)).experiment_id;
+      }
+    }
+    const displayName = spec.display_name || randomRunName();
+    const run = await this.runs.create({
+      experimentId,
+      runName: displayName,
+      tags: [
+        { key: 'mlflow.source.type', value: 'JOB' },
+        { key: 'mlflow.source.name', value: name },
+        { key: 'stratus.job', value: name },
+        ...Object.entries(spec.tags).map(([key, value]) => ({ key, value })),
+      ],
+    });
+    await this.runs.update(run.info.run_id, { status: 'SCHEDULED' });
+    const literals = Object.entries(spec.inputs).filter(([, v]) => v.type === 'literal').map(([key, v]) => ({ key, value: String((v as { value: unknown }).value) }));
+    if (literals.length) await this.runs.logBatch(run.info.run_id, [], literals.slice(0, 100), []);
+    await this.db.run(
+      `INSERT INTO jobs (name, type, status, experiment_id, run_id, display_name, description, compute, spec, tags, created_at)
+       VALUES (?, 'command', 'Queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [name, Number(experimentId), run.info.run_id, displayName, spec.description ?? null, spec.compute, JSON.stringify({ ...spec, name }), JSON.stringify(spec.tags), Date.now()],
+    );
+    void this.schedule();
+    return this.get(name);
+  }
+
+  /** Where an asset input's files are in the artifact store; checks they exist. */
+  private async inputSource(input: string, ref: string): Promise<string> {
+    let rel: string;
+    if (ref.startsWith('stratus-upload:')) rel = `uploads/${ref.slice('stratus-upload:'.length)}`;
+    else if (ref.startsWith('runs:/')) {
+      const m = /^runs:\/+([^/]+)\/?(.*)$/.exec(ref);
+      if (!m) throw invalid(`Input '${input}': cannot read '${ref}'; use runs:/<run_id>/<path>.`);
+      const info = await this.runs.getInfo(m[1]);
+      if (!info.artifact_uri.startsWith('mlflow-artifacts:')) throw invalid(`Input '${input}': run ${m[1]} keeps artifacts outside this workspace.`);
+      rel = [mlflowArtifactsPath(info.artifact_uri), m[2]].filter(Boolean).join('/');
+    } else if (ref.startsWith('azureml://jobs/')) {
+      const m = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/(.*))?$/.exec(ref);
+      if (!m) throw invalid(`Input '${input}': cannot read '${ref}'; use azureml://jobs/<job>/outputs/<name>.`);
+      const source = await this.row(m[1]).catch(() => {
+        throw notFound(`Input '${input}': job '${m[1]}' does not exist.`);
+      });
+      if (source.status !== 'Completed') throw invalid(`Input '${input}': job '${m[1]}' is ${source.status}; its outputs exist once it has Completed.`);
+      rel = [`jobs/${m[1]}/named-outputs/${m[2]}`, m[3]].filter(Boolean).join('/');
+    } else if (ref.startsWith('azureml:')) {
+      throw notFound(`Input '${input}': data asset '${ref}' does not exist in this workspace.`);
+    } else {
+      throw invalid(`Input '${input}': unsupported path '${ref}'.`);
+    }
+    try {
+      await this.artifacts.stat(rel);
+    } catch {
+      throw notFound(`Input '${input}': nothing found at '${ref}'.`);
+    }
+    return rel;
+  }
+
+  private environmentSpec(env: EnvironmentRef): PythonEnvSpec | undefined {
+    switch (env.kind) {
+      case 'host': return undefined;
+      case 'curated': {
+        const spec = CURATED[env.name];
+        if (!spec) throw notFound(`Curated environment '${env.name}' is not available. Available: ${Object.keys(CURATED).join(', ')}.`);
+        return spec;
+      }
+      case 'inline': return readCondaSpec(env.conda);
+      case 'registered': throw notFound(`Environment '${environmentLabel(env)}' is not registered in this workspace.`);
+    }
+  }
+
+  async get(name: string): Promise<Record<string, unknown>> {
+    return this.toJson(await this.row(name));
+  }
+
+  async list(opts: { status?: string; maxResults?: number } = {}): Promise<Record<string, unknown>[]> {
+    const rows = opts.status
+      ? await this.db.all<JobRow>('SELECT * FROM jobs WHERE status = ? ORDER BY created_at DESC LIMIT ?', [opts.status, opts.maxResults ?? 100])
+      : await this.db.all<JobRow>('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', [opts.maxResults ?? 100]);
+    return Promise.all(rows.map((r) => this.toJson(r)));
+  }
+
+  async update(name: string, changes: { display_name?: string; description?: string; tags?: Record<string, string> }) {
+    const row = await this.row(name);
+    if (changes.display_name !== undefined) {
+      await this.db.run('UPDATE jobs SET display_name = ? WHERE name = ?', [changes.display_name, name]);
+      await this.runs.update(row.run_id, { runName: changes.display_name }).catch(() => undefined);
+    }
+    if (changes.description !== undefined) await this.db.run('UPDATE jobs SET description = ? WHERE name = ?', [changes.description, name]);
+    if (changes.tags) {
+      const tags = { ...JSON.parse(row.tags), ...changes.tags };
+      await this.db.run('UPDATE jobs SET tags = ? WHERE name = ?', [JSON.stringify(tags), name]);
+      for (const [k, v] of Object.entries(changes.tags)) await this.runs.setTag(row.run_id, k, v).catch(() => undefined);
+    }
+    return this.get(name);
+  }
+
+  private async toJson(r: JobRow): Promise<Record<string, unknown>> {
+    const spec = JSON.parse(r.spec) as JobSpec;
+    const exp = await this.experiments.get(String(r.experiment_id)).catch(() => undefined);
+    const job: Record<string, unknown> = {
+      name: r.name,
+      display_name: r.display_name,
+      type: r.type,
+      status: r.status,
+      experiment_name: exp?.name ?? spec.experiment_name,
+      description: r.description ?? undefined,
+      tags: JSON.parse(r.tags),
+      compute: `azureml:${r.compute}`,
+      command: spec.command,
+      code: spec.code ? `snapshot:${spec.code}` : undefined,
+      environment: environmentLabel(spec.environment),
+      environment_variables: spec.environment_variables,
+      inputs: spec.inputs,
+      outputs: Object.fromEntries(Object.entries(spec.outputs).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${r.name}/outputs/${k}` }])),
+      limits: spec.timeout_seconds ? { timeout: spec.timeout_seconds } : undefined,
+      creation_context: { created_at: new Date(Number(r.created_at)).toISOString() },
+      start_time: r.started_at ? new Date(Number(r.started_at)).toISOString() : undefined,
+      end_time: r.ended_at ? new Date(Number(r.ended_at)).toISOString() : undefined,
+      services: { Tracking: { job_service_type: 'Tracking', endpoint: this.tracking?.uri } },
+      properties: { 'mlflow.run_id': r.run_id, 'mlflow.experiment_id': String(r.experiment_id) },
+      error: r.error ? JSON.parse(r.error) : undefined,
+      notes: spec.notes.length ? spec.notes : undefined,
+    };
+    for (const k of Object.keys(job)) if (job[k] === undefined) delete job[k];
+    return job;
+  }
+
+  /** Moves a job to `to` only if it is still in one of `from` (cancel and execution race safely). */
+  private async transition(name: string, from: string[], to: string, extra: Record<string, unknown> = {}): Promise<boolean> {
+    const sets = ['status = ?', ...Object.keys(extra).map((k) => `${k} = ?`)];
+    const n = await this.db.run(
+      `UPDATE jobs SET ${sets.join(', ')} WHERE name = ? AND status IN (${from.map(() => '?').join(', ')})`,
+      [to, ...(Object.values(extra) as (string | number | null)[]), name, ...from],
+    );
+    return n > 0;
+  }
+
+  private scheduling = Promise.resolve();
+
+  /** Starts queued jobs, oldest first, while their compute has free slots. */
+  schedule(): Promise<void> {
+    this.scheduling = this.scheduling.then(async () => {
+      if (!this.tracking || this.stopping) return;
+      const queued = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE status = 'Queued' ORDER BY created_at`);
+      for (const job of queued) {
+        const compute = await this.computes.get(job.compute).catch(() => undefined);
+        if (!compute) {
+          await this.fail(job, { message: `Compute '${job.compute}' no longer exists.` });
+          continue;
+        }
+        const busy = (await this.db.get<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM jobs WHERE compute = ? AND status IN ('Preparing', 'Running', 'Finalizing')`, [job.compute]))!.n;
+        if (Number(busy) >= compute.max_instances) continue;
+        if (!(await this.transition(job.name, ['Queued'], 'Preparing'))) continue;
+        this.track(job.name, this.execute(job.name));
+      }
+    }).catch(() => undefined);
+    return this.scheduling;
+  }
+
+  private track(name: string, work: Promise<void>): void {
+    const p = work.catch(() => undefined).finally(() => {
+      this.running.delete(name);
+      void this.schedule();
+    });
+    this.running.set(name, p);
+  }
+
+  /** Resolves when no job is executing in this process (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all(this.running.values());
+  }
+
+  private async execute(name: string): Promise<void> {
+    const job = await this.row(name);
+    const spec = JSON.parse(job.spec) as JobSpec;
+    const paths = this.paths(name);
+    try {
+      fs.rmSync(paths.root, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(paths.buildLog), { recursive: true });
+      const envSpec = this.environmentSpec(spec.environment);
+      let env: BuiltEnvironment | undefined;
+      if (envSpec) {
+        const log = fs.createWriteStream(paths.buildLog, { flags: 'a' });
+        try {
+          env = await this.builder.ensure(envSpec, (text) => log.write(text));
+          if (env.cached) log.write(`environment ${env.hash} found in the cache: no build needed\n`);
+          for (const w of env.warnings) log.write(`warning: ${w}\n`);
+        } finally {
+          await new Promise((r) => log.end(r));
+        }
+        await this.db.run('UPDATE jobs SET environment_hash = ? WHERE name = ?', [env.hash, name]);
+      } else {
+        fs.writeFileSync(paths.buildLog, spec.environment.kind === 'host' && spec.environment.image
+          ? `note: image '${spec.environment.image}' has no conda file; the job runs on the host Python.\n`
+          : 'note: no environment given; the job runs on the host Python.\n');
+      }
+      const command = await this.prepareWorkdir(name, spec, paths);
+      if (this.cancelRequested.has(name)) return await this.markCanceled(job);
+      const startedAt = Date.now();
+      const pid = startProcess(paths, command, this.processEnv(job, spec, paths, env));
+      if (!(await this.transition(name, ['Preparing'], 'Running', { pid, started_at: startedAt }))) {
+        await killTree(pid, 1000);
+        return;
+      }
+      await this.runs.update(job.run_id, { status: 'RUNNING' }).catch(() => undefined);
+      await this.watch(job, pid, spec.timeout_seconds);
+    } catch (err) {
+      await this.fail(job, { message: `Preparing the job failed: ${(err as Error).message}` });
+    }
+  }
+
+  /** Code snapshot, ./outputs and ./logs, inputs and named outputs; returns the rendered command. */
+  private async prepareWorkdir(name: string, spec: JobSpec, paths: JobPaths): Promise<string> {
+    fs.mkdirSync(paths.workdir, { recursive: true });
+    if (spec.code) await exportPath(this.artifacts, `snapshots/${spec.code}`, paths.workdir);
+    fs.mkdirSync(path.join(paths.workdir, 'outputs'), { recursive: true });
+    fs.mkdirSync(path.join(paths.workdir, 'logs'), { recursive: true });
+    const inputs: Record<string, string> = {};
+    for (const [input, value] of Object.entries(spec.inputs)) {
+      if (value.type === 'literal') {
+        inputs[input] = String(value.value);
+        continue;
+      }
+      const rel = await this.inputSource(input, value.path);
+      const dest = path.join(paths.inputs, input, path.basename(rel));
+      const kind = await exportPath(this.artifacts, rel, dest);
+      inputs[input] = kind === 'file' && value.type === 'uri_folder' ? path.dirname(dest) : dest;
+    }
+    const outputs: Record<string, string> = {};
+    for (const out of Object.keys(spec.outputs)) {
+      outputs[out] = path.join(paths.namedOutputs, out);
+      fs.mkdirSync(outputs[out], { recursive: true });
+    }
+    return renderCommand(spec.command, { name, inputs, outputs });
+  }
+
+  private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined): NodeJS.ProcessEnv {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MLFLOW_') && !k.startsWith('STRATUS_AUTH')));
+    const vars: NodeJS.ProcessEnv = {
+      ...base,
+      ...spec.environment_variables,
+      ...this.tracking!.env,
+      MLFLOW_TRACKING_URI: this.tracking!.uri,
+      MLFLOW_RUN_ID: job.run_id,
+      MLFLOW_EXPERIMENT_ID: String(job.experiment_id),
+      AZUREML_RUN_ID: job.name,
+      PYTHONUNBUFFERED: '1',
+    };
+    for (const [k, v] of Object.entries(spec.inputs)) if (v.type !== 'literal') vars[`AZURE_ML_INPUT_${k}`] = path.join(paths.inputs, k);
+    for (const k of Object.keys(spec.outputs)) vars[`AZURE_ML_OUTPUT_${k}`] = path.join(paths.namedOutputs, k);
+    if (env?.prefix) {
+      vars.VIRTUAL_ENV = env.prefix;
+      vars.PATH = `${path.join(env.prefix, 'bin')}:${process.env.PATH ?? ''}`;
+    }
+    return vars;
+  }
+
+  /** Waits for the process, enforcing the timeout, then finalizes. */
+  private async watch(job: JobRow, pid: number, timeoutSeconds?: number): Promise<void> {
+    const paths = this.paths(job.name);
+    let timedOut = false;
+    const timer = timeoutSeconds
+      ? setTimeout(() => {
+          timedOut = true;
+          void killTree(pid);
+        }, Math.max(0, timeoutSeconds * 1000 - (Date.now() - Number(job.started_at ?? Date.now()))))
+      : undefined;
+    const code = await waitForExit(pid, paths.exitCode);
+    if (timer) clearTimeout(timer);
+    if (this.stopping) return; // the next start re-attaches
+    const current = await this.row(job.name);
+    if (current.status === 'Canceled') return;
+    if (!(await this.transition(job.name, ['Running'], 'Finalizing'))) return;
+    await this.collectArtifacts(current);
+    if (timedOut) return this.fail(current, { message: `The job exceeded limits.timeout of ${timeoutSeconds} s and was stopped.`, stderr_tail: this.tail(paths.stderr) });
+    if (code === 0) {
+      await this.transition(job.name, ['Finalizing'], 'Completed', { ended_at: Date.now() });
+      await this.runs.update(job.run_id, { status: 'FINISHED', endTime: Date.now() }).catch(() => undefined);
+      return;
+    }
+    await this.fail(current, {
+      message: code === null ? 'The job process ended without an exit code (killed, or lost while the server was down).' : `The command exited with code ${code}.`,
+      exit_code: code ?? undefined,
+      stderr_tail: this.tail(paths.stderr),
+    });
+  }
+
+  private tail(file: string, lines = 20): string | undefined {
+    try {
+      const text = fs.readFileSync(file, 'utf8').trimEnd();
+      return text ? text.split('\n').slice(-lines).join('\n') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** ./outputs, ./logs, the logs and named outputs become the run's artifacts. */
+  private async collectArtifacts(job: JobRow): Promise<void> {
+    const paths = this.paths(job.name);
+    const info = await this.runs.getInfo(job.run_id);
+    if (!info.artifact_uri.startsWith('mlflow-artifacts:')) return;
+    const root = mlflowArtifactsPath(info.artifact_uri);
+    await importFolder(this.artifacts, path.join(paths.workdir, 'outputs'), `${root}/outputs`);
+    await importFolder(this.artifacts, path.join(paths.workdir, 'logs'), `${root}/logs`);
+    await importFolder(this.artifacts, path.join(paths.root, 'user_logs'), `${root}/user_logs`);
+    await importFolder(this.artifacts, path.join(paths.root, 'system_logs'), `${root}/system_logs`);
+    await importFolder(this.artifacts, paths.namedOutputs, `jobs/${job.name}/named-outputs`);
+  }
+
+  private async fail(job: JobRow, error: JobError): Promise<void> {
+    await this.db.run(`UPDATE jobs SET status = 'Failed', error = ?, ended_at = ? WHERE name = ? AND status NOT IN ('Completed', 'Failed', 'Canceled')`,
+      [JSON.stringify(error), Date.now(), job.name]);
+    await this.runs.update(job.run_id, { status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
+  }
+
+  private async markCanceled(job: JobRow): Promise<void> {
+    await this.db.run(`UPDATE jobs SET status = 'Canceled', ended_at = ? WHERE name = ? AND status NOT IN ('Completed', 'Failed', 'Canceled')`, [Date.now(), job.name]);
+    await this.runs.update(job.run_id, { status: 'KILLED', endTime: Date.now() }).catch(() => undefined);
+    this.cancelRequested.delete(job.name);
+  }
+
+  async cancel(name: string): Promise<Record<string, unknown>> {
+    const job = await this.row(name);
+    if ((TERMINAL as readonly string[]).includes(job.status)) return this.get(name);
+    this.cancelRequested.add(name);
+    if (job.status === 'Queued' || job.status === 'Preparing') {
+      await this.markCanceled(job);
+      return this.get(name);
+    }
+    await this.markCanceled(job);
+    if (job.pid) await killTree(Number(job.pid));
+    await this.collectArtifacts(job).catch(() => undefined);
+    return this.get(name);
+  }
+
+  /** New log text since the given offsets, with the job's status (for --stream). */
+  async logs(name: string, offsets: { stdout?: number; stderr?: number; build?: number }) {
+    const job = await this.row(name);
+    const p = this.paths(name);
+    return {
+      name,
+      status: job.status,
+      build: readFrom(p.buildLog, offsets.build ?? 0),
+      stdout: readFrom(p.stdout, offsets.stdout ?? 0),
+      stderr: readFrom(p.stderr, offsets.stderr ?? 0),
+      error: job.error ? JSON.parse(job.error) : undefined,
+    };
+  }
+
+  /** After a restart: re-attach to jobs whose process still runs, settle the rest, requeue preparing ones. */
+  private async reconcile(): Promise<void> {
+    const rows = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE status IN ('Preparing', 'Running', 'Finalizing')`);
+    for (const job of rows) {
+      if (this.running.has(job.name)) continue;
+      if (job.status === 'Preparing') {
+        await this.transition(job.name, ['Preparing'], 'Queued');
+        continue;
+      }
+      if (job.status === 'Finalizing') {
+        await this.transition(job.name, ['Finalizing'], 'Running');
+      }
+      const pid = Number(job.pid);
+      if (pid && isAlive(pid)) {
+        this.track(job.name, this.watch(job, pid, (JSON.parse(job.spec) as JobSpec).timeout_seconds));
+      } else {
+        // The process ended while the server was down: its exit code file tells how.
+        this.track(job.name, this.watch(job, pid || -1, undefined));
+      }
+    }
+  }
+
+  /** Local path of a job's named output (for downloads). */
+  namedOutputsPath(name: string): string {
+    return `jobs/${name}/named-outputs`;
+  }
+
+  isActive(status: string): boolean {
+    return ACTIVE.includes(status);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs a job's command as a child process on this host. The process gets its own process
+ * group (so cancel and timeout end the whole tree), writes stdout and stderr straight to files
+ * (so it survives a server restart and logs can be followed while it runs), and records its
+ * exit code in a file the server reads when it finishes — or after a restart.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface JobPaths {
+  root: string;
+  workdir: string;
+  stdout: string;
+  stderr: string;
+  exitCode: string;
+  buildLog: string;
+  inputs: string;
+  namedOutputs: string;
+}
+
+export function jobPaths(jobsDir: string, name: string): JobPaths {
+  const root = path.join(jobsDir, name);
+  return {
+    root,
+    workdir: path.join(root, 'wd'),
+    stdout: path.join(root, 'user_logs', 'std_log.txt'),
+    stderr: path.join(root, 'user_logs', 'std_err.txt'),
+    exitCode: path.join(root, 'exit_code'),
+    buildLog: path.join(root, 'system_logs', 'environment_build.txt'),
+    inputs: path.join(root, 'inputs'),
+    namedOutputs: path.join(root, 'named-outputs'),
+  };
+}
+
+export function startProcess(paths: JobPaths, command: string, env: NodeJS.ProcessEnv): number {
+  fs.mkdirSync(path.dirname(paths.stdout), { recursive: true });
+  const out = fs.openSync(paths.stdout, 'a');
+  const err = fs.openSync(paths.stderr, 'a');
+  // The outer shell records the user's exit code even if the server is gone by then.
+  const child = spawn('bash', ['-c', 'bash -c "$STRATUS_COMMAND"; code=$?; echo $code > "$STRATUS_EXIT_FILE"; exit $code'], {
+    cwd: paths.workdir,
+    env: { ...env, STRATUS_COMMAND: command, STRATUS_EXIT_FILE: paths.exitCode },
+    stdio: ['ignore', out, err],
+    detached: true,
+  });
+  fs.closeSync(out);
+  fs.closeSync(err);
+  child.unref();
+  child.on('error', () => undefined);
+  if (!child.pid) throw new Error('could not start bash');
+  return child.pid;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Ends the whole process group: SIGTERM, then SIGKILL after a grace period. */
+export async function killTree(pid: number, graceMs = 5000): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!groupAlive(pid)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  signal('SIGKILL');
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Resolves with the exit code once the process is gone (polling works for re-attached jobs too). */
+export async function waitForExit(pid: number, exitFile: string, pollMs = 200): Promise<number | null> {
+  while (isAlive(pid) && !isZombieExited(pid)) await new Promise((r) => setTimeout(r, pollMs));
+  try {
+    return Number(fs.readFileSync(exitFile, 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+/** A finished child we spawned stays a zombie until reaped; treat that as exited. */
+function isZombieExited(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a log file from `offset`; returns the new text and the next offset. */
+export function readFrom(file: string, offset: number, max = 256 * 1024): { data: string; offset: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return { data: '', offset };
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (offset >= size) return { data: '', offset };
+    const len = Math.min(max, size - offset);
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, offset);
+    // Do not split a UTF-8 character across reads: stop before an incomplete last one.
+    let end = len;
+    for (let i = 1; i <= Math.min(3, len); i++) {
+      const b = buf[len - i];
+      if ((b & 0xc0) === 0x80) continue;
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      if (need > i) end = len - i;
+      break;
+    }
+    return { data: buf.subarray(0, end).toString('utf8'), offset: offset + end };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
