@@ -16,6 +16,9 @@ fi
 cleanup() { [ -n "$started_pg" ] && bash scripts/pg-server.sh stop; rm -rf "$logs"; }
 trap cleanup EXIT
 
+# Built job environments are cached here across runs (the curated sklearn one takes a minute).
+export STRATUS_ENV_CACHE="${STRATUS_ENV_CACHE:-$PWD/.cache/envs}"
+
 echo "== Node tests"
 node --import tsx --test --test-concurrency=1 tests/*.test.ts 2>&1 | tee "$logs/node.txt"
 node_rc=${PIPESTATUS[0]}

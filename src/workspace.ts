@@ -7,6 +7,10 @@ import { ExperimentService } from './tracking/experiments.ts';
 import { RunService } from './tracking/runs.ts';
 import { LoggedModelService } from './tracking/logged-models.ts';
 import { RegistryService } from './tracking/registry.ts';
+import { ComputeService } from './jobs/computes.ts';
+import { JobService } from './jobs/job-service.ts';
+import { EnvironmentBuilder } from './environments/builder.ts';
+import os from 'node:os';
 
 export interface Workspace {
   db: Db;
@@ -15,10 +19,17 @@ export interface Workspace {
   runs: RunService;
   loggedModels: LoggedModelService;
   registry: RegistryService;
+  computes: ComputeService;
+  jobs: JobService;
   close(): Promise<void>;
 }
 
-export async function openWorkspace(opts: { dataDir: string; storeUrl?: string }): Promise<Workspace> {
+/** Built environments are shared by every workspace of this user: they depend only on their spec. */
+export function defaultEnvCache(): string {
+  return process.env.STRATUS_ENV_CACHE || path.join(os.homedir(), '.cache', 'stratus', 'envs');
+}
+
+export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; envCache?: string }): Promise<Workspace> {
   const db = await openStore(opts.dataDir, opts.storeUrl);
   const artifacts = new LocalArtifactStore(path.join(opts.dataDir, 'artifacts'));
   const experiments = new ExperimentService(db);
@@ -26,5 +37,15 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string }
   const runs = new RunService(db, experiments);
   const loggedModels = new LoggedModelService(db, experiments);
   const registry = new RegistryService(db, runs, loggedModels);
-  return { db, artifacts, experiments, runs, loggedModels, registry, close: () => db.close() };
+  const computes = new ComputeService(db);
+  await computes.ensureDefaults();
+  const builder = new EnvironmentBuilder(opts.envCache ?? defaultEnvCache());
+  const jobs = new JobService(db, experiments, runs, artifacts, computes, builder, path.join(opts.dataDir, 'jobs'));
+  return {
+    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs,
+    async close() {
+      await jobs.stop();
+      await db.close();
+    },
+  };
 }

@@ -1,6 +1,9 @@
 /** The `stratus` command. */
 import { Command, Option } from 'commander';
-import { ApiError, ServerUnreachableError, StratusClient } from '../client/index.ts';
+import { ApiError, StratusClient } from '../client/index.ts';
+import { fail, outputOption, queryOption, withClient as run } from './runner.ts';
+import { registerJobCommands } from './job-commands.ts';
+import { registerComputeCommands } from './compute-commands.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, serve } from '../server/serve.ts';
 import { STRATUS_VERSION } from '../version.ts';
 import { print, table, time, type OutputFormat } from './format.ts';
@@ -9,8 +12,6 @@ import type { Experiment, Run } from '../tracking/types.ts';
 const program = new Command();
 program.name('stratus').description('Self-hosted machine-learning workspace').version(STRATUS_VERSION);
 
-const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
-const queryOption = () => new Option('--query <field>', 'print one field of the result, e.g. info.status');
 
 program
   .command('up')
@@ -147,19 +148,7 @@ async function findExperiment(client: StratusClient, idOrName: string): Promise<
   return (await client.experiments.getByName(idOrName)).experiment;
 }
 
-async function run(fn: (client: StratusClient) => Promise<void>): Promise<void> {
-  try {
-    await fn(StratusClient.fromEnv());
-  } catch (err) {
-    if (err instanceof ServerUnreachableError) fail(err.message, 3);
-    if (err instanceof ApiError) fail(`${err.code}: ${err.message}`, err.status === 404 ? 4 : 1);
-    throw err;
-  }
-}
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`stratus: ${message}\n`);
-  process.exit(code);
-}
+registerJobCommands(program);
+registerComputeCommands(program);
 
 await program.parseAsync(process.argv);

@@ -3,7 +3,17 @@
  * It speaks the workspace's MLflow-compatible API and surfaces its `{error_code, message}`
  * errors as `ApiError`.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Experiment, Run, RunInfo } from '../tracking/types.ts';
+import type { JobSpec } from '../jobs/spec.ts';
+import type { Compute } from '../jobs/computes.ts';
+
+export type JobJson = Record<string, any> & { name: string; status: string; display_name?: string; experiment_name?: string; compute?: string };
+export interface LogChunk { data: string; offset: number }
+export interface JobLogs { name: string; status: string; build: LogChunk; stdout: LogChunk; stderr: LogChunk; error?: { message: string; exit_code?: number; stderr_tail?: string } }
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -54,6 +64,7 @@ export class StratusClient {
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method === 'DELETE' && body === undefined) delete headers['Content-Type'];
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
@@ -71,6 +82,59 @@ export class StratusClient {
     if (!res.ok) throw new ApiError(res.status, json.error_code ?? 'UNKNOWN', json.message ?? text);
     return json as T;
   }
+
+  /** Uploads one file to the workspace's artifact store (the artifact proxy). */
+  async putArtifact(relPath: string, file: string | Buffer): Promise<void> {
+    const body = typeof file === 'string' ? (Readable.toWeb(fs.createReadStream(file)) as ReadableStream) : file;
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const url = `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${relPath.split('/').map(encodeURIComponent).join('/')}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'PUT', headers, body, duplex: 'half' } as RequestInit);
+    } catch (err) {
+      throw new ServerUnreachableError(this.baseUrl, (err as { cause?: unknown }).cause ?? err);
+    }
+    if (!res.ok) {
+      const json = await res.json().catch(() => ({}));
+      throw new ApiError(res.status, json.error_code ?? 'UNKNOWN', json.message ?? `upload of ${relPath} failed`);
+    }
+  }
+
+  /** Lists one folder of the artifact store. */
+  listArtifacts(relPath: string) {
+    return this.call<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>('GET', '/api/2.0/mlflow-artifacts/artifacts', undefined, { path: relPath });
+  }
+
+  /** Downloads one stored file to `dest`. */
+  async downloadArtifact(relPath: string, dest: string): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const res = await fetch(`${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${relPath.split('/').map(encodeURIComponent).join('/')}`, { headers });
+    if (!res.ok || !res.body) throw new ApiError(res.status, 'DOWNLOAD_FAILED', `could not download ${relPath}`);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    await pipeline(Readable.fromWeb(res.body as any), fs.createWriteStream(dest));
+  }
+
+  readonly jobs = {
+    create: (spec: JobSpec) => this.call<JobJson>('POST', '/api/v1/jobs', { spec }),
+    get: (name: string) => this.call<JobJson>('GET', `/api/v1/jobs/${encodeURIComponent(name)}`),
+    list: (query: { status?: string; max_results?: string } = {}) => this.call<{ value: JobJson[] }>('GET', '/api/v1/jobs', undefined, query),
+    update: (name: string, changes: Record<string, unknown>) => this.call<JobJson>('PATCH', `/api/v1/jobs/${encodeURIComponent(name)}`, changes),
+    cancel: (name: string) => this.call<JobJson>('POST', `/api/v1/jobs/${encodeURIComponent(name)}/cancel`, {}),
+    logs: (name: string, offsets: { stdout: number; stderr: number; build: number }) =>
+      this.call<JobLogs>('GET', `/api/v1/jobs/${encodeURIComponent(name)}/logs`, undefined, {
+        stdout: String(offsets.stdout), stderr: String(offsets.stderr), build: String(offsets.build),
+      }),
+    snapshot: (hash: string) => this.call<{ snapshot_complete: boolean; upload_complete: boolean }>('GET', `/api/v1/snapshots/${hash}`),
+  };
+
+  readonly computes = {
+    list: () => this.call<{ value: Compute[] }>('GET', '/api/v1/computes'),
+    get: (name: string) => this.call<Compute>('GET', `/api/v1/computes/${encodeURIComponent(name)}`),
+    create: (c: { name: string; type?: string; max_instances?: number; description?: string }) => this.call<Compute>('POST', '/api/v1/computes', c),
+    delete: (name: string) => this.call<Record<string, never>>('DELETE', `/api/v1/computes/${encodeURIComponent(name)}`),
+  };
 
   health(): Promise<string> {
     return fetch(`${this.baseUrl}/health`).then((r) => r.text(), (err) => {

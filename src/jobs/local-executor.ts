@@ -52,13 +52,14 @@ export function startProcess(paths: JobPaths, command: string, env: NodeJS.Proce
   return child.pid;
 }
 
+/** True while the process runs; an exited process waiting to be reaped (a zombie) counts as gone. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
 }
 
 /** Ends the whole process group: SIGTERM, then SIGKILL after a grace period. */
@@ -90,7 +91,7 @@ function groupAlive(pgid: number): boolean {
 
 /** Resolves with the exit code once the process is gone (polling works for re-attached jobs too). */
 export async function waitForExit(pid: number, exitFile: string, pollMs = 200): Promise<number | null> {
-  while (isAlive(pid) && !isZombieExited(pid)) await new Promise((r) => setTimeout(r, pollMs));
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, pollMs));
   try {
     return Number(fs.readFileSync(exitFile, 'utf8').trim());
   } catch {
@@ -98,8 +99,7 @@ export async function waitForExit(pid: number, exitFile: string, pollMs = 200): 
   }
 }
 
-/** A finished child we spawned stays a zombie until reaped; treat that as exited. */
-function isZombieExited(pid: number): boolean {
+function isZombie(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');

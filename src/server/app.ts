@@ -7,6 +7,7 @@ import { trackingRoutes, type Route } from './mlflow/tracking-routes.ts';
 import { registryRoutes } from './mlflow/registry-routes.ts';
 import { artifactRoutes } from './mlflow/artifact-routes.ts';
 import { requestArgs } from './mlflow/request.ts';
+import { registerV1 } from './v1/routes.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
@@ -86,6 +87,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
       app.route({ method, url: prefix + path, handler: async (req) => handler(requestArgs(req)) });
     }
   }
+  registerV1(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   return app;
 }

@@ -40,6 +40,13 @@ export function checkExposure(host: string, auth: AuthConfig | undefined): void 
   }
 }
 
+/** What a job's MLflow client needs to authenticate to this server. */
+function jobCredentials(auth: AuthConfig | undefined): Record<string, string> {
+  if (auth?.token) return { MLFLOW_TRACKING_TOKEN: auth.token };
+  if (auth?.username && auth.password) return { MLFLOW_TRACKING_USERNAME: auth.username, MLFLOW_TRACKING_PASSWORD: auth.password };
+  return {};
+}
+
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   checkExposure(opts.host, opts.auth);
   const workspace = await openWorkspace({ dataDir: opts.dataDir, storeUrl: opts.storeUrl });
@@ -53,11 +60,15 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  // Jobs reach the server on loopback even when it listens on all interfaces.
+  const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
+  await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
   return {
     app,
     workspace,
     url: `http://${hostForUrl}:${port}`,
     async close() {
+      await workspace.jobs.stop();
       await app.close();
       await workspace.close();
     },

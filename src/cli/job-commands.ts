@@ -1,0 +1,207 @@
+/** stratus job create|show|list|stream|cancel|download|update — Azure ML CLI v2's job verbs. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { JobJson, StratusClient } from '../client/index.ts';
+import { parseCommandJob } from '../jobs/spec.ts';
+import { YamlSource } from '../jobs/yaml-source.ts';
+import { collectFiles, contentHash } from '../jobs/snapshot.ts';
+import { print, table } from './format.ts';
+import { fail, outputOption, queryOption, withClient } from './runner.ts';
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
+
+function jobRow(j: JobJson): Record<string, unknown> {
+  return {
+    name: j.name, display_name: j.display_name, status: j.status, experiment: j.experiment_name,
+    compute: String(j.compute ?? '').replace(/^azureml:/, ''), created: String(j.creation_context?.created_at ?? '').replace('T', ' ').slice(0, 19),
+  };
+}
+const JOB_COLUMNS = ['name', 'display_name', 'status', 'experiment', 'compute', 'created'];
+
+function describeJob(j: JobJson): string {
+  const rows: Record<string, unknown>[] = Object.entries(jobRow(j)).map(([field, value]) => ({ field, value }));
+  rows.push({ field: 'command', value: j.command }, { field: 'environment', value: j.environment });
+  if (j.properties?.['mlflow.run_id']) rows.push({ field: 'mlflow run', value: j.properties['mlflow.run_id'] });
+  for (const [k, v] of Object.entries(j.inputs ?? {})) rows.push({ field: `inputs.${k}`, value: (v as any).value ?? (v as any).path });
+  for (const [k, v] of Object.entries(j.outputs ?? {})) rows.push({ field: `outputs.${k}`, value: (v as any).path });
+  if (j.error) rows.push({ field: 'error', value: j.error.message });
+  for (const n of j.notes ?? []) rows.push({ field: 'note', value: n });
+  return table(rows, ['field', 'value']);
+}
+
+/** Uploads a folder or file once per content hash; returns the hash. */
+async function upload(client: StratusClient, target: string, kind: 'snapshots' | 'uploads', what: string): Promise<{ hash: string; base: string }> {
+  const files = collectFiles(target, what, kind === 'snapshots');
+  const base = path.basename(target);
+  const hash = contentHash(files, kind === 'uploads' ? base : '');
+  const state = await client.jobs.snapshot(hash);
+  const done = kind === 'snapshots' ? state.snapshot_complete : state.upload_complete;
+  if (!done) {
+    const isFile = fs.statSync(target).isFile();
+    for (const f of files) {
+      const dest = kind === 'snapshots' ? `snapshots/${hash}/${f.rel}` : isFile ? `uploads/${hash}/${base}` : `uploads/${hash}/${base}/${f.rel}`;
+      await client.putArtifact(dest, f.abs);
+    }
+    await client.putArtifact(`${kind}/${hash}/.stratus-complete`, Buffer.from(new Date().toISOString()));
+  }
+  return { hash, base };
+}
+
+/** Follows a job's build log, stdout and stderr until it ends; returns its final state. */
+export async function streamJob(client: StratusClient, name: string): Promise<JobJson> {
+  const offsets = { stdout: 0, stderr: 0, build: 0 };
+  let lastStatus = '';
+  for (;;) {
+    const logs = await client.jobs.logs(name, offsets);
+    if (logs.status !== lastStatus) {
+      process.stderr.write(`[stratus] ${name}: ${logs.status}\n`);
+      lastStatus = logs.status;
+    }
+    if (logs.build.data) process.stderr.write(logs.build.data);
+    if (logs.stdout.data) process.stdout.write(logs.stdout.data);
+    if (logs.stderr.data) process.stderr.write(logs.stderr.data);
+    const moved = logs.build.offset !== offsets.build || logs.stdout.offset !== offsets.stdout || logs.stderr.offset !== offsets.stderr;
+    offsets.build = logs.build.offset;
+    offsets.stdout = logs.stdout.offset;
+    offsets.stderr = logs.stderr.offset;
+    if (TERMINAL.has(logs.status) && !moved) break;
+    if (!moved) await new Promise((r) => setTimeout(r, 250));
+  }
+  const job = await client.jobs.get(name);
+  if (job.error) process.stderr.write(`[stratus] ${name}: ${job.error.message}\n`);
+  return job;
+}
+
+async function downloadTree(client: StratusClient, rel: string, dest: string): Promise<number> {
+  const { files = [] } = await client.listArtifacts(rel);
+  let n = 0;
+  for (const f of files) {
+    if (f.path.startsWith('.stratus-')) continue;
+    if (f.is_dir) n += await downloadTree(client, `${rel}/${f.path}`, path.join(dest, f.path));
+    else {
+      await client.downloadArtifact(`${rel}/${f.path}`, path.join(dest, f.path));
+      n++;
+    }
+  }
+  return n;
+}
+
+export function registerJobCommands(program: Command): void {
+  const job = program.command('job').description('Jobs (Azure ML CLI v2 command-job YAML)');
+
+  job
+    .command('create')
+    .description('Submit a job from YAML')
+    .requiredOption('-f, --file <file>', 'job YAML')
+    .option('--set <key=value...>', 'override a field, e.g. --set inputs.lr=0.1 compute=cpu-cluster')
+    .option('-n, --name <name>', 'job name (default: generated)')
+    .option('-s, --stream', 'follow the logs until the job ends')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const src = YamlSource.read(opts.file);
+      const parsed = parseCommandJob(src, { sets: opts.set ?? [], name: opts.name, defaultExperiment: path.basename(process.cwd()) });
+      for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
+      const spec = parsed.spec;
+      if (parsed.uploads.code) spec.code = (await upload(client, parsed.uploads.code, 'snapshots', "'code'")).hash;
+      for (const [input, local] of Object.entries(parsed.uploads.inputs)) {
+        const { hash, base } = await upload(client, local, 'uploads', `inputs.${input}`);
+        const value = spec.inputs[input];
+        if (value.type !== 'literal') value.path = `stratus-upload:${hash}/${base}`;
+      }
+      const created = await client.jobs.create(spec);
+      if (!opts.stream) {
+        print(created, opts.output, opts.query, () => table([jobRow(created)], JOB_COLUMNS));
+        return;
+      }
+      process.stderr.write(`[stratus] submitted ${created.name}\n`);
+      const final = await streamJob(client, created.name);
+      if (opts.output === 'json' || opts.query) print(final, opts.output, opts.query, () => '');
+      if (final.status !== 'Completed') process.exit(1);
+    }));
+
+  job
+    .command('show')
+    .requiredOption('-n, --name <name>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const j = await client.jobs.get(opts.name);
+      print(j, opts.output, opts.query, () => describeJob(j));
+    }));
+
+  job
+    .command('list')
+    .option('--status <status>', 'only jobs in this status')
+    .option('--max-results <n>', 'at most this many', '50')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const { value } = await client.jobs.list({ status: opts.status, max_results: opts.maxResults });
+      print(value, opts.output, opts.query, () => table(value.map(jobRow), JOB_COLUMNS));
+    }));
+
+  job
+    .command('stream')
+    .description('Follow a job\'s logs until it ends')
+    .requiredOption('-n, --name <name>')
+    .action((opts) => withClient(async (client) => {
+      const final = await streamJob(client, opts.name);
+      if (final.status !== 'Completed') process.exit(1);
+    }));
+
+  job
+    .command('cancel')
+    .requiredOption('-n, --name <name>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const j = await client.jobs.cancel(opts.name);
+      print(j, opts.output, opts.query, () => table([jobRow(j)], JOB_COLUMNS));
+    }));
+
+  job
+    .command('update')
+    .requiredOption('-n, --name <name>')
+    .option('--set <key=value...>', 'display_name=…, description=…, tags.<k>=…')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const changes: Record<string, any> = {};
+      for (const s of opts.set ?? []) {
+        const eq = s.indexOf('=');
+        if (eq <= 0) fail(`Invalid --set '${s}': use key=value.`);
+        const key = s.slice(0, eq);
+        const value = s.slice(eq + 1);
+        if (key.startsWith('tags.')) (changes.tags ??= {})[key.slice(5)] = value;
+        else if (key === 'display_name' || key === 'description') changes[key] = value;
+        else fail(`Cannot update '${key}': only display_name, description and tags.<key> can change after submission.`);
+      }
+      const j = await client.jobs.update(opts.name, changes);
+      print(j, opts.output, opts.query, () => describeJob(j));
+    }));
+
+  job
+    .command('download')
+    .description('Download a job\'s artifacts and named outputs')
+    .requiredOption('-n, --name <name>')
+    .option('-p, --download-path <dir>', 'where to put them', '.')
+    .option('--output-name <name>', 'only this named output')
+    .option('--all', 'artifacts and every named output (default)')
+    .action((opts) => withClient(async (client) => {
+      const j = await client.jobs.get(opts.name);
+      const dest = path.resolve(opts.downloadPath, j.name);
+      let n = 0;
+      if (!opts.outputName) {
+        const run = (await client.runs.get(j.properties['mlflow.run_id'])).run;
+        const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\/*/, '');
+        n += await downloadTree(client, root, path.join(dest, 'artifacts'));
+      }
+      for (const out of Object.keys(j.outputs ?? {})) {
+        if (opts.outputName && out !== opts.outputName) continue;
+        n += await downloadTree(client, `jobs/${j.name}/named-outputs/${out}`, path.join(dest, 'named-outputs', out));
+      }
+      console.log(`Downloaded ${n} files to ${dest}`);
+    }));
+}

@@ -1,0 +1,85 @@
+/** REST API v1: jobs and computes (used by the stratus CLI through the typed client). */
+import type { FastifyInstance } from 'fastify';
+import type { Workspace } from '../../workspace.ts';
+import { invalid } from '../../util/errors.ts';
+import type { JobSpec } from '../../jobs/spec.ts';
+
+export interface V1Route {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  summary: string;
+  handler: (req: { params: Record<string, string>; query: Record<string, string>; body: any }) => Promise<unknown>;
+}
+
+export function v1Routes(ws: Workspace): V1Route[] {
+  return [
+    { method: 'GET', path: '/api/v1/computes', summary: 'List computes', handler: async () => ({ value: await ws.computes.list() }) },
+    { method: 'POST', path: '/api/v1/computes', summary: 'Create a compute (a local pool)', handler: async ({ body }) => ws.computes.create(body ?? {}) },
+    { method: 'GET', path: '/api/v1/computes/:name', summary: 'Show a compute', handler: async ({ params }) => ws.computes.get(params.name) },
+    {
+      method: 'DELETE', path: '/api/v1/computes/:name', summary: 'Delete a compute',
+      handler: async ({ params }) => {
+        await ws.computes.delete(params.name);
+        return {};
+      },
+    },
+    {
+      method: 'POST', path: '/api/v1/jobs', summary: 'Submit a job (body: {spec})',
+      handler: async ({ body }) => {
+        if (!body?.spec || typeof body.spec !== 'object') throw invalid("Send the job as {\"spec\": {...}} (stratus job create --file job.yml builds it).");
+        return ws.jobs.submit(body.spec as JobSpec);
+      },
+    },
+    {
+      method: 'GET', path: '/api/v1/jobs', summary: 'List jobs, newest first (?status=&max_results=)',
+      handler: async ({ query }) => ({ value: await ws.jobs.list({ status: query.status, maxResults: query.max_results ? Number(query.max_results) : undefined }) }),
+    },
+    { method: 'GET', path: '/api/v1/jobs/:name', summary: 'Show a job', handler: async ({ params }) => ws.jobs.get(params.name) },
+    { method: 'PATCH', path: '/api/v1/jobs/:name', summary: 'Update display_name, description or tags', handler: async ({ params, body }) => ws.jobs.update(params.name, body ?? {}) },
+    { method: 'POST', path: '/api/v1/jobs/:name/cancel', summary: 'Cancel a job (ends its whole process tree)', handler: async ({ params }) => ws.jobs.cancel(params.name) },
+    {
+      method: 'GET', path: '/api/v1/jobs/:name/logs', summary: 'Log text since offsets (?stdout=&stderr=&build=), with the status',
+      handler: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: Number(query.stdout ?? 0), stderr: Number(query.stderr ?? 0), build: Number(query.build ?? 0) }),
+    },
+    {
+      method: 'GET', path: '/api/v1/snapshots/:hash', summary: 'Whether a code snapshot or upload is complete',
+      handler: async ({ params }) => {
+        if (!/^[0-9a-f]{16,64}$/.test(params.hash)) throw invalid(`Invalid snapshot hash '${params.hash}'.`);
+        const complete = await ws.artifacts.stat(`snapshots/${params.hash}/.stratus-complete`).then(() => true, () => false);
+        const upload = await ws.artifacts.stat(`uploads/${params.hash}/.stratus-complete`).then(() => true, () => false);
+        return { hash: params.hash, snapshot_complete: complete, upload_complete: upload };
+      },
+    },
+  ];
+}
+
+export function registerV1(app: FastifyInstance, ws: Workspace): void {
+  for (const r of v1Routes(ws)) {
+    app.route({
+      method: r.method,
+      url: r.path,
+      handler: async (req) => r.handler({ params: req.params as Record<string, string>, query: req.query as Record<string, string>, body: req.body }),
+    });
+  }
+  app.get('/api/v1/openapi.json', async () => openApi(v1Routes(ws)));
+}
+
+/** The v1 OpenAPI document, from the same route table. */
+export function openApi(routes: V1Route[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const p = r.path.replace(/:(\w+)/g, '{$1}');
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    paths[p] ??= {};
+    paths[p][r.method.toLowerCase()] = {
+      summary: r.summary,
+      parameters: params,
+      responses: {
+        200: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+        400: { description: 'Bad input: {error_code, message}' },
+        404: { description: 'Not found: {error_code, message}' },
+      },
+    };
+  }
+  return { openapi: '3.0.3', info: { title: 'Stratus REST API v1', version: '1' }, paths };
+}

@@ -1,0 +1,98 @@
+/** Environments: conda files read as pip requirements, venvs built once and cached by content hash. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { condaToPip, readCondaSpec } from '../src/environments/conda.ts';
+import { choosePython } from '../src/environments/builder.ts';
+import { curatedName } from '../src/jobs/spec.ts';
+import { StratusClient } from '../src/client/index.ts';
+import { startServer, tempDir } from './helpers.ts';
+
+describe('conda files', () => {
+  test('conda pins become pip pins; pip, python and conda-only packages are handled', () => {
+    const spec = readCondaSpec([
+      'name: train',
+      'channels: [conda-forge]',
+      'dependencies:',
+      '  - python=3.11',
+      '  - pip=23.0',
+      '  - numpy=2.3.1',
+      '  - scikit-learn=1.7.0',
+      '  - pandas>=2',
+      '  - conda-forge::scipy=1.13',
+      '  - cudatoolkit=11.8',
+      '  - pip:',
+      '    - mlflow==3.17.2',
+      '    - azureml-mlflow',
+    ].join('\n'));
+    assert.equal(spec.python, '3.11');
+    assert.deepEqual(spec.requirements, ['numpy==2.3.1', 'scikit-learn==1.7.0', 'pandas>=2', 'scipy==1.13.*', 'mlflow==3.17.2', 'azureml-mlflow']);
+    assert.ok(spec.warnings.some((w) => /cudatoolkit=11\.8.*no pip equivalent/.test(w)));
+    assert.ok(spec.warnings.some((w) => /channels/.test(w)));
+    assert.equal(condaToPip('numpy=1.26.4=py311h64a7726_0'), 'numpy==1.26.4');
+  });
+
+  test('a Python version the host lacks gets the closest one, with a warning', () => {
+    const warnings: string[] = [];
+    const exe = choosePython('3.2', warnings);
+    assert.match(exe, /^python3(\.\d+)?$/);
+    assert.match(warnings[0], /Python 3\.2 is not installed on this host; using Python 3\.\d+/);
+  });
+
+  test('curated sklearn-1.5 in all its spellings', () => {
+    for (const ref of ['azureml:AzureML-sklearn-1.5@latest', 'azureml:AzureML-sklearn-1.5:3', 'AzureML-sklearn-1.5',
+      'azureml://registries/azureml/environments/sklearn-1.5/labels/latest', 'azureml://registries/azureml/environments/sklearn-1.5/versions/7']) {
+      assert.equal(curatedName(ref), 'sklearn-1.5', ref);
+    }
+    assert.equal(curatedName('azureml:my-env:1'), undefined);
+  });
+});
+
+describe('environment cache', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let client: StratusClient;
+  const cache = tempDir('stratus-envcache-');
+  before(async () => {
+    const previous = process.env.STRATUS_ENV_CACHE;
+    process.env.STRATUS_ENV_CACHE = cache;
+    server = await startServer();
+    process.env.STRATUS_ENV_CACHE = previous;
+    client = new StratusClient({ baseUrl: server.url });
+  });
+  after(async () => { await server.close(); });
+
+  const conda = 'dependencies:\n  - python=3.11\n  - pip:\n    - six==1.16.0\n';
+  const spec = (name: string) => ({
+    type: 'command' as const, name, command: 'python -c "import six; print(six.__version__)"', tags: {}, experiment_name: 'envs',
+    environment: { kind: 'inline' as const, image: 'python:3.11', conda }, environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
+  });
+
+  async function finish(name: string) {
+    for (;;) {
+      const j = await client.jobs.get(name);
+      if (['Completed', 'Failed', 'Canceled'].includes(j.status)) return j;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  test('the first job builds the venv, the second finds it in the cache', async () => {
+    await client.jobs.create(spec('env-first'));
+    const first = await finish('env-first');
+    assert.equal(first.status, 'Completed', JSON.stringify(first.error));
+    const firstLogs = await client.jobs.logs('env-first', { stdout: 0, stderr: 0, build: 0 });
+    assert.match(firstLogs.build.data, /pip install/);
+    assert.match(firstLogs.build.data, /environment ready/);
+    assert.equal(firstLogs.stdout.data.trim(), '1.16.0');
+    const built = fs.readdirSync(cache).filter((f) => !f.endsWith('.log'));
+    assert.equal(built.length, 1);
+
+    await client.jobs.create(spec('env-second'));
+    const second = await finish('env-second');
+    assert.equal(second.status, 'Completed');
+    const logs = await client.jobs.logs('env-second', { stdout: 0, stderr: 0, build: 0 });
+    assert.match(logs.build.data, /found in the cache: no build needed/);
+    assert.doesNotMatch(logs.build.data, /pip install/);
+    assert.ok(fs.existsSync(path.join(cache, `${built[0]}.build.log`)), 'the build log is kept');
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * Command jobs with real processes: the CLI submits Azure ML YAML to a real `stratus up`
+ * (in-process here), jobs run as child processes and log to MLflow runs.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+import { isAlive } from '../src/jobs/local-executor.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
+const ENV_CACHE = path.resolve(import.meta.dirname, '../.cache/envs-test');
+
+function stratus(args: string[], url: string, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, STRATUS_URL: url } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function writeJob(dir: string, yaml: string, files: Record<string, string> = {}): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  const file = path.join(dir, 'job.yml');
+  fs.writeFileSync(file, yaml);
+  return file;
+}
+
+async function waitFor(client: StratusClient, name: string, statuses: string[], timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const j = await client.jobs.get(name);
+    if (statuses.includes(j.status)) return j;
+    if (Date.now() > deadline) throw new Error(`job ${name} stayed ${j.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('command jobs', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let client: StratusClient;
+  let work: string;
+  before(async () => {
+    process.env.STRATUS_ENV_CACHE = ENV_CACHE;
+    server = await startServer();
+    client = new StratusClient({ baseUrl: server.url });
+    work = tempDir('stratus-jobs-');
+  });
+  after(async () => { await server.close(); });
+
+  test('hello world: stdout and stderr kept apart, run finished', async () => {
+    const file = writeJob(path.join(work, 'hello'), 'command: echo "hello world" && echo "to stderr" >&2\n');
+    const res = await stratus(['job', 'create', '--file', file, '--stream'], server.url, path.dirname(file));
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^hello world$/m);
+    assert.doesNotMatch(res.stdout, /to stderr/);
+    assert.match(res.stderr, /to stderr/);
+    const [job] = (await client.jobs.list()).value;
+    assert.equal(job.status, 'Completed');
+    assert.equal(job.experiment_name, 'hello', 'the experiment defaults to the submitting folder name');
+    const run = (await client.runs.get(job.properties['mlflow.run_id'])).run;
+    assert.equal(run.info.status, 'FINISHED');
+    const logs = await client.listArtifacts(`${run.info.artifact_uri.replace('mlflow-artifacts:/', '')}/user_logs`);
+    assert.deepEqual(logs.files?.map((f) => f.path).sort(), ['std_err.txt', 'std_log.txt']);
+  });
+
+  test('inputs and outputs: literals, a file, a folder, then outputs as the next job\'s input', async () => {
+    const dir = path.join(work, 'io');
+    const file = writeJob(dir, [
+      'code: src',
+      'command: >-',
+      '  python main.py ${{inputs.n}} ${{inputs.table}} ${{inputs.folder}} ${{outputs.result}} $[[--absent ${{inputs.nothing}}]]',
+      'inputs:',
+      '  n: 7',
+      '  table: {type: uri_file, path: ./data/t.csv}',
+      '  folder: {type: uri_folder, path: ./data}',
+      'outputs:',
+      '  result: {type: uri_folder}',
+      'experiment_name: jobs-io',
+      '',
+    ].join('\n'), {
+      'src/main.py': [
+        'import os, sys',
+        'n, table, folder, out = sys.argv[1:5]',
+        'assert len(sys.argv) == 5, sys.argv',
+        'rows = open(table).read().splitlines()',
+        'files = sorted(os.listdir(folder))',
+        'open(os.path.join(out, "result.txt"), "w").write(f"{n} {len(rows)} {files}")',
+        'open("outputs/model.txt", "w").write("weights")',
+        'print("ok", n, os.environ["MLFLOW_RUN_ID"])',
+      ].join('\n'),
+      'src/.amlignore': 'secret.txt\n',
+      'src/secret.txt': 'not uploaded',
+      'data/t.csv': 'a\nb\nc\n',
+      'data/other.txt': 'x',
+    });
+    const created = JSON.parse((await stratus(['job', 'create', '--file', file, '--output', 'json'], server.url, dir)).stdout);
+    const job = await waitFor(client, created.name, ['Completed', 'Failed']);
+    assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+    const run = (await client.runs.get(job.properties['mlflow.run_id'])).run;
+    assert.deepEqual(run.data.params, [{ key: 'n', value: '7' }], 'literal inputs are logged as params');
+    assert.ok(!fs.existsSync(path.join(server.dataDir, 'jobs', job.name, 'wd', 'secret.txt')), '.amlignore is respected');
+
+    const next = writeJob(path.join(work, 'next'), [
+      'command: cat ${{inputs.prev}}/result.txt',
+      'inputs:',
+      `  prev: {type: uri_folder, path: "azureml://jobs/${job.name}/outputs/result"}`,
+      '',
+    ].join('\n'));
+    const res = await stratus(['job', 'create', '--file', next, '--stream'], server.url, path.dirname(next));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.trim(), "7 3 ['other.txt', 't.csv']");
+
+    const dl = tempDir();
+    assert.equal((await stratus(['job', 'download', '-n', job.name, '-p', dl], server.url)).code, 0);
+    assert.equal(fs.readFileSync(path.join(dl, job.name, 'named-outputs', 'result', 'result.txt'), 'utf8'), "7 3 ['other.txt', 't.csv']");
+    assert.equal(fs.readFileSync(path.join(dl, job.name, 'artifacts', 'outputs', 'model.txt'), 'utf8'), 'weights');
+  });
+
+  test('a failing command reports its exit code and the end of stderr', async () => {
+    const file = writeJob(path.join(work, 'fail'), 'command: python -c "import sys; print(\'boom\', file=sys.stderr); sys.exit(3)"\n');
+    const res = await stratus(['job', 'create', '--file', file, '--stream'], server.url, path.dirname(file));
+    assert.equal(res.code, 1);
+    const [job] = (await client.jobs.list()).value;
+    assert.equal(job.status, 'Failed');
+    assert.equal(job.error.exit_code, 3);
+    assert.match(job.error.stderr_tail, /boom/);
+    assert.equal((await client.runs.get(job.properties['mlflow.run_id'])).run.info.status, 'FAILED');
+  });
+
+  test('cancel ends the whole process tree', async () => {
+    const file = writeJob(path.join(work, 'cancel'), "command: bash -c 'sleep 300 & echo $! > child.pid; wait'\n");
+    const created = JSON.parse((await stratus(['job', 'create', '--file', file, '--output', 'json'], server.url, path.dirname(file))).stdout);
+    await waitFor(client, created.name, ['Running']);
+    const pidFile = path.join(server.dataDir, 'jobs', created.name, 'wd', 'child.pid');
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const child = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.ok(child > 1, 'the job wrote its child pid');
+    const res = await stratus(['job', 'cancel', '-n', created.name, '--query', 'status'], server.url);
+    assert.equal(res.stdout.trim(), 'Canceled');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(isAlive(child), false, 'the grandchild process is gone');
+    assert.equal((await client.runs.get(created.properties['mlflow.run_id'])).run.info.status, 'KILLED');
+  });
+
+  test('limits.timeout stops the job and says so', async () => {
+    const file = writeJob(path.join(work, 'timeout'), 'command: sleep 30\nlimits:\n  timeout: 1\n');
+    const created = JSON.parse((await stratus(['job', 'create', '--file', file, '--output', 'json'], server.url, path.dirname(file))).stdout);
+    const job = await waitFor(client, created.name, ['Failed', 'Completed'], 20_000);
+    assert.equal(job.status, 'Failed');
+    assert.match(job.error.message, /timeout of 1 s/);
+  });
+
+  test('bad input is a clear error and creates nothing', async () => {
+    const before = (await client.jobs.list()).value.length;
+    const cases: [string, RegExp][] = [
+      ['command: echo hi\n  bad: [\n', /job\.yml:\d+: invalid YAML/],
+      ['environment: azureml:AzureML-sklearn-1.5@latest\n', /job\.yml:1: 'command'/],
+      ['command: python x.py\ncode: ./missing\n', /'code': .*missing does not exist/],
+      ['command: cat ${{inputs.d}}\ninputs:\n  d: {type: uri_file, path: ./nope.csv}\n', /inputs\.d: .*nope\.csv does not exist/],
+      ['command: cat ${{inputs.d}}\ninputs:\n  d: {type: uri_file, path: "azureml:no-such-data:1"}\n', /data asset 'azureml:no-such-data:1' does not exist/],
+      ['command: echo ${{inputs.undeclared}}\n', /job\.yml:1: 'command': .*inputs\.undeclared/],
+      ['command: echo\ncompute: azureml:gpu-monster\n', /Compute 'gpu-monster' does not exist/],
+      ['command: echo\nenvironment: azureml:my-env:3\n', /Environment 'azureml:my-env:3' is not registered/],
+      ['type: pipeline\njobs: {}\n', /'pipeline' jobs are not supported/],
+    ];
+    for (const [yaml, message] of cases) {
+      const file = writeJob(path.join(work, `bad-${Math.random().toString(36).slice(2)}`), yaml);
+      const res = await stratus(['job', 'create', '--file', file], server.url, path.dirname(file));
+      assert.notEqual(res.code, 0, yaml);
+      assert.match(res.stderr, message, yaml);
+    }
+    const missing = await stratus(['job', 'create', '--file', path.join(work, 'does-not-exist.yml')], server.url);
+    assert.match(missing.stderr, /Cannot read .*does-not-exist\.yml: no such file/);
+    assert.equal((await client.jobs.list()).value.length, before, 'no job was created');
+  });
+
+  test('unknown keys are tolerated with a warning; unsupported settings are noted on the job', async () => {
+    const file = writeJob(path.join(work, 'warn'), 'command: echo ok\nresources:\n  instance_count: 2\nfancy_key: 1\n');
+    const res = await stratus(['job', 'create', '--file', file, '--output', 'json'], server.url, path.dirname(file));
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /warning: .*job\.yml:4: unknown key 'fancy_key' is ignored/);
+    const job = JSON.parse(res.stdout);
+    assert.match(job.notes[0], /'resources' is accepted but does not apply/);
+  });
+});
+
+describe('server restart with a job running', () => {
+  test('the job is re-attached and completes; nothing stays Running', async () => {
+    const dataDir = tempDir();
+    const first = await startServer({ dataDir });
+    const c1 = new StratusClient({ baseUrl: first.url });
+    const job = await c1.jobs.create({
+      type: 'command', command: 'sleep 2; echo finished', tags: {}, experiment_name: 'restart', environment: { kind: 'host' },
+      environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
+    });
+    await waitFor(c1, job.name, ['Running']);
+    await first.close();
+    const second = await startServer({ dataDir });
+    try {
+      const c2 = new StratusClient({ baseUrl: second.url });
+      const done = await waitFor(c2, job.name, ['Completed', 'Failed'], 30_000);
+      assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+      const logs = await c2.jobs.logs(job.name, { stdout: 0, stderr: 0, build: 0 });
+      assert.equal(logs.stdout.data.trim(), 'finished');
+    } finally {
+      await second.close();
+    }
+  });
+});
+
