@@ -9,6 +9,7 @@ import { trackingRoutes } from '../src/server/mlflow/tracking-routes.ts';
 import { registryRoutes } from '../src/server/mlflow/registry-routes.ts';
 import { ARTIFACT_ROUTES } from '../src/server/mlflow/artifact-routes.ts';
 import type { Workspace } from '../src/workspace.ts';
+import { v1Routes } from '../src/server/v1/routes.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -44,6 +45,14 @@ export function renderRestDocs(): string {
     '| method | path | what |',
     '|---|---|---|',
     ...ARTIFACT_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    '',
+    '## Stratus API v1 (jobs and computes)',
+    '',
+    'Used by the `stratus` CLI; the OpenAPI document is served at `/api/v1/openapi.json`.',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    ...v1Routes(ws).map((r) => `| ${r.method} | \`${r.path}\` | ${r.summary} |`),
     '',
     '## Service',
     '',

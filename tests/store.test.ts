@@ -14,8 +14,8 @@ describe('migrations', () => {
     const id = await ws.experiments.create('kept');
     await ws.close();
     const db = await openStore(dir);
-    const rows = await db.all<{ version: number }>('SELECT version FROM schema_migrations');
-    assert.deepEqual(rows.map((r) => Number(r.version)), [SCHEMA_VERSION]);
+    const rows = await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(rows.map((r) => Number(r.version)), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
     const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode');
     assert.equal(mode?.journal_mode, 'wal');
     await db.close();
