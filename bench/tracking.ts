@@ -7,11 +7,10 @@
  * Prints mean and p99 latency and throughput per scenario with the Stratus/MLflow throughput
  * ratio, and writes the tables and the command to bench/RESULTS.md.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { drive, HttpTarget, runAll, summarize } from './http-driver.ts';
 import { startMlflow, startStratus, type Peer } from './servers.ts';
+import { writeSection } from './results.ts';
 
 const CONCURRENCY = 20;
 const API = '/api/2.0/mlflow';
@@ -153,8 +152,19 @@ function table(store: string, stratus: Row[], mlflow: Row[]): string {
   return lines.join('\n');
 }
 
+const cmd = `npm run bench:tracking -- ${process.argv.slice(2).filter((a) => !a.startsWith('postgresql://') && a !== '--pg').join(' ')}`.trim();
+const METHOD = [
+  'Both servers run on the same machine, one after the other, each with a fresh store, driven by the same',
+  `closed-loop workload: ${CONCURRENCY} concurrent keep-alive clients, ${SECONDS} s per scenario, after seeding`,
+  `${SEARCH_RUNS} runs (2 metrics, 2 params, 1 tag each) for SearchRuns, 100 experiments for SearchExperiments and a`,
+  '1,000-step metric history for GetMetricHistory. `mlflow server` runs with its default workers. On PostgreSQL both use',
+  'a fresh database on the same local server (started by the benchmark script).',
+  "SearchRuns asks for `metrics.acc > 0.5 and params.model = 'b'` ordered by `metrics.acc DESC`, 100 per page.",
+  'Ratio = Stratus throughput / MLflow throughput. Errors are requests the server answered with a failure',
+  "(MLflow's SQLAlchemy pool times out under 20 concurrent writers); throughput counts successful requests only.",
+];
+
 async function main() {
-  const sections: string[] = [];
   for (const store of STORES) {
     if (store === 'postgres' && !PG_URL) {
       console.log('PostgreSQL skipped: pass --pg postgresql://user@127.0.0.1:5432/postgres (npm run bench:tracking starts one).');
@@ -173,26 +183,14 @@ async function main() {
     }
     const section = table(store, results.stratus, results.mlflow);
     console.log(`\n${section}\n`);
-    sections.push(section);
+    writeSection(`## Tracking server on ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'}: Stratus vs \`mlflow server\``, [
+      `Command: \`${cmd}\` (run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on this project's 2-core machine).`,
+      '',
+      ...METHOD,
+      '',
+      section,
+    ].join('\n'));
   }
-  const cmd = `npm run bench:tracking -- ${process.argv.slice(2).join(' ')}`.trim();
-  const doc = [
-    '# Benchmark results',
-    '',
-    '## Tracking server: Stratus vs `mlflow server`',
-    '',
-    `Command: \`${cmd}\` (run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on this project's 2-core machine).`,
-    '',
-    `Both servers run on the same machine, one after the other, each with a fresh store, driven by the same`,
-    `closed-loop workload: ${CONCURRENCY} concurrent keep-alive clients, ${SECONDS} s per scenario, after seeding`,
-    `${SEARCH_RUNS} runs (2 metrics, 2 params, 1 tag each) for SearchRuns, 100 experiments for SearchExperiments and a`,
-    `1,000-step metric history for GetMetricHistory. MLflow ${'`'}mlflow server${'`'} runs with its default workers.`,
-    'SearchRuns asks for `metrics.acc > 0.5 and params.model = \'b\'` ordered by `metrics.acc DESC`, 100 per page.',
-    'Ratio = Stratus throughput / MLflow throughput.',
-    '',
-    ...sections.flatMap((s) => [s, '']),
-  ].join('\n');
-  fs.writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), doc);
   console.log('Results written to bench/RESULTS.md');
 }
 

@@ -11,6 +11,9 @@ import { ComputeService } from './jobs/computes.ts';
 import { JobService } from './jobs/job-service.ts';
 import { EnvironmentBuilder } from './environments/builder.ts';
 import os from 'node:os';
+import { EnvironmentAssetService } from './assets/environments.ts';
+import { DataAssetService } from './assets/data.ts';
+import { ModelAssetService } from './assets/models.ts';
 
 export interface Workspace {
   db: Db;
@@ -21,6 +24,9 @@ export interface Workspace {
   registry: RegistryService;
   computes: ComputeService;
   jobs: JobService;
+  environments: EnvironmentAssetService;
+  data: DataAssetService;
+  models: ModelAssetService;
   close(): Promise<void>;
 }
 
@@ -40,9 +46,12 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const computes = new ComputeService(db);
   await computes.ensureDefaults();
   const builder = new EnvironmentBuilder(opts.envCache ?? defaultEnvCache());
-  const jobs = new JobService(db, experiments, runs, artifacts, computes, builder, path.join(opts.dataDir, 'jobs'));
+  const environments = new EnvironmentAssetService(db);
+  const jobs: JobService = new JobService(db, experiments, runs, artifacts, computes, builder, path.join(opts.dataDir, 'jobs'), environments, () => data);
+  const data = new DataAssetService(db, artifacts, async (job, output) => (await jobs.outputLocation(job, output)).storePath);
+  const models = new ModelAssetService(registry, artifacts, (job, output) => jobs.outputLocation(job, output));
   return {
-    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs,
+    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models,
     async close() {
       await jobs.stop();
       await db.close();

@@ -1,11 +1,10 @@
 /** stratus job create|show|list|stream|cancel|download|update — Azure ML CLI v2's job verbs. */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { JobJson, StratusClient } from '../client/index.ts';
 import { parseCommandJob } from '../jobs/spec.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
-import { collectFiles, contentHash } from '../jobs/snapshot.ts';
+import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
 
@@ -28,24 +27,6 @@ function describeJob(j: JobJson): string {
   if (j.error) rows.push({ field: 'error', value: j.error.message });
   for (const n of j.notes ?? []) rows.push({ field: 'note', value: n });
   return table(rows, ['field', 'value']);
-}
-
-/** Uploads a folder or file once per content hash; returns the hash. */
-async function upload(client: StratusClient, target: string, kind: 'snapshots' | 'uploads', what: string): Promise<{ hash: string; base: string }> {
-  const files = collectFiles(target, what, kind === 'snapshots');
-  const base = path.basename(target);
-  const hash = contentHash(files, kind === 'uploads' ? base : '');
-  const state = await client.jobs.snapshot(hash);
-  const done = kind === 'snapshots' ? state.snapshot_complete : state.upload_complete;
-  if (!done) {
-    const isFile = fs.statSync(target).isFile();
-    for (const f of files) {
-      const dest = kind === 'snapshots' ? `snapshots/${hash}/${f.rel}` : isFile ? `uploads/${hash}/${base}` : `uploads/${hash}/${base}/${f.rel}`;
-      await client.putArtifact(dest, f.abs);
-    }
-    await client.putArtifact(`${kind}/${hash}/.stratus-complete`, Buffer.from(new Date().toISOString()));
-  }
-  return { hash, base };
 }
 
 /** Follows a job's build log, stdout and stderr until it ends; returns its final state. */
@@ -71,20 +52,6 @@ export async function streamJob(client: StratusClient, name: string): Promise<Jo
   const job = await client.jobs.get(name);
   if (job.error) process.stderr.write(`[stratus] ${name}: ${job.error.message}\n`);
   return job;
-}
-
-async function downloadTree(client: StratusClient, rel: string, dest: string): Promise<number> {
-  const { files = [] } = await client.listArtifacts(rel);
-  let n = 0;
-  for (const f of files) {
-    if (f.path.startsWith('.stratus-')) continue;
-    if (f.is_dir) n += await downloadTree(client, `${rel}/${f.path}`, path.join(dest, f.path));
-    else {
-      await client.downloadArtifact(`${rel}/${f.path}`, path.join(dest, f.path));
-      n++;
-    }
-  }
-  return n;
 }
 
 export function registerJobCommands(program: Command): void {

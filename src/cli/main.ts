@@ -4,13 +4,14 @@ import { ApiError, StratusClient } from '../client/index.ts';
 import { fail, outputOption, queryOption, withClient as run } from './runner.ts';
 import { registerJobCommands } from './job-commands.ts';
 import { registerComputeCommands } from './compute-commands.ts';
+import { registerAssetCommands } from './asset-commands.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, serve } from '../server/serve.ts';
 import { STRATUS_VERSION } from '../version.ts';
 import { print, table, time, type OutputFormat } from './format.ts';
 import type { Experiment, Run } from '../tracking/types.ts';
 
 const program = new Command();
-program.name('stratus').description('Self-hosted machine-learning workspace').version(STRATUS_VERSION);
+program.name('stratus').description('Self-hosted machine-learning workspace').version(STRATUS_VERSION).enablePositionalOptions();
 
 
 program
@@ -150,5 +151,6 @@ async function findExperiment(client: StratusClient, idOrName: string): Promise<
 
 registerJobCommands(program);
 registerComputeCommands(program);
+registerAssetCommands(program);
 
 await program.parseAsync(process.argv);

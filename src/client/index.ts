@@ -12,6 +12,7 @@ import type { JobSpec } from '../jobs/spec.ts';
 import type { Compute } from '../jobs/computes.ts';
 
 export type JobJson = Record<string, any> & { name: string; status: string; display_name?: string; experiment_name?: string; compute?: string };
+export type AssetJson = Record<string, any> & { name: string; version: string };
 export interface LogChunk { data: string; offset: number }
 export interface JobLogs { name: string; status: string; build: LogChunk; stdout: LogChunk; stderr: LogChunk; error?: { message: string; exit_code?: number; stderr_tail?: string } }
 
@@ -127,6 +128,28 @@ export class StratusClient {
         stdout: String(offsets.stdout), stderr: String(offsets.stderr), build: String(offsets.build),
       }),
     snapshot: (hash: string) => this.call<{ snapshot_complete: boolean; upload_complete: boolean }>('GET', `/api/v1/snapshots/${hash}`),
+  };
+
+  private assets(plural: string) {
+    const base = `/api/v1/${plural}`;
+    return {
+      create: (body: Record<string, unknown>) => this.call<AssetJson>('POST', base, body),
+      list: (name?: string) => this.call<{ value: AssetJson[] }>('GET', base, undefined, { name }),
+      show: (name: string, version?: string, label?: string) =>
+        version
+          ? this.call<AssetJson>('GET', `${base}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`)
+          : this.call<AssetJson>('GET', `${base}/${encodeURIComponent(name)}`, undefined, { label }),
+      archive: (name: string, version: string) =>
+        this.call<AssetJson>('POST', `${base}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/archive`, {}),
+    };
+  }
+
+  readonly environments = this.assets('environments');
+  readonly data = this.assets('data');
+  readonly models = {
+    ...this.assets('models'),
+    files: (name: string, version: string) =>
+      this.call<{ path: string }>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/files`),
   };
 
   readonly computes = {

@@ -18,6 +18,8 @@ import type { EnvironmentBuilder, BuiltEnvironment } from '../environments/build
 import { readCondaSpec, type PythonEnvSpec } from '../environments/conda.ts';
 import { CURATED } from '../environments/curated.ts';
 import type { ComputeService } from './computes.ts';
+import type { EnvironmentAssetService } from '../assets/environments.ts';
+import type { DataAssetService } from '../assets/data.ts';
 import { renderCommand } from './expressions.ts';
 import { isAlive, jobPaths, killTree, readFrom, startProcess, waitForExit, type JobPaths } from './local-executor.ts';
 import type { EnvironmentRef, JobSpec } from './spec.ts';
@@ -66,6 +68,8 @@ export class JobService {
     private computes: ComputeService,
     private builder: EnvironmentBuilder,
     private jobsDir: string,
+    private environments: EnvironmentAssetService,
+    private data: () => DataAssetService,
   ) {}
 
   /** Begins executing jobs (the server knows its own URL only once it listens). */
@@ -97,7 +101,7 @@ export class JobService {
     if (!/^[A-Za-z0-9][\w-]{0,254}$/.test(name)) throw invalid(`Invalid job name '${name}': letters, digits, '-' and '_' only.`);
     if (await this.db.get('SELECT 1 AS x FROM jobs WHERE name = ?', [name])) throw alreadyExists(`A job named '${name}' already exists. Choose another --name.`);
     await this.computes.get(spec.compute);
-    this.environmentSpec(spec.environment);
+    await this.environmentSpec(spec.environment);
     if (spec.code && !fs.existsSync(this.artifacts.resolve(`snapshots/${spec.code}/.stratus-complete`))) {
       throw invalid(`Code snapshot ${spec.code} has not been uploaded completely. Submit the job again with stratus job create.`);
     }
@@ -158,7 +162,11 @@ export class JobService {
       if (source.status !== 'Completed') throw invalid(`Input '${input}': job '${m[1]}' is ${source.status}; its outputs exist once it has Completed.`);
       rel = [`jobs/${m[1]}/named-outputs/${m[2]}`, m[3]].filter(Boolean).join('/');
     } else if (ref.startsWith('azureml:')) {
-      throw notFound(`Input '${input}': data asset '${ref}' does not exist in this workspace.`);
+      const m = /^azureml:([A-Za-z0-9][\w.-]*?)(?::([\w.-]+)|@([\w.-]+))?$/.exec(ref);
+      if (!m) throw invalid(`Input '${input}': cannot read '${ref}'; use azureml:<name>:<version> or azureml:<name>@latest.`);
+      rel = (await this.data().storePath(m[1], m[2], m[3] ?? (m[2] ? undefined : 'latest')).catch((err: StratusError) => {
+        throw new StratusError(err.code, `Input '${input}': data asset '${ref}' does not exist in this workspace.`);
+      })).path;
     } else {
       throw invalid(`Input '${input}': unsupported path '${ref}'.`);
     }
@@ -170,7 +178,7 @@ export class JobService {
     return rel;
   }
 
-  private environmentSpec(env: EnvironmentRef): PythonEnvSpec | undefined {
+  private async environmentSpec(env: EnvironmentRef): Promise<PythonEnvSpec | undefined> {
     switch (env.kind) {
       case 'host': return undefined;
       case 'curated': {
@@ -179,7 +187,13 @@ export class JobService {
         return spec;
       }
       case 'inline': return readCondaSpec(env.conda);
-      case 'registered': throw notFound(`Environment '${environmentLabel(env)}' is not registered in this workspace.`);
+      case 'registered':
+        return this.environments.pythonSpec(env.name, env.version, env.label).catch((err: StratusError) => {
+          if (err.code === 'RESOURCE_DOES_NOT_EXIST') {
+            throw notFound(`Environment '${environmentLabel(env)}' is not registered in this workspace. Register it with: stratus environment create --file env.yml`);
+          }
+          throw err;
+        });
     }
   }
 
@@ -293,7 +307,7 @@ export class JobService {
     try {
       fs.rmSync(paths.root, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(paths.buildLog), { recursive: true });
-      const envSpec = this.environmentSpec(spec.environment);
+      const envSpec = await this.environmentSpec(spec.environment);
       let env: BuiltEnvironment | undefined;
       if (envSpec) {
         const log = fs.createWriteStream(paths.buildLog, { flags: 'a' });
@@ -485,9 +499,13 @@ export class JobService {
     }
   }
 
-  /** Local path of a job's named output (for downloads). */
-  namedOutputsPath(name: string): string {
-    return `jobs/${name}/named-outputs`;
+  /** Where a completed job's named output is kept, and the run that made it (for assets). */
+  async outputLocation(name: string, output: string): Promise<{ storePath: string; runId: string }> {
+    const job = await this.row(name);
+    const spec = JSON.parse(job.spec) as JobSpec;
+    if (!spec.outputs[output]) throw notFound(`Job '${name}' has no output named '${output}'. Its outputs: ${Object.keys(spec.outputs).join(', ') || 'none'}.`);
+    if (job.status !== 'Completed') throw invalid(`Job '${name}' is ${job.status}; its outputs exist once it has Completed.`);
+    return { storePath: `jobs/${name}/named-outputs/${output}`, runId: job.run_id };
   }
 
   isActive(status: string): boolean {

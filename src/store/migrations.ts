@@ -85,6 +85,18 @@ const MIGRATIONS: Migration[] = [
       `CREATE INDEX jobs_created ON jobs (created_at)`,
     ],
   },
+  {
+    version: 3,
+    name: 'environment and data assets',
+    statements: [
+      `CREATE TABLE environments (
+        name TEXT NOT NULL, version TEXT NOT NULL, image TEXT, conda TEXT, description TEXT, tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL, archived INTEGER NOT NULL, PRIMARY KEY (name, version))`,
+      `CREATE TABLE data_assets (
+        name TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL, path TEXT NOT NULL, description TEXT, tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL, archived INTEGER NOT NULL, PRIMARY KEY (name, version))`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

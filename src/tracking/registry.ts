@@ -288,11 +288,19 @@ export class RegistryService {
     return { storage: source };
   }
 
-  async createVersion(opts: { name: string; source: string; runId?: string; runLink?: string; description?: string; tags?: KeyValue[]; modelId?: string; userId?: string }) {
+  /**
+   * `trustedLineage` is for the server's own callers (model assets made from a job's output):
+   * the source is in the workspace but outside the run's artifact folder, and the run is kept
+   * as lineage.
+   */
+  async createVersion(opts: {
+    name: string; source: string; runId?: string; runLink?: string; description?: string; tags?: KeyValue[]; modelId?: string; userId?: string;
+    trustedLineage?: boolean;
+  }) {
     validateModelName(opts.name);
     if (!opts.source) throw invalid("Missing value for required parameter 'source'.");
     for (const t of opts.tags ?? []) this.validateTag(t.key, t.value);
-    const { storage, modelId: sourceModelId } = await this.resolveSource(opts.source, opts.runId, opts.modelId);
+    const { storage, modelId: sourceModelId } = await this.resolveSource(opts.source, opts.trustedLineage ? undefined : opts.runId, opts.modelId);
     const modelId = opts.modelId || sourceModelId;
     // A version registered from a logged model keeps the run that produced it as lineage.
     const runId = opts.runId || (modelId ? (await this.loggedModels.get(modelId)).info.source_run_id as string | undefined : undefined);
@@ -322,6 +330,12 @@ export class RegistryService {
       return v;
     });
     return this.getVersion(opts.name, version);
+  }
+
+  async nextVersion(name: string): Promise<number> {
+    await this.modelRow(name);
+    const next = await this.db.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?', [name]);
+    return Number(next!.v);
   }
 
   async getVersion(name: string, version: unknown) {

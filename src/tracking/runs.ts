@@ -363,10 +363,13 @@ export class RunService {
     await this.row(runId);
     const offset = pageToken ? Number(Buffer.from(pageToken, 'base64').toString()) : 0;
     if (!Number.isInteger(offset) || offset < 0) throw invalid(`Invalid page token '${pageToken}'.`);
-    const limit = maxResults ?? 1_000_000;
+    // Without max_results the whole history comes back in one page, as in MLflow; no LIMIT then,
+    // so PostgreSQL plans the plain index range scan.
+    const limit = maxResults ?? Number.MAX_SAFE_INTEGER;
+    const base = 'SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, value';
     const rows = await this.db.all<{ key: string; value: number; is_nan: number; timestamp: number; step: number }>(
-      `SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ?
-       ORDER BY step, timestamp, value LIMIT ? OFFSET ?`, [runId, key, limit + 1, offset]);
+      maxResults === undefined && offset === 0 ? base : `${base} LIMIT ? OFFSET ?`,
+      maxResults === undefined && offset === 0 ? [runId, key] : [runId, key, limit + 1, offset]);
     const metrics = rows.slice(0, limit).map((m) => ({
       key: m.key, value: jsonDouble(m.value, !!m.is_nan), timestamp: Number(m.timestamp), step: Number(m.step),
     }));

@@ -41,6 +41,20 @@ export function v1Routes(ws: Workspace): V1Route[] {
       method: 'GET', path: '/api/v1/jobs/:name/logs', summary: 'Log text since offsets (?stdout=&stderr=&build=), with the status',
       handler: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: Number(query.stdout ?? 0), stderr: Number(query.stderr ?? 0), build: Number(query.build ?? 0) }),
     },
+    ...assetRoutes('environments', 'environment', {
+      create: (b) => ws.environments.create(b), list: (n) => ws.environments.list(n),
+      show: (n, v, l) => ws.environments.show(n, v, l), archive: (n, v) => ws.environments.archive(n, v),
+    }),
+    ...assetRoutes('data', 'data asset', {
+      create: (b) => ws.data.create(b), list: (n) => ws.data.list(n), show: (n, v, l) => ws.data.show(n, v, l), archive: (n, v) => ws.data.archive(n, v),
+    }),
+    ...assetRoutes('models', 'model', {
+      create: (b) => ws.models.create(b), list: (n) => ws.models.list(n), show: (n, v, l) => ws.models.show(n, v, l), archive: (n, v) => ws.models.archive(n, v),
+    }),
+    {
+      method: 'GET', path: '/api/v1/models/:name/versions/:version/files', summary: 'Where a model version\'s files are in the artifact store',
+      handler: async ({ params }) => ({ path: await ws.models.storePath(params.name, params.version) }),
+    },
     {
       method: 'GET', path: '/api/v1/snapshots/:hash', summary: 'Whether a code snapshot or upload is complete',
       handler: async ({ params }) => {
@@ -50,6 +64,31 @@ export function v1Routes(ws: Workspace): V1Route[] {
         return { hash: params.hash, snapshot_complete: complete, upload_complete: upload };
       },
     },
+  ];
+}
+
+interface AssetOps {
+  create(body: any): Promise<unknown>;
+  list(name?: string): Promise<unknown[]>;
+  show(name: string, version?: string, label?: string): Promise<unknown>;
+  archive(name: string, version: string): Promise<unknown>;
+}
+
+/** The same five routes for each kind of versioned asset. */
+function assetRoutes(plural: string, kind: string, ops: AssetOps): V1Route[] {
+  const base = `/api/v1/${plural}`;
+  return [
+    {
+      method: 'POST', path: base, summary: `Create a ${kind} version`,
+      handler: async ({ body }) => {
+        if (!body || typeof body !== 'object' || !body.name) throw invalid(`Send the ${kind} as JSON with at least "name".`);
+        return ops.create(body);
+      },
+    },
+    { method: 'GET', path: base, summary: `List ${kind} versions (?name=)`, handler: async ({ query }) => ({ value: await ops.list(query.name) }) },
+    { method: 'GET', path: `${base}/:name`, summary: `Show the latest ${kind} version (?label=latest)`, handler: async ({ params, query }) => ops.show(params.name, undefined, query.label ?? 'latest') },
+    { method: 'GET', path: `${base}/:name/versions/:version`, summary: `Show one ${kind} version`, handler: async ({ params }) => ops.show(params.name, params.version) },
+    { method: 'POST', path: `${base}/:name/versions/:version/archive`, summary: `Archive a ${kind} version`, handler: async ({ params }) => ops.archive(params.name, params.version) },
   ];
 }
 

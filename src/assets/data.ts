@@ -1,0 +1,128 @@
+/**
+ * Data assets: versioned, immutable references to files in the workspace store (local
+ * uploads, or a job's named output), of type uri_file, uri_folder or mltable.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { Db } from '../store/db.ts';
+import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import { alreadyExists, invalid, notFound } from '../util/errors.ts';
+import { validateNameVersion, VersionedTable } from './versioned.ts';
+
+interface DataRow {
+  name: string; version: string; type: string; path: string; description: string | null; tags: string; created_at: number; archived: number;
+}
+
+export const DATA_TYPES = ['uri_file', 'uri_folder', 'mltable'] as const;
+
+export interface MlTable {
+  files: string[];
+  read_delimited?: Record<string, unknown>;
+}
+
+/** Reads an MLTable file: its `paths` (file, folder, pattern) and a read_delimited step. */
+export function readMlTable(folder: string): MlTable {
+  const file = path.join(folder, 'MLTable');
+  let doc: any;
+  try {
+    doc = parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw invalid(`An mltable folder needs a readable MLTable file (${(err as Error).message.split('\n')[0]}).`);
+  }
+  if (!Array.isArray(doc?.paths) || doc.paths.length === 0) throw invalid("The MLTable file needs 'paths:' with at least one file, folder or pattern.");
+  const files: string[] = [];
+  for (const p of doc.paths) {
+    const target = p.file ?? p.folder ?? p.pattern;
+    if (typeof target !== 'string' || /^[a-z]+:\/\//i.test(target)) throw invalid(`MLTable path ${JSON.stringify(p)}: only paths relative to the MLTable folder are supported.`);
+    const rel = path.posix.normalize(target.replace(/^\.\//, ''));
+    if (rel.startsWith('..')) throw invalid(`MLTable path '${target}' leaves the MLTable folder.`);
+    if (p.file) {
+      if (!fs.existsSync(path.join(folder, rel))) throw invalid(`MLTable path '${target}' does not exist in the uploaded folder.`);
+      files.push(rel);
+    } else {
+      const base = p.folder ? rel : path.posix.dirname(rel);
+      const glob = p.pattern ? new RegExp(`^${path.posix.basename(rel).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`) : undefined;
+      const dir = path.join(folder, base === '.' ? '' : base);
+      if (!fs.existsSync(dir)) throw invalid(`MLTable path '${target}' does not exist in the uploaded folder.`);
+      for (const f of fs.readdirSync(dir)) {
+        if (f === 'MLTable' || (glob && !glob.test(f))) continue;
+        if (fs.statSync(path.join(dir, f)).isFile()) files.push(base === '.' ? f : `${base}/${f}`);
+      }
+    }
+  }
+  const step = (doc.transformations ?? []).find((t: any) => t && typeof t === 'object' && 'read_delimited' in t);
+  return { files, read_delimited: step?.read_delimited ?? undefined };
+}
+
+export class DataAssetService {
+  private table: VersionedTable<DataRow>;
+  constructor(private db: Db, private store: LocalArtifactStore, private jobOutput: (job: string, output: string) => Promise<string>) {
+    this.table = new VersionedTable(db, 'data_assets', 'data asset');
+  }
+
+  /** `path` is a store path (an upload) or azureml://jobs/<job>/outputs/<name>. */
+  async create(input: { name: string; version?: string; type?: string; path: string; description?: string; tags?: Record<string, string> }) {
+    validateNameVersion('data asset', input.name, input.version);
+    const type = input.type ?? 'uri_folder';
+    if (!(DATA_TYPES as readonly string[]).includes(type)) throw invalid(`Invalid data type '${type}': use uri_file, uri_folder or mltable.`);
+    if (!input.path) throw invalid("A data asset needs 'path'.");
+    let rel = input.path;
+    const jobRef = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)$/.exec(rel);
+    if (jobRef) rel = await this.jobOutput(jobRef[1], jobRef[2]);
+    else if (!rel.startsWith('uploads/')) throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it) or azureml://jobs/<job>/outputs/<name>.`);
+    const st = await this.store.stat(rel).catch(() => {
+      throw notFound(`Nothing was uploaded at '${input.path}'.`);
+    });
+    if (type === 'uri_file' && !st.isFile()) throw invalid(`A uri_file data asset must be a single file, but '${input.path}' is a folder. Use --type uri_folder.`);
+    if (type !== 'uri_file' && !st.isDirectory()) throw invalid(`A ${type} data asset must be a folder, but '${input.path}' is a file. Use --type uri_file.`);
+    if (type === 'mltable') readMlTable(this.store.resolve(rel));
+    const version = await this.db.tx(async (t) => {
+      await t.lock(`data:${input.name}`);
+      const version = input.version ?? (await this.table.nextVersion(t, input.name));
+      if (await t.get('SELECT 1 AS x FROM data_assets WHERE name = ? AND version = ?', [input.name, version])) {
+        throw alreadyExists(`Data asset ${input.name}:${version} already exists and is immutable: create a new version.`);
+      }
+      await t.run('INSERT INTO data_assets (name, version, type, path, description, tags, created_at, archived) VALUES (?, ?, ?, ?, ?, ?, ?, 0)',
+        [input.name, version, type, rel, input.description ?? null, JSON.stringify(input.tags ?? {}), Date.now()]);
+      return version;
+    });
+    return this.show(input.name, version);
+  }
+
+  /** The store path of `azureml:<name>:<version>` / `azureml:<name>@latest`. */
+  async storePath(name: string, version?: string, label?: string): Promise<{ path: string; type: string }> {
+    const row = await this.table.resolve(name, version, label);
+    return { path: row.path, type: row.type };
+  }
+
+  async show(name: string, version?: string, label?: string) {
+    const row = await this.table.resolve(name, version, label);
+    const json: Record<string, unknown> = toJson(row);
+    if (row.type === 'mltable') json.mltable = readMlTable(this.store.resolve(row.path));
+    return json;
+  }
+
+  async list(name?: string) {
+    return (await this.table.list(name)).map(toJson);
+  }
+
+  async archive(name: string, version: string) {
+    await this.table.archive(name, version);
+    return this.show(name, version);
+  }
+}
+
+function toJson(r: DataRow) {
+  return {
+    name: r.name,
+    version: r.version,
+    id: `azureml:${r.name}:${r.version}`,
+    type: r.type,
+    path: `azureml://datastores/workspaceartifactstore/paths/${r.path}`,
+    description: r.description ?? undefined,
+    tags: JSON.parse(r.tags),
+    creation_context: { created_at: new Date(Number(r.created_at)).toISOString() },
+    archived: !!Number(r.archived),
+  };
+}

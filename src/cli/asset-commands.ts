@@ -1,0 +1,176 @@
+/** stratus environment|data|model create|list|show|download|archive — Azure ML's asset verbs. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { AssetJson, StratusClient } from '../client/index.ts';
+import { YamlSource } from '../jobs/yaml-source.ts';
+import { applySets } from '../jobs/spec.ts';
+import { print, table } from './format.ts';
+import { downloadPath, downloadTree, upload } from './transfer.ts';
+import { fail, outputOption, queryOption, withClient } from './runner.ts';
+
+type AssetApi = StratusClient['environments'];
+
+const row = (a: AssetJson) => ({
+  name: a.name, version: a.version, type: a.type ?? '', stage: a.stage ?? (a.archived ? 'Archived' : ''),
+  created: String(a.creation_context?.created_at ?? '').replace('T', ' ').slice(0, 19), description: a.description ?? '',
+});
+const COLUMNS = ['name', 'version', 'type', 'stage', 'created', 'description'];
+
+function describe(a: AssetJson): string {
+  return table(Object.entries(a).filter(([, v]) => v !== undefined && v !== '').map(([field, value]) => ({
+    field, value: typeof value === 'object' ? JSON.stringify(value) : value,
+  })), ['field', 'value']);
+}
+
+/** list, show and archive are the same for every kind of asset. */
+function commonVerbs(cmd: Command, api: (c: StratusClient) => AssetApi): void {
+  cmd
+    .command('list')
+    .option('-n, --name <name>', 'only versions of this name')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const { value } = await api(client).list(opts.name);
+      print(value, opts.output, opts.query, () => table(value.map(row), COLUMNS));
+    }));
+  cmd
+    .command('show')
+    .requiredOption('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('-l, --label <label>', 'latest', undefined)
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const a = await api(client).show(opts.name, opts.version, opts.version ? undefined : opts.label ?? 'latest');
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+  cmd
+    .command('archive')
+    .requiredOption('-n, --name <name>')
+    .requiredOption('-v, --version <version>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const a = await api(client).archive(opts.name, opts.version);
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+}
+
+function readSpec(file: string | undefined, sets: string[] | undefined): { data: Record<string, any>; base: string } {
+  if (!file) return { data: {}, base: process.cwd() };
+  const src = YamlSource.read(file);
+  applySets(src.data, sets ?? []);
+  return { data: src.data as Record<string, any>, base: path.dirname(path.resolve(file)) };
+}
+
+/** A local path is uploaded (once per content hash); other references pass through. */
+async function storeRef(client: StratusClient, p: string, base: string, what: string): Promise<string> {
+  if (/^(azureml:\/\/|runs:\/)/.test(p)) return p;
+  if (/^[a-z][\w+.-]*:/i.test(p)) fail(`${what}: unsupported path '${p}'. Use a local path, runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>.`);
+  const local = path.resolve(base, p);
+  if (!fs.existsSync(local)) fail(`${what}: ${local} does not exist.`);
+  const { hash, base: name } = await upload(client, local, 'uploads', what);
+  return `uploads/${hash}/${name}`;
+}
+
+export function registerAssetCommands(program: Command): void {
+  const env = program.command('environment').description('Registered environments (versioned conda specs)');
+  env
+    .command('create')
+    .requiredOption('-f, --file <file>', 'environment YAML: name, version, image, conda_file')
+    .option('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('--set <key=value...>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const { data, base } = readSpec(opts.file, opts.set);
+      let conda: string | undefined;
+      const condaPath = data.conda_file ?? (data.build?.path ? ['conda.yml', 'conda.yaml', 'environment.yml', 'conda_dependencies.yaml'].map((f) => path.join(String(data.build.path), f)).find((f) => fs.existsSync(path.resolve(base, f))) : undefined);
+      if (typeof condaPath === 'string') {
+        try {
+          conda = fs.readFileSync(path.resolve(base, condaPath), 'utf8');
+        } catch {
+          fail(`${opts.file}: conda_file ${path.resolve(base, condaPath)} cannot be read.`);
+        }
+      } else if (condaPath && typeof condaPath === 'object') conda = JSON.stringify(condaPath);
+      const a = await client.environments.create({
+        name: opts.name ?? data.name, version: opts.version ?? (data.version !== undefined ? String(data.version) : undefined),
+        image: data.image, conda, description: data.description, tags: data.tags,
+      });
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+  commonVerbs(env, (c) => c.environments);
+
+  const data = program.command('data').description('Data assets (uri_file, uri_folder, mltable)');
+  data
+    .command('create')
+    .option('-f, --file <file>', 'data YAML: name, version, type, path')
+    .option('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('-p, --path <path>', 'local file or folder (uploaded), or azureml://jobs/<job>/outputs/<name>')
+    .option('-t, --type <type>', 'uri_file, uri_folder or mltable')
+    .option('-d, --description <text>')
+    .option('--set <key=value...>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const { data: d, base } = readSpec(opts.file, opts.set);
+      const name = opts.name ?? d.name;
+      const p = opts.path ?? d.path;
+      if (!name || !p) fail('give --name and --path, or --file data.yml with name and path.');
+      const a = await client.data.create({
+        name, version: opts.version ?? (d.version !== undefined ? String(d.version) : undefined), type: opts.type ?? d.type,
+        path: await storeRef(client, p, base, 'path'), description: opts.description ?? d.description, tags: d.tags,
+      });
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+  data
+    .command('download')
+    .requiredOption('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('-p, --download-path <dir>', 'where to put it', '.')
+    .action((opts) => withClient(async (client) => {
+      const a = await client.data.show(opts.name, opts.version, opts.version ? undefined : 'latest');
+      const rel = String(a.path).replace('azureml://datastores/workspaceartifactstore/paths/', '');
+      const n = await downloadPath(client, rel, path.resolve(opts.downloadPath, `${a.name}-${a.version}`));
+      console.log(`Downloaded ${n} files of ${a.id}`);
+    }));
+  commonVerbs(data, (c) => c.data);
+
+  const model = program.command('model').description('Model assets (the same registry MLflow clients see)');
+  model
+    .command('create')
+    .option('-f, --file <file>', 'model YAML: name, version, path, type')
+    .option('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('-p, --path <path>', 'local folder (uploaded), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>')
+    .option('-t, --type <type>', 'custom_model or mlflow_model')
+    .option('-d, --description <text>')
+    .option('--set <key=value...>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const { data: d, base } = readSpec(opts.file, opts.set);
+      const name = opts.name ?? d.name;
+      const p = opts.path ?? d.path;
+      if (!name || !p) fail('give --name and --path, or --file model.yml with name and path.');
+      const a = await client.models.create({
+        name, version: opts.version ?? (d.version !== undefined ? String(d.version) : undefined), type: opts.type ?? d.type,
+        path: await storeRef(client, p, base, 'path'), description: opts.description ?? d.description, tags: d.tags,
+      });
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+  model
+    .command('download')
+    .requiredOption('-n, --name <name>')
+    .requiredOption('-v, --version <version>')
+    .option('-p, --download-path <dir>', 'where to put it', '.')
+    .action((opts) => withClient(async (client) => {
+      const { path: rel } = await client.models.files(opts.name, opts.version);
+      const n = await downloadTree(client, rel, path.resolve(opts.downloadPath, opts.name, opts.version));
+      console.log(`Downloaded ${n} files of azureml:${opts.name}:${opts.version}`);
+    }));
+  commonVerbs(model, (c) => c.models as unknown as AssetApi);
+}

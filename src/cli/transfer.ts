@@ -1,0 +1,52 @@
+/** Moving files between this machine and the workspace store, for the CLI's commands. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { StratusClient } from '../client/index.ts';
+import { collectFiles, contentHash } from '../jobs/snapshot.ts';
+
+/** Uploads a folder or file once per content hash; returns the hash. */
+export async function upload(client: StratusClient, target: string, kind: 'snapshots' | 'uploads', what: string): Promise<{ hash: string; base: string }> {
+  const files = collectFiles(target, what, kind === 'snapshots');
+  const base = path.basename(target);
+  const hash = contentHash(files, kind === 'uploads' ? base : '');
+  const state = await client.jobs.snapshot(hash);
+  const done = kind === 'snapshots' ? state.snapshot_complete : state.upload_complete;
+  if (!done) {
+    const isFile = fs.statSync(target).isFile();
+    for (const f of files) {
+      const dest = kind === 'snapshots' ? `snapshots/${hash}/${f.rel}` : isFile ? `uploads/${hash}/${base}` : `uploads/${hash}/${base}/${f.rel}`;
+      await client.putArtifact(dest, f.abs);
+    }
+    await client.putArtifact(`${kind}/${hash}/.stratus-complete`, Buffer.from(new Date().toISOString()));
+  }
+  return { hash, base };
+}
+
+/** Downloads a stored folder (or one file) to `dest`; returns the number of files. */
+export async function downloadTree(client: StratusClient, rel: string, dest: string): Promise<number> {
+  const { files = [] } = await client.listArtifacts(rel);
+  let n = 0;
+  for (const f of files) {
+    if (f.path.startsWith('.stratus-')) continue;
+    if (f.is_dir) n += await downloadTree(client, `${rel}/${f.path}`, path.join(dest, f.path));
+    else {
+      await client.downloadArtifact(`${rel}/${f.path}`, path.join(dest, f.path));
+      n++;
+    }
+  }
+  return n;
+}
+
+
+/** Downloads a store path that may be a file or a folder. */
+export async function downloadPath(client: StratusClient, rel: string, dest: string): Promise<number> {
+  const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const { files = [] } = await client.listArtifacts(parent);
+  const entry = files.find((f) => f.path === base);
+  if (entry && !entry.is_dir) {
+    await client.downloadArtifact(rel, path.join(dest, base));
+    return 1;
+  }
+  return downloadTree(client, rel, path.join(dest, base));
+}
