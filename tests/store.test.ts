@@ -45,6 +45,41 @@ describe('migrations', () => {
   });
 });
 
+describe('group commit', () => {
+  test('concurrent writers share commits; a failing one rolls back only its own writes', async () => {
+    const ws = await openWorkspace({ dataDir: tempDir() });
+    const runs = await Promise.all(Array.from({ length: 30 }, () => ws.runs.create({ experimentId: '0' })));
+    const results = await Promise.allSettled(runs.map((r, i) =>
+      ws.runs.logBatch(r.info.run_id, [{ key: 'm', value: i, timestamp: 1, step: 0 }],
+        // Every third batch repeats a param key: the whole batch must be refused.
+        i % 3 === 0 ? [{ key: 'p', value: 'a' }, { key: 'p', value: 'b' }] : [{ key: 'p', value: String(i) }], [])));
+    for (let i = 0; i < runs.length; i++) {
+      const run = await ws.runs.get(runs[i].info.run_id);
+      if (i % 3 === 0) {
+        assert.equal(results[i].status, 'rejected');
+        assert.equal(run.data.metrics, undefined);
+      } else {
+        assert.equal(results[i].status, 'fulfilled');
+        assert.equal(run.data.metrics?.[0].value, i);
+        assert.equal(run.data.params?.[0].value, String(i));
+      }
+    }
+    // A database error inside one writer's transaction (not a validation error) is contained too.
+    const outcome = await Promise.allSettled([
+      ws.db.tx((t) => t.run("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (0, 'g1', 'x')")),
+      ws.db.tx(async (t) => {
+        await t.run("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (0, 'g2', 'x')");
+        await t.run('INSERT INTO no_such_table VALUES (1)');
+      }),
+      ws.db.tx((t) => t.run("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (0, 'g3', 'x')")),
+    ]);
+    assert.deepEqual(outcome.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    const keys = (await ws.db.all<{ key: string }>("SELECT key FROM experiment_tags WHERE key LIKE 'g%' ORDER BY key")).map((r) => r.key);
+    assert.deepEqual(keys, ['g1', 'g3']);
+    await ws.close();
+  });
+});
+
 describe('filter grammar', () => {
   test('parses MLflow filters', () => {
     assert.deepEqual(parseFilter("metrics.acc >= 0.9 and params.`my param` = 'a b' AND tags.\"mlflow.user\" LIKE 'ad%'"), [

@@ -2,8 +2,8 @@
  * A small async SQL adapter over SQLite (better-sqlite3) and PostgreSQL (pg).
  *
  * Services write portable SQL with `?` placeholders; the PostgreSQL adapter rewrites them to
- * `$n`. Every write goes through `tx()`, which serialises writers on SQLite (one writer, as
- * WAL requires) and uses a pooled client transaction on PostgreSQL.
+ * `$n`. Every write goes through `tx()`: on SQLite one writer connection (as WAL requires)
+ * with group commit, on PostgreSQL a pooled client transaction.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -19,6 +19,12 @@ export interface Db {
   all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
   get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
   run(sql: string, params?: Param[]): Promise<number>;
+  /**
+   * Runs a one-row `INSERT … VALUES (?, …) [suffix]` for many rows. SQLite runs the prepared
+   * statement per row (binding thousands of parameters at once is slower there); PostgreSQL
+   * sends multi-row VALUES in chunks to save round trips.
+   */
+  runMany(sql: string, rows: Param[][]): Promise<void>;
   /** Runs `fn` in one transaction; `fn` must use the Db it is given. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /**
@@ -28,16 +34,6 @@ export interface Db {
    */
   lock(key: string): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Serialises async critical sections: SQLite allows one writer at a time. */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  lock<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(() => undefined, () => undefined);
-    return result;
-  }
 }
 
 class SqliteConnection {
@@ -71,6 +67,10 @@ class SqliteTxView implements Db {
   async run(sql: string, params?: Param[]): Promise<number> {
     return this.conn.stmt(sql).run(...sqliteParams(params)).changes;
   }
+  async runMany(sql: string, rows: Param[][]): Promise<void> {
+    const stmt = this.conn.stmt(sql);
+    for (const row of rows) stmt.run(...sqliteParams(row));
+  }
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return fn(this); // already inside a transaction
   }
@@ -79,12 +79,20 @@ class SqliteTxView implements Db {
 }
 
 const OPTIMIZE_EVERY_COMMITS = 5000;
+const MAX_GROUP = 64;
+
+interface PendingTx {
+  fn: (db: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
 
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   private writer: SqliteConnection;
   private reader: SqliteConnection;
-  private writeLock = new Mutex();
+  private queue: PendingTx[] = [];
+  private draining = false;
   private commitsSinceOptimize = 0;
 
   constructor(file: string) {
@@ -108,8 +116,9 @@ export class SqliteDb implements Db {
   }
 
   /** Re-analyses changed tables every few thousand commits; cheap when little changed. */
-  private maybeOptimize(): void {
-    if (++this.commitsSinceOptimize < OPTIMIZE_EVERY_COMMITS) return;
+  private maybeOptimize(transactions: number): void {
+    this.commitsSinceOptimize += transactions;
+    if (this.commitsSinceOptimize < OPTIMIZE_EVERY_COMMITS) return;
     this.commitsSinceOptimize = 0;
     this.writer.raw.pragma('optimize');
   }
@@ -124,28 +133,75 @@ export class SqliteDb implements Db {
   run(sql: string, params?: Param[]): Promise<number> {
     return this.tx((db) => db.run(sql, params));
   }
+  runMany(sql: string, rows: Param[][]): Promise<void> {
+    return this.tx((db) => db.runMany(sql, rows));
+  }
+  /**
+   * Group commit: writers that arrive while a transaction is running are queued, then run
+   * together in one SQLite transaction, each inside its own SAVEPOINT so a failing caller rolls
+   * back only its own writes. One commit (one WAL write) serves the whole group; every caller's
+   * promise settles only after that commit.
+   */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    return this.writeLock.lock(async () => {
-      const raw = this.writer.raw;
-      raw.prepare('BEGIN IMMEDIATE').run();
-      try {
-        const result = await fn(new SqliteTxView(this.writer));
-        raw.prepare('COMMIT').run();
-        this.maybeOptimize();
-        return result;
-      } catch (err) {
-        if (raw.inTransaction) raw.prepare('ROLLBACK').run();
-        throw err;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn: fn as (db: Db) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        // Start on the next turn of the event loop, so requests read in this turn join the group.
+        this.draining = true;
+        setImmediate(() => void this.drain());
       }
     });
   }
-  async lock(): Promise<void> {}
-  /** Runs DDL directly (migrations). */
-  exec(sql: string): void {
-    this.writer.raw.exec(sql);
+
+  private async drain(): Promise<void> {
+    const raw = this.writer.raw;
+    const view = new SqliteTxView(this.writer);
+    try {
+      while (this.queue.length) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        let done: { p: PendingTx; result: unknown }[] = [];
+        for (const p of group) {
+          try {
+            if (!raw.inTransaction) raw.prepare('BEGIN IMMEDIATE').run();
+          } catch (err) {
+            p.reject(err);
+            continue;
+          }
+          raw.prepare('SAVEPOINT stratus_tx').run();
+          try {
+            const result = await p.fn(view);
+            raw.prepare('RELEASE stratus_tx').run();
+            done.push({ p, result });
+          } catch (err) {
+            if (raw.inTransaction) {
+              raw.prepare('ROLLBACK TO stratus_tx').run();
+              raw.prepare('RELEASE stratus_tx').run();
+            } else {
+              // SQLite aborted the whole transaction: earlier members of the group are lost too.
+              for (const d of done) d.p.reject(err);
+              done = [];
+            }
+            p.reject(err);
+          }
+        }
+        if (!raw.inTransaction) continue;
+        try {
+          raw.prepare('COMMIT').run();
+        } catch (err) {
+          if (raw.inTransaction) raw.prepare('ROLLBACK').run();
+          for (const d of done) d.p.reject(err);
+          continue;
+        }
+        for (const d of done) d.p.resolve(d.result);
+        this.maybeOptimize(group.length);
+      }
+    } finally {
+      this.draining = false;
+    }
   }
+  async lock(): Promise<void> {}
   async close(): Promise<void> {
-    await this.writeLock.lock(async () => undefined);
+    await this.tx(async () => undefined);
     this.reader.raw.close();
     this.writer.raw.close();
   }
@@ -155,6 +211,22 @@ export class SqliteDb implements Db {
 // in a double, so parse them as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
+
+const PG_CHUNK_ROWS = 200;
+
+/** `INSERT … VALUES (?, ?) suffix` with `rows` tuples instead of one. */
+function multiRow(sql: string, rows: number): string {
+  const m = /^([\s\S]*?VALUES\s*)(\([^)]*\))([\s\S]*)$/.exec(sql);
+  if (!m) throw new Error(`runMany needs an INSERT … VALUES (…) statement: ${sql}`);
+  return m[1] + new Array(rows).fill(m[2]).join(', ') + m[3];
+}
+
+async function pgRunMany(run: (sql: string, params: Param[]) => Promise<number>, sql: string, rows: Param[][]): Promise<void> {
+  for (let i = 0; i < rows.length; i += PG_CHUNK_ROWS) {
+    const chunk = rows.slice(i, i + PG_CHUNK_ROWS);
+    await run(multiRow(sql, chunk.length), chunk.flat());
+  }
+}
 
 function toPg(sql: string): string {
   let n = 0;
@@ -172,6 +244,9 @@ class PgClientView implements Db {
   }
   async run(sql: string, params?: Param[]): Promise<number> {
     return (await this.client.query(toPg(sql), params as unknown[])).rowCount ?? 0;
+  }
+  runMany(sql: string, rows: Param[][]): Promise<void> {
+    return pgRunMany((q, p) => this.run(q, p), sql, rows);
   }
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return fn(this);
@@ -198,6 +273,9 @@ export class PostgresDb implements Db {
   }
   async run(sql: string, params?: Param[]): Promise<number> {
     return (await this.pool.query(toPg(sql), params as unknown[])).rowCount ?? 0;
+  }
+  runMany(sql: string, rows: Param[][]): Promise<void> {
+    return this.tx((db) => db.runMany(sql, rows));
   }
   async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();

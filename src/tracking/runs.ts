@@ -34,8 +34,6 @@ export interface DatasetInput {
   tags?: KeyValue[];
 }
 
-/** Chunk size for multi-row INSERTs: well inside SQLite's and PostgreSQL's bind limits. */
-const INSERT_CHUNK = 200;
 
 export function runInfo(r: RunRow): RunInfo {
   const info: RunInfo = {
@@ -206,15 +204,10 @@ export class RunService {
   private async upsertTags(t: Db, runId: string, tags: KeyValue[]): Promise<void> {
     // Last write wins within one batch, as in MLflow.
     const dedup = new Map(tags.map((x) => [x.key, x.value]));
-    const list = [...dedup];
-    for (let i = 0; i < list.length; i += INSERT_CHUNK) {
-      const chunk = list.slice(i, i + INSERT_CHUNK);
-      await t.run(
-        `INSERT INTO tags (run_uuid, key, value) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
-         ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value`,
-        chunk.flatMap(([k, v]) => [runId, k, v]),
-      );
-    }
+    await t.runMany(
+      `INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value`,
+      [...dedup].map(([k, v]) => [runId, k, v]),
+    );
     const runName = dedup.get(RUN_NAME_TAG);
     if (runName !== undefined) await t.run('UPDATE runs SET name = ? WHERE run_uuid = ?', [runName, runId]);
   }
@@ -264,11 +257,7 @@ export class RunService {
       );
     }
     const fresh = params.filter((p) => !old.has(p.key));
-    for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-      const chunk = fresh.slice(i, i + INSERT_CHUNK);
-      await t.run(`INSERT INTO params (run_uuid, key, value) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}`,
-        chunk.flatMap((p) => [runId, p.key, p.value]));
-    }
+    await t.runMany('INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)', fresh.map((p) => [runId, p.key, p.value]));
   }
 
   private async insertMetrics(t: Db, runId: string, metrics: MetricInput[]): Promise<void> {
@@ -276,14 +265,11 @@ export class RunService {
       const isNan = Number.isNaN(m.value) ? 1 : 0;
       return { ...m, value: isNan ? 0 : m.value, is_nan: isNan };
     });
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const chunk = rows.slice(i, i + INSERT_CHUNK);
-      await t.run(
-        `INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
-         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
-        chunk.flatMap((m) => [runId, m.key, m.value, m.is_nan, m.timestamp, m.step, m.model_id ?? null, m.dataset_name ?? null, m.dataset_digest ?? null]),
-      );
-    }
+    await t.runMany(
+      `INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      rows.map((m) => [runId, m.key, m.value, m.is_nan, m.timestamp, m.step, m.model_id ?? null, m.dataset_name ?? null, m.dataset_digest ?? null]),
+    );
     // latest_metrics keeps, per key, the value with the greatest (step, timestamp, value).
     const latest = new Map<string, (typeof rows)[number]>();
     for (const m of rows) {
@@ -292,20 +278,16 @@ export class RunService {
         latest.set(m.key, m);
       }
     }
-    const list = [...latest.values()];
-    for (let i = 0; i < list.length; i += INSERT_CHUNK) {
-      const chunk = list.slice(i, i + INSERT_CHUNK);
-      await t.run(
-        `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
-         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
-         ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
-           timestamp = excluded.timestamp, step = excluded.step
-         WHERE excluded.step > latest_metrics.step
-            OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
-            OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)`,
-        chunk.flatMap((m) => [runId, m.key, m.value, m.is_nan, m.timestamp, m.step]),
-      );
-    }
+    await t.runMany(
+      `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
+         timestamp = excluded.timestamp, step = excluded.step
+       WHERE excluded.step > latest_metrics.step
+          OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+          OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)`,
+      [...latest.values()].map((m) => [runId, m.key, m.value, m.is_nan, m.timestamp, m.step]),
+    );
     // Metrics logged against a logged model are recorded on the model too (MLflow 3).
     const modelMetrics = rows.filter((m) => m.model_id);
     for (const m of modelMetrics) {
