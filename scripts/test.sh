@@ -19,6 +19,9 @@ trap cleanup EXIT
 # Built job environments are cached here across runs (the curated sklearn one takes a minute).
 export STRATUS_ENV_CACHE="${STRATUS_ENV_CACHE:-$PWD/.cache/envs}"
 
+# The CLI tests run the bundled `stratus` command, as users do after npm ci.
+node scripts/build-cli.mjs
+
 echo "== Node tests"
 node --import tsx --test --test-concurrency=1 tests/*.test.ts 2>&1 | tee "$logs/node.txt"
 node_rc=${PIPESTATUS[0]}

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
+import pkg from '../package.json' with { type: 'json' };
 
-const require = createRequire(import.meta.url);
-export const STRATUS_VERSION: string = require('../package.json').version;
+export const STRATUS_VERSION: string = pkg.version;
 /** The MLflow REST API release this server answers like (reported by /version, as MLflow does). */
 export const MLFLOW_API_VERSION = '3.17.2';

@@ -74,6 +74,32 @@ async function storeRef(client: StratusClient, p: string, base: string, what: st
   return `uploads/${hash}/${name}`;
 }
 
+/** `create` for assets made from a path (data, models): from flags or a YAML file. */
+function pathAssetCreate(cmd: Command, kind: string, pathHelp: string, typeHelp: string, api: (c: StratusClient) => AssetApi): void {
+  cmd
+    .command('create')
+    .option('-f, --file <file>', `${kind} YAML: name, version, type, path, description`)
+    .option('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('-p, --path <path>', pathHelp)
+    .option('-t, --type <type>', typeHelp)
+    .option('-d, --description <text>')
+    .option('--set <key=value...>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const { data: d, base } = readSpec(opts.file, opts.set);
+      const name = opts.name ?? d.name;
+      const p = opts.path ?? d.path;
+      if (!name || !p) fail(`give --name and --path, or --file ${kind}.yml with name and path.`);
+      const a = await api(client).create({
+        name, version: opts.version ?? (d.version !== undefined ? String(d.version) : undefined), type: opts.type ?? d.type,
+        path: await storeRef(client, p, base, 'path'), description: opts.description ?? d.description, tags: d.tags,
+      });
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+}
+
 export function registerAssetCommands(program: Command): void {
   const env = program.command('environment').description('Registered environments (versioned conda specs)');
   env
@@ -104,28 +130,7 @@ export function registerAssetCommands(program: Command): void {
   commonVerbs(env, (c) => c.environments);
 
   const data = program.command('data').description('Data assets (uri_file, uri_folder, mltable)');
-  data
-    .command('create')
-    .option('-f, --file <file>', 'data YAML: name, version, type, path')
-    .option('-n, --name <name>')
-    .option('-v, --version <version>')
-    .option('-p, --path <path>', 'local file or folder (uploaded), or azureml://jobs/<job>/outputs/<name>')
-    .option('-t, --type <type>', 'uri_file, uri_folder or mltable')
-    .option('-d, --description <text>')
-    .option('--set <key=value...>')
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .action((opts) => withClient(async (client) => {
-      const { data: d, base } = readSpec(opts.file, opts.set);
-      const name = opts.name ?? d.name;
-      const p = opts.path ?? d.path;
-      if (!name || !p) fail('give --name and --path, or --file data.yml with name and path.');
-      const a = await client.data.create({
-        name, version: opts.version ?? (d.version !== undefined ? String(d.version) : undefined), type: opts.type ?? d.type,
-        path: await storeRef(client, p, base, 'path'), description: opts.description ?? d.description, tags: d.tags,
-      });
-      print(a, opts.output, opts.query, () => describe(a));
-    }));
+  pathAssetCreate(data, 'data', 'local file or folder (uploaded), or azureml://jobs/<job>/outputs/<name>', 'uri_file, uri_folder or mltable', (c) => c.data);
   data
     .command('download')
     .requiredOption('-n, --name <name>')
@@ -140,28 +145,7 @@ export function registerAssetCommands(program: Command): void {
   commonVerbs(data, (c) => c.data);
 
   const model = program.command('model').description('Model assets (the same registry MLflow clients see)');
-  model
-    .command('create')
-    .option('-f, --file <file>', 'model YAML: name, version, path, type')
-    .option('-n, --name <name>')
-    .option('-v, --version <version>')
-    .option('-p, --path <path>', 'local folder (uploaded), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>')
-    .option('-t, --type <type>', 'custom_model or mlflow_model')
-    .option('-d, --description <text>')
-    .option('--set <key=value...>')
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .action((opts) => withClient(async (client) => {
-      const { data: d, base } = readSpec(opts.file, opts.set);
-      const name = opts.name ?? d.name;
-      const p = opts.path ?? d.path;
-      if (!name || !p) fail('give --name and --path, or --file model.yml with name and path.');
-      const a = await client.models.create({
-        name, version: opts.version ?? (d.version !== undefined ? String(d.version) : undefined), type: opts.type ?? d.type,
-        path: await storeRef(client, p, base, 'path'), description: opts.description ?? d.description, tags: d.tags,
-      });
-      print(a, opts.output, opts.query, () => describe(a));
-    }));
+  pathAssetCreate(model, 'model', 'local folder (uploaded), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>', 'custom_model or mlflow_model', (c) => c.models);
   model
     .command('download')
     .requiredOption('-n, --name <name>')
@@ -172,5 +156,5 @@ export function registerAssetCommands(program: Command): void {
       const n = await downloadTree(client, rel, path.resolve(opts.downloadPath, opts.name, opts.version));
       console.log(`Downloaded ${n} files of azureml:${opts.name}:${opts.version}`);
     }));
-  commonVerbs(model, (c) => c.models as unknown as AssetApi);
+  commonVerbs(model, (c) => c.models);
 }

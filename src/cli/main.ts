@@ -5,10 +5,14 @@ import { fail, outputOption, queryOption, withClient as run } from './runner.ts'
 import { registerJobCommands } from './job-commands.ts';
 import { registerComputeCommands } from './compute-commands.ts';
 import { registerAssetCommands } from './asset-commands.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_PORT, serve } from '../server/serve.ts';
+import os from 'node:os';
+import path from 'node:path';
 import { STRATUS_VERSION } from '../version.ts';
 import { print, table, time, type OutputFormat } from './format.ts';
 import type { Experiment, Run } from '../tracking/types.ts';
+
+const DEFAULT_PORT = 7700;
+const DEFAULT_DATA_DIR = path.join(os.homedir(), '.stratus');
 
 const program = new Command();
 program.name('stratus').description('Self-hosted machine-learning workspace').version(STRATUS_VERSION).enablePositionalOptions();
@@ -26,6 +30,8 @@ program
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Invalid --port '${opts.port}': give a number from 0 to 65535.`);
     try {
+      // Loaded only here, so client commands start without the server's modules.
+      const { serve } = await import('../server/serve.ts');
       const server = await serve({
         host: opts.host,
         port,

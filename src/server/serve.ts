@@ -22,8 +22,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 7700;
-export const DEFAULT_DATA_DIR = path.join(os.homedir(), '.stratus');
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
