@@ -152,7 +152,8 @@ function table(store: string, stratus: Row[], mlflow: Row[]): string {
   return lines.join('\n');
 }
 
-const cmd = `npm run bench:tracking -- ${process.argv.slice(2).filter((a) => !a.startsWith('postgresql://') && a !== '--pg').join(' ')}`.trim();
+const userArgs = process.argv.slice(2).filter((a) => !a.startsWith('postgresql://') && a !== '--pg').join(' ');
+const cmd = userArgs ? `npm run bench:tracking -- ${userArgs}` : 'npm run bench:tracking';
 const METHOD = [
   'Both servers run on the same machine, one after the other, each with a fresh store, driven by the same',
   `closed-loop workload: ${CONCURRENCY} concurrent keep-alive clients, ${SECONDS} s per scenario, after seeding`,
