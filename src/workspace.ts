@@ -14,6 +14,7 @@ import os from 'node:os';
 import { EnvironmentAssetService } from './assets/environments.ts';
 import { DataAssetService } from './assets/data.ts';
 import { ModelAssetService } from './assets/models.ts';
+import { EndpointService } from './serving/endpoints.ts';
 
 export interface Workspace {
   db: Db;
@@ -27,6 +28,7 @@ export interface Workspace {
   environments: EnvironmentAssetService;
   data: DataAssetService;
   models: ModelAssetService;
+  endpoints: EndpointService;
   close(): Promise<void>;
 }
 
@@ -50,10 +52,12 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const jobs: JobService = new JobService(db, experiments, runs, artifacts, computes, builder, path.join(opts.dataDir, 'jobs'), environments, () => data);
   const data = new DataAssetService(db, artifacts, async (job, output) => (await jobs.outputLocation(job, output)).storePath);
   const models = new ModelAssetService(registry, artifacts, (job, output) => jobs.outputLocation(job, output));
+  const endpoints = new EndpointService(db, artifacts, builder, environments, models, path.join(opts.dataDir, 'endpoints'));
   return {
-    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models,
+    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints,
     async close() {
       await jobs.stop();
+      await endpoints.stop();
       await db.close();
     },
   };

@@ -5,6 +5,7 @@ import { fail, outputOption, queryOption, withClient as run } from './runner.ts'
 import { registerJobCommands } from './job-commands.ts';
 import { registerComputeCommands } from './compute-commands.ts';
 import { registerAssetCommands } from './asset-commands.ts';
+import { registerEndpointCommands } from './endpoint-commands.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { STRATUS_VERSION } from '../version.ts';
@@ -158,5 +159,6 @@ async function findExperiment(client: StratusClient, idOrName: string): Promise<
 registerJobCommands(program);
 registerComputeCommands(program);
 registerAssetCommands(program);
+registerEndpointCommands(program);
 
 await program.parseAsync(process.argv);

@@ -13,6 +13,8 @@ import type { Compute } from '../jobs/computes.ts';
 
 export type JobJson = Record<string, any> & { name: string; status: string; display_name?: string; experiment_name?: string; compute?: string };
 export type AssetJson = Record<string, any> & { name: string; version: string };
+export type EndpointJson = Record<string, any> & { name: string; scoring_uri: string; provisioning_state: string; traffic: Record<string, number> };
+export type DeploymentJson = Record<string, any> & { name: string; provisioning_state: string };
 export interface LogChunk { data: string; offset: number }
 export interface JobLogs { name: string; status: string; build: LogChunk; stdout: LogChunk; stderr: LogChunk; error?: { message: string; exit_code?: number; stderr_tail?: string } }
 
@@ -150,6 +152,37 @@ export class StratusClient {
     ...this.assets('models'),
     files: (name: string, version: string) =>
       this.call<{ path: string }>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/files`),
+  };
+
+  readonly endpoints = {
+    create: (body: Record<string, unknown>) => this.call<EndpointJson>('POST', '/api/v1/online-endpoints', body),
+    list: () => this.call<{ value: EndpointJson[] }>('GET', '/api/v1/online-endpoints'),
+    show: (name: string) => this.call<EndpointJson>('GET', `/api/v1/online-endpoints/${encodeURIComponent(name)}`),
+    update: (name: string, body: Record<string, unknown>) => this.call<EndpointJson>('PATCH', `/api/v1/online-endpoints/${encodeURIComponent(name)}`, body),
+    delete: (name: string) => this.call<Record<string, never>>('DELETE', `/api/v1/online-endpoints/${encodeURIComponent(name)}`),
+    keys: (name: string) => this.call<{ primaryKey: string; secondaryKey: string }>('POST', `/api/v1/online-endpoints/${encodeURIComponent(name)}/list-keys`, {}),
+    regenerateKeys: (name: string, keyType: string) =>
+      this.call<{ primaryKey: string; secondaryKey: string }>('POST', `/api/v1/online-endpoints/${encodeURIComponent(name)}/regenerate-keys`, { key_type: keyType }),
+    /** Calls the scoring URI with the endpoint key, as any client of the endpoint would. */
+    invoke: async (scoringUri: string, key: string, body: string, deployment?: string) => {
+      const headers: Record<string, string> = { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` };
+      if (deployment) headers['azureml-model-deployment'] = deployment;
+      const res = await fetch(scoringUri, { method: 'POST', headers, body });
+      return { status: res.status, deployment: res.headers.get('azureml-model-deployment') ?? undefined, body: await res.text() };
+    },
+  };
+
+  readonly deployments = {
+    create: (endpoint: string, spec: Record<string, unknown>, allTraffic: boolean) =>
+      this.call<DeploymentJson>('POST', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments`, { spec, all_traffic: allTraffic }),
+    list: (endpoint: string) => this.call<{ value: DeploymentJson[] }>('GET', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments`),
+    show: (endpoint: string, name: string) => this.call<DeploymentJson>('GET', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}`),
+    update: (endpoint: string, name: string, changes: Record<string, unknown>) =>
+      this.call<DeploymentJson>('PATCH', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}`, changes),
+    delete: (endpoint: string, name: string) =>
+      this.call<Record<string, never>>('DELETE', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}`),
+    logs: (endpoint: string, name: string, lines: number) =>
+      this.call<{ content: string }>('GET', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}/logs`, undefined, { lines: String(lines) }),
   };
 
   readonly computes = {

@@ -15,14 +15,16 @@ import type { ExperimentService } from '../tracking/experiments.ts';
 import type { RunService } from '../tracking/runs.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import type { EnvironmentBuilder, BuiltEnvironment } from '../environments/builder.ts';
-import { readCondaSpec, type PythonEnvSpec } from '../environments/conda.ts';
-import { CURATED } from '../environments/curated.ts';
+import type { PythonEnvSpec } from '../environments/conda.ts';
+import { environmentLabel, resolveEnvironment } from '../environments/resolve.ts';
 import type { ComputeService } from './computes.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { DataAssetService } from '../assets/data.ts';
 import { renderCommand } from './expressions.ts';
 import { isAlive, jobPaths, killTree, readFrom, startProcess, waitForExit, type JobPaths } from './local-executor.ts';
 import type { EnvironmentRef, JobSpec } from './spec.ts';
+
+export { environmentLabel };
 import { randomRunName } from '../tracking/ids.ts';
 
 export const TERMINAL = ['Completed', 'Failed', 'Canceled'] as const;
@@ -43,15 +45,6 @@ export interface TrackingTarget {
 
 function generateJobName(): string {
   return `${randomRunName().split('-').slice(0, 2).join('_')}_${crypto.randomBytes(5).toString('hex').slice(0, 8)}`;
-}
-
-export function environmentLabel(env: EnvironmentRef): string {
-  switch (env.kind) {
-    case 'curated': return `azureml:AzureML-${env.name}@latest`;
-    case 'registered': return `azureml:${env.name}${env.version ? `:${env.version}` : `@${env.label ?? 'latest'}`}`;
-    case 'inline': return env.image ? `inline (${env.image} + conda file)` : 'inline (conda file)';
-    case 'host': return env.image ? `host Python (image ${env.image} not run)` : 'host Python';
-  }
 }
 
 export class JobService {
@@ -178,23 +171,8 @@ export class JobService {
     return rel;
   }
 
-  private async environmentSpec(env: EnvironmentRef): Promise<PythonEnvSpec | undefined> {
-    switch (env.kind) {
-      case 'host': return undefined;
-      case 'curated': {
-        const spec = CURATED[env.name];
-        if (!spec) throw notFound(`Curated environment '${env.name}' is not available. Available: ${Object.keys(CURATED).join(', ')}.`);
-        return spec;
-      }
-      case 'inline': return readCondaSpec(env.conda);
-      case 'registered':
-        return this.environments.pythonSpec(env.name, env.version, env.label).catch((err: StratusError) => {
-          if (err.code === 'RESOURCE_DOES_NOT_EXIST') {
-            throw notFound(`Environment '${environmentLabel(env)}' is not registered in this workspace. Register it with: stratus environment create --file env.yml`);
-          }
-          throw err;
-        });
-    }
+  private environmentSpec(env: EnvironmentRef): Promise<PythonEnvSpec | undefined> {
+    return resolveEnvironment(env, this.environments);
   }
 
   async get(name: string): Promise<Record<string, unknown>> {

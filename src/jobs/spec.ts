@@ -204,7 +204,7 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
   return { spec, uploads, warnings };
 }
 
-function parseEnvironment(src: YamlSource, env: unknown, base: string, notes: string[]): EnvironmentRef {
+export function parseEnvironment(src: YamlSource, env: unknown, base: string, notes: string[]): EnvironmentRef {
   if (env === undefined || env === null) return { kind: 'host' };
   if (typeof env === 'string') {
     const curated = curatedName(env);

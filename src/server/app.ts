@@ -8,6 +8,7 @@ import { registryRoutes } from './mlflow/registry-routes.ts';
 import { artifactRoutes } from './mlflow/artifact-routes.ts';
 import { requestArgs } from './mlflow/request.ts';
 import { registerV1 } from './v1/routes.ts';
+import { endpointDataPlane } from './endpoints-routes.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
@@ -59,7 +60,8 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
 
   if (authEnabled(opts.auth)) {
     app.addHook('onRequest', async (req, reply) => {
-      if (req.url === '/health') return;
+      // Scoring requests carry the endpoint's own key, checked by the data plane.
+      if (req.url === '/health' || req.url.startsWith('/endpoints/')) return;
       if (!isAuthorized(opts.auth!, req.headers.authorization)) {
         reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
         return sendError(reply, 'UNAUTHENTICATED',
@@ -89,5 +91,6 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   }
   registerV1(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
+  await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
   return app;
 }

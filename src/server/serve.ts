@@ -61,6 +61,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Jobs reach the server on loopback even when it listens on all interfaces.
   const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
   await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
+  await workspace.endpoints.start(`http://${hostForUrl}:${port}`);
   return {
     app,
     workspace,

@@ -97,6 +97,18 @@ const MIGRATIONS: Migration[] = [
         created_at BIGINT NOT NULL, archived INTEGER NOT NULL, PRIMARY KEY (name, version))`,
     ],
   },
+  {
+    version: 4,
+    name: 'online endpoints',
+    statements: [
+      `CREATE TABLE online_endpoints (
+        name TEXT PRIMARY KEY, auth_mode TEXT NOT NULL, keys TEXT NOT NULL, traffic TEXT NOT NULL, mirror_traffic TEXT NOT NULL,
+        description TEXT, tags TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE online_deployments (
+        endpoint TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, provisioning_state TEXT NOT NULL, error TEXT,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (endpoint, name))`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -55,6 +55,7 @@ export function v1Routes(ws: Workspace): V1Route[] {
       method: 'GET', path: '/api/v1/models/:name/versions/:version/files', summary: 'Where a model version\'s files are in the artifact store',
       handler: async ({ params }) => ({ path: await ws.models.storePath(params.name, params.version) }),
     },
+    ...endpointRoutes(ws),
     {
       method: 'GET', path: '/api/v1/snapshots/:hash', summary: 'Whether a code snapshot or upload is complete',
       handler: async ({ params }) => {
@@ -63,6 +64,47 @@ export function v1Routes(ws: Workspace): V1Route[] {
         const upload = await ws.artifacts.stat(`uploads/${params.hash}/.stratus-complete`).then(() => true, () => false);
         return { hash: params.hash, snapshot_complete: complete, upload_complete: upload };
       },
+    },
+  ];
+}
+
+function endpointRoutes(ws: Workspace): V1Route[] {
+  const e = ws.endpoints;
+  const base = '/api/v1/online-endpoints';
+  return [
+    { method: 'POST', path: base, summary: 'Create an online endpoint', handler: async ({ body }) => e.createEndpoint(body ?? {}) },
+    { method: 'GET', path: base, summary: 'List online endpoints', handler: async () => ({ value: await e.listEndpoints() }) },
+    { method: 'GET', path: `${base}/:name`, summary: 'Show an endpoint: scoring_uri, traffic, per-deployment metrics', handler: async ({ params }) => e.showEndpoint(params.name) },
+    { method: 'PATCH', path: `${base}/:name`, summary: 'Update traffic, mirror_traffic or description', handler: async ({ params, body }) => e.updateEndpoint(params.name, body ?? {}) },
+    {
+      method: 'DELETE', path: `${base}/:name`, summary: 'Delete an endpoint and its deployments',
+      handler: async ({ params }) => {
+        await e.deleteEndpoint(params.name);
+        return {};
+      },
+    },
+    { method: 'POST', path: `${base}/:name/list-keys`, summary: 'The endpoint keys', handler: async ({ params }) => e.credentials(params.name) },
+    { method: 'POST', path: `${base}/:name/regenerate-keys`, summary: 'Regenerate the primary or secondary key', handler: async ({ params, body }) => e.regenerateKeys(params.name, body?.key_type ?? 'primary') },
+    {
+      method: 'POST', path: `${base}/:name/deployments`, summary: 'Create a deployment (body: {spec, all_traffic})',
+      handler: async ({ params, body }) => {
+        if (!body?.spec) throw invalid('Send {"spec": {...}} (stratus online-deployment create --file d.yml builds it).');
+        return e.createDeployment({ ...body.spec, endpoint_name: params.name }, !!body.all_traffic);
+      },
+    },
+    { method: 'GET', path: `${base}/:name/deployments`, summary: 'List deployments', handler: async ({ params }) => ({ value: await e.listDeployments(params.name) }) },
+    { method: 'GET', path: `${base}/:name/deployments/:deployment`, summary: 'Show a deployment', handler: async ({ params }) => e.showDeployment(params.name, params.deployment) },
+    { method: 'PATCH', path: `${base}/:name/deployments/:deployment`, summary: 'Update a deployment (rolling: new workers start before old ones stop)', handler: async ({ params, body }) => e.updateDeployment(params.name, params.deployment, body ?? {}) },
+    {
+      method: 'DELETE', path: `${base}/:name/deployments/:deployment`, summary: 'Delete a deployment (it must have no traffic)',
+      handler: async ({ params }) => {
+        await e.deleteDeployment(params.name, params.deployment);
+        return {};
+      },
+    },
+    {
+      method: 'GET', path: `${base}/:name/deployments/:deployment/logs`, summary: 'Worker logs (?lines=)',
+      handler: async ({ params, query }) => ({ content: await e.logs(params.name, params.deployment, query.lines ? Number(query.lines) : 100) }),
     },
   ];
 }

@@ -1,0 +1,78 @@
+"""One scoring worker: imports the entry script, calls init() once, then serves run() calls.
+
+Protocol with the Stratus server (not the user's code): requests arrive on stdin, replies leave on
+file descriptor 3, each frame a 4-byte big-endian length then UTF-8 JSON. The user's prints go to
+stdout/stderr, which the server keeps as the deployment's logs.
+
+Request frame: {"id": n, "body": "<request body as text>"}
+Reply frame:   {"id": n, "ok": true, "result": "<JSON text>"} or {"id": n, "ok": false, "error": "...", "status": 4xx|500}
+The first frame after start is {"ready": true} or {"ready": false, "error": "<traceback>"}.
+"""
+import importlib.util
+import json
+import os
+import struct
+import sys
+import traceback
+
+
+def _read_exact(stream, n):
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _write(out, obj):
+    payload = json.dumps(obj).encode("utf-8")
+    out.write(struct.pack(">I", len(payload)) + payload)
+    out.flush()
+
+
+def _to_json_text(result):
+    # As azureml-inference-server-http does: bytes and str pass through as JSON strings unless
+    # they already hold JSON; everything else is serialised (numpy arrays via tolist()).
+    if hasattr(result, "tolist"):
+        result = result.tolist()
+    if isinstance(result, bytes):
+        result = result.decode("utf-8")
+    return json.dumps(result, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+
+
+def main():
+    out = os.fdopen(3, "wb", buffering=0)
+    inp = sys.stdin.buffer
+    app_root = os.environ.get("AML_APP_ROOT", os.getcwd())
+    script = os.environ.get("AZUREML_ENTRY_SCRIPT", "score.py")
+    sys.path.insert(0, app_root)
+    try:
+        spec = importlib.util.spec_from_file_location("score", os.path.join(app_root, script))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if hasattr(module, "init"):
+            module.init()
+        run = module.run
+    except Exception:
+        traceback.print_exc()
+        _write(out, {"ready": False, "error": traceback.format_exc()})
+        return 1
+    _write(out, {"ready": True})
+    while True:
+        header = _read_exact(inp, 4)
+        if header is None:
+            return 0
+        (length,) = struct.unpack(">I", header)
+        frame = json.loads(_read_exact(inp, length).decode("utf-8"))
+        try:
+            result = run(frame["body"])
+            _write(out, {"id": frame["id"], "ok": True, "result": _to_json_text(result)})
+        except Exception as exc:  # the user's run() failed: a 500 with the message, worker stays up
+            traceback.print_exc()
+            _write(out, {"id": frame["id"], "ok": False, "status": 500, "error": f"{type(exc).__name__}: {exc}"})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+/** Turns an environment reference from YAML into the Python spec to build (undefined: host Python). */
+import type { EnvironmentAssetService } from '../assets/environments.ts';
+import type { EnvironmentRef } from '../jobs/spec.ts';
+import { notFound, StratusError } from '../util/errors.ts';
+import { readCondaSpec, type PythonEnvSpec } from './conda.ts';
+import { CURATED } from './curated.ts';
+
+export function environmentLabel(env: EnvironmentRef): string {
+  switch (env.kind) {
+    case 'curated': return `azureml:AzureML-${env.name}@latest`;
+    case 'registered': return `azureml:${env.name}${env.version ? `:${env.version}` : `@${env.label ?? 'latest'}`}`;
+    case 'inline': return env.image ? `inline (${env.image} + conda file)` : 'inline (conda file)';
+    case 'host': return env.image ? `host Python (image ${env.image} not run)` : 'host Python';
+  }
+}
+
+
+export async function resolveEnvironment(env: EnvironmentRef, registered: EnvironmentAssetService): Promise<PythonEnvSpec | undefined> {
+  switch (env.kind) {
+    case 'host': return undefined;
+    case 'curated': {
+      const spec = CURATED[env.name];
+      if (!spec) throw notFound(`Curated environment '${env.name}' is not available. Available: ${Object.keys(CURATED).join(', ')}.`);
+      return spec;
+    }
+    case 'inline': return readCondaSpec(env.conda);
+    case 'registered':
+      return registered.pythonSpec(env.name, env.version, env.label).catch((err: StratusError) => {
+        if (err.code === 'RESOURCE_DOES_NOT_EXIST') {
+          throw notFound(`Environment '${environmentLabel(env)}' is not registered in this workspace. Register it with: stratus environment create --file env.yml`);
+        }
+        throw err;
+      });
+  }
+}

@@ -1,0 +1,65 @@
+/** Azure ML managed online deployment YAML → the spec a workspace deploys (parsed where the file is). */
+import path from 'node:path';
+import { applySets, parseEnvironment } from '../jobs/spec.ts';
+import type { YamlSource } from '../jobs/yaml-source.ts';
+import type { DeploymentSpec } from './endpoints.ts';
+
+const KNOWN = new Set(['$schema', 'name', 'endpoint_name', 'model', 'code_configuration', 'environment', 'instance_type', 'instance_count',
+  'request_settings', 'environment_variables', 'description', 'tags', 'liveness_probe', 'readiness_probe', 'app_insights_enabled',
+  'scale_settings', 'egress_public_network_access', 'data_collector', 'properties', 'type']);
+
+export interface ParsedDeployment {
+  spec: DeploymentSpec;
+  uploads: { code?: string; model?: string };
+  warnings: string[];
+}
+
+export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?: string; endpointName?: string }): ParsedDeployment {
+  const d = src.data as Record<string, any>;
+  applySets(d, opts.sets ?? []);
+  const base = path.dirname(path.resolve(src.file));
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  for (const k of Object.keys(d)) if (!KNOWN.has(k)) warnings.push(`${src.file}:${src.lineOf([k])}: unknown key '${k}' is ignored.`);
+  for (const k of ['instance_type', 'liveness_probe', 'readiness_probe', 'scale_settings', 'app_insights_enabled', 'data_collector']) {
+    if (d[k] !== undefined) notes.push(`'${k}' is accepted but does not apply to local worker processes: ${JSON.stringify(d[k])}`);
+  }
+  const name = opts.name ?? d.name;
+  if (typeof name !== 'string' || !name) throw src.error(['name'], "a deployment needs 'name' (or --name).");
+  const endpoint = opts.endpointName ?? d.endpoint_name;
+  if (typeof endpoint !== 'string' || !endpoint) throw src.error(['endpoint_name'], "a deployment needs 'endpoint_name' (or --endpoint-name).");
+  const uploads: ParsedDeployment['uploads'] = {};
+  let model: string | undefined;
+  const m = d.model;
+  if (typeof m === 'string') {
+    if (!m.startsWith('azureml:')) throw src.error(['model'], `use azureml:<name>:<version> or a mapping with 'path:', got '${m}'.`);
+    model = m;
+  } else if (m && typeof m === 'object') {
+    if (typeof m.path !== 'string') throw src.error(['model', 'path'], 'a model needs a local path.');
+    uploads.model = path.resolve(base, m.path);
+  }
+  const cc = d.code_configuration;
+  if (!cc || typeof cc.code !== 'string' || typeof cc.scoring_script !== 'string') {
+    throw src.error(['code_configuration'], "give code_configuration.code (a folder) and code_configuration.scoring_script (e.g. score.py).");
+  }
+  uploads.code = path.resolve(base, cc.code);
+  const rs = d.request_settings ?? {};
+  const count = Number(d.instance_count ?? 1);
+  if (!Number.isInteger(count) || count < 1) throw src.error(['instance_count'], `expected a whole number of at least 1, got ${d.instance_count}.`);
+  const spec: DeploymentSpec = {
+    name,
+    endpoint_name: endpoint,
+    model,
+    scoring_script: cc.scoring_script,
+    environment: parseEnvironment(src, d.environment, base, notes),
+    environment_variables: Object.fromEntries(Object.entries(d.environment_variables ?? {}).map(([k, v]) => [k, String(v)])),
+    instance_count: count,
+    request_settings: {
+      request_timeout_ms: Number(rs.request_timeout_ms ?? 5000),
+      max_concurrent_requests_per_instance: Number(rs.max_concurrent_requests_per_instance ?? 1),
+    },
+    description: d.description,
+    notes,
+  };
+  return { spec, uploads, warnings };
+}

@@ -1,0 +1,198 @@
+/**
+ * A pool of scoring worker processes for one deployment: each runs the user's score.py through
+ * python/stratus_scoring/worker.py (init() once, run() per request). Requests go to an idle
+ * worker or wait in a bounded queue (429 past it); a request past `timeoutMs` gets a 504 and
+ * its worker is replaced; a worker that dies is restarted and its request retried once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const HARNESS = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../python');
+
+export interface PoolOptions {
+  workers: number;
+  python: string;
+  appRoot: string;
+  entryScript: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  maxQueued: number;
+  timeoutMs: number;
+}
+
+export interface ScoreResult {
+  status: number;
+  body: string;
+}
+
+interface Job {
+  body: string;
+  resolve: (r: ScoreResult) => void;
+  retried: boolean;
+}
+
+export class InitError extends Error {}
+
+class Worker {
+  proc: ChildProcess;
+  busy?: { job: Job; timer: NodeJS.Timeout };
+  private buffer = Buffer.alloc(0);
+  readonly ready: Promise<void>;
+  private nextId = 0;
+
+  constructor(private pool: WorkerPool, opts: PoolOptions) {
+    const log = fs.openSync(opts.logFile, 'a');
+    this.proc = spawn(opts.python, ['-u', '-m', 'stratus_scoring.worker'], {
+      cwd: opts.appRoot,
+      env: { ...opts.env, PYTHONPATH: [HARNESS, opts.env.PYTHONPATH].filter(Boolean).join(path.delimiter), AML_APP_ROOT: opts.appRoot, AZUREML_ENTRY_SCRIPT: opts.entryScript },
+      stdio: ['pipe', log, log, 'pipe'],
+    });
+    fs.closeSync(log);
+    this.ready = new Promise((resolve, reject) => {
+      this.onReady = (ok, error) => (ok ? resolve() : reject(new InitError(error ?? 'init() failed')));
+    });
+    this.ready.catch(() => undefined);
+    (this.proc.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => this.onData(chunk));
+    this.proc.on('exit', () => this.pool.workerExited(this));
+    this.proc.on('error', () => undefined);
+    this.proc.stdin!.on('error', () => undefined);
+  }
+
+  private onReady: (ok: boolean, error?: string) => void = () => undefined;
+
+  private onData(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    while (this.buffer.length >= 4) {
+      const len = this.buffer.readUInt32BE(0);
+      if (this.buffer.length < 4 + len) return;
+      const frame = JSON.parse(this.buffer.subarray(4, 4 + len).toString('utf8'));
+      this.buffer = this.buffer.subarray(4 + len);
+      if ('ready' in frame) this.onReady(frame.ready, frame.error);
+      else this.finish(frame.ok ? { status: 200, body: frame.result } : { status: frame.status ?? 500, body: JSON.stringify({ error: frame.error }) });
+    }
+  }
+
+  send(job: Job, timeoutMs: number): void {
+    const timer = setTimeout(() => {
+      // The request took too long: answer 504 and replace the worker, which may be stuck.
+      this.finish({ status: 504, body: JSON.stringify({ error: `The scoring request took longer than request_timeout_ms (${timeoutMs} ms).` }) });
+      this.proc.kill('SIGKILL');
+    }, timeoutMs);
+    this.busy = { job, timer };
+    const payload = Buffer.from(JSON.stringify({ id: this.nextId++, body: job.body }));
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(payload.length);
+    this.proc.stdin!.write(Buffer.concat([header, payload]));
+  }
+
+  private finish(result: ScoreResult): void {
+    const busy = this.busy;
+    if (!busy) return;
+    clearTimeout(busy.timer);
+    this.busy = undefined;
+    busy.job.resolve(result);
+    this.pool.workerIdle(this);
+  }
+
+  /** The in-flight request, if the process died under it. */
+  takeOrphan(): Job | undefined {
+    const busy = this.busy;
+    if (!busy) return undefined;
+    clearTimeout(busy.timer);
+    this.busy = undefined;
+    return busy.job;
+  }
+}
+
+export class WorkerPool {
+  private workers: Worker[] = [];
+  private idle: Worker[] = [];
+  private queue: Job[] = [];
+  private stopping = false;
+  restarts = 0;
+
+  constructor(readonly opts: PoolOptions) {}
+
+  /** Starts every worker; rejects with the Python traceback if init() fails. */
+  async start(): Promise<void> {
+    fs.mkdirSync(path.dirname(this.opts.logFile), { recursive: true });
+    const started = Array.from({ length: this.opts.workers }, () => this.spawn());
+    try {
+      await Promise.all(started.map((w) => w.ready));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(this, this.opts);
+    this.workers.push(w);
+    w.ready.then(() => this.workerIdle(w), () => undefined);
+    return w;
+  }
+
+  score(body: string): Promise<ScoreResult> {
+    return new Promise((resolve) => {
+      const job: Job = { body, resolve, retried: false };
+      const worker = this.idle.pop();
+      if (worker) return worker.send(job, this.opts.timeoutMs);
+      if (this.queue.length >= this.opts.maxQueued) {
+        return resolve({ status: 429, body: JSON.stringify({ error: 'Too many requests: every worker is busy and the queue is full. Retry later or raise max_concurrent_requests_per_instance / instance_count.' }) });
+      }
+      this.queue.push(job);
+    });
+  }
+
+  workerIdle(w: Worker): void {
+    if (this.stopping || !this.workers.includes(w)) return;
+    const next = this.queue.shift();
+    if (next) w.send(next, this.opts.timeoutMs);
+    else this.idle.push(w);
+  }
+
+  workerExited(w: Worker): void {
+    this.workers = this.workers.filter((x) => x !== w);
+    this.idle = this.idle.filter((x) => x !== w);
+    const orphan = w.takeOrphan();
+    if (this.stopping) {
+      orphan?.resolve({ status: 503, body: JSON.stringify({ error: 'The deployment is shutting down.' }) });
+      return;
+    }
+    this.restarts++;
+    this.spawn();
+    if (orphan) {
+      if (orphan.retried) orphan.resolve({ status: 502, body: JSON.stringify({ error: 'The scoring worker crashed while handling this request.' }) });
+      else {
+        // Retried first, by the replacement or any other worker that frees up.
+        orphan.retried = true;
+        this.queue.unshift(orphan);
+      }
+    }
+  }
+
+  /** Lets queued and in-flight requests finish, then stops: the old side of a rolling update. */
+  async drain(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length || this.workers.some((w) => w.busy)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.stop();
+  }
+
+  pids(): number[] {
+    return this.workers.map((w) => w.proc.pid!).filter(Boolean);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const job of this.queue.splice(0)) job.resolve({ status: 503, body: JSON.stringify({ error: 'The deployment is shutting down.' }) });
+    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+      if (w.proc.exitCode !== null) return resolve();
+      w.proc.once('exit', () => resolve());
+      w.proc.kill('SIGTERM');
+      setTimeout(() => w.proc.kill('SIGKILL'), 3000).unref();
+    })));
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Online endpoints with real score.py worker processes: deploy, invoke, key auth, blue/green
+ * traffic, mirroring, init failures, overload, timeouts, a killed worker and a rolling update.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { startServer } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
+const FIX = path.resolve(import.meta.dirname, 'fixtures/endpoint');
+
+describe('online endpoints', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let client: StratusClient;
+  let scoringUri: string;
+  let key: string;
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [BIN, ...args], { cwd: FIX, env: { ...process.env, STRATUS_URL: server.url } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+  const score = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(scoringUri, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+      .then(async (r) => ({ status: r.status, deployment: r.headers.get('azureml-model-deployment'), json: await r.json().catch(() => undefined) }));
+
+  before(async () => {
+    server = await startServer();
+    client = new StratusClient({ baseUrl: server.url });
+  });
+  after(async () => { await server.close(); });
+
+  test('create, deploy with all traffic, invoke from the CLI', async () => {
+    assert.equal((await cli(['online-endpoint', 'create', '--file', 'endpoint.yml'])).code, 0);
+    const dep = await cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--all-traffic', '--output', 'json']);
+    assert.equal(dep.code, 0, dep.stderr);
+    assert.equal(JSON.parse(dep.stdout).provisioning_state, 'Succeeded');
+    const invoked = await cli(['online-endpoint', 'invoke', '--name', 'linear', '--request-file', 'request.json']);
+    assert.equal(invoked.code, 0, invoked.stderr);
+    assert.deepEqual(JSON.parse(invoked.stdout).predictions, [5.5, 11.5]);
+    const shown = JSON.parse((await cli(['online-endpoint', 'show', '--name', 'linear', '--output', 'json'])).stdout);
+    assert.equal(shown.provisioning_state, 'Succeeded');
+    assert.deepEqual(shown.traffic, { blue: 100 });
+    scoringUri = shown.scoring_uri;
+    key = (await client.endpoints.keys('linear')).primaryKey;
+  });
+
+  test('key auth: missing, wrong and regenerated keys are refused', async () => {
+    const none = await fetch(scoringUri, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data": [[1, 1]]}' });
+    assert.equal(none.status, 401);
+    assert.match((await none.json()).message, /Authorization/);
+    assert.equal((await score({ data: [[1, 1]] }, { authorization: 'Bearer wrong' })).status, 401);
+    const old = key;
+    assert.equal((await cli(['online-endpoint', 'regenerate-keys', '--name', 'linear', '--key-type', 'primary'])).code, 0);
+    assert.equal((await score({ data: [[1, 1]] }, { authorization: `Bearer ${old}` })).status, 401);
+    key = (await client.endpoints.keys('linear')).primaryKey;
+    assert.equal((await score({ data: [[1, 1]] })).status, 200);
+    const secondary = (await client.endpoints.keys('linear')).secondaryKey;
+    assert.equal((await score({ data: [[1, 1]] }, { authorization: `Bearer ${secondary}` })).status, 200);
+  });
+
+  test('malformed JSON is a 400 before it reaches score.py', async () => {
+    const res = await score('{"data": [[1, 2]');
+    assert.equal(res.status, 400);
+    assert.match(res.json.message, /not valid JSON/);
+  });
+
+  test('blue/green: weights are honoured, the header pins, mirroring copies', async () => {
+    const green = await cli(['online-deployment', 'create', '--file', 'deploy-v2.yml']);
+    assert.equal(green.code, 0, green.stderr);
+    const bad = await cli(['online-endpoint', 'update', '--name', 'linear', '--traffic', 'blue=60 green=30']);
+    assert.match(bad.stderr, /must add up to 0 or 100, got 90/);
+    assert.equal((await cli(['online-endpoint', 'update', '--name', 'linear', '--traffic', 'blue=70 green=30'])).code, 0);
+    const counts: Record<string, number> = { blue: 0, green: 0 };
+    for (let i = 0; i < 400; i++) {
+      const r = await score({ data: [[1, 1]] });
+      assert.equal(r.status, 200);
+      counts[r.deployment!]++;
+      assert.equal(r.json.model_version, r.deployment === 'blue' ? 1 : 2);
+    }
+    assert.ok(counts.green > 80 && counts.green < 160, `green got ${counts.green} of 400 at 30%`);
+    const pinned = await score({ data: [[1, 1]] }, { 'azureml-model-deployment': 'green' });
+    assert.equal(pinned.deployment, 'green');
+    assert.equal(pinned.json.model_version, 2);
+
+    assert.equal((await cli(['online-endpoint', 'update', '--name', 'linear', '--traffic', 'blue=100 green=0', '--mirror-traffic', 'green=50'])).code, 0);
+    const before = (await client.deployments.show('linear', 'green')).metrics.requests_total;
+    for (let i = 0; i < 100; i++) assert.equal((await score({ data: [[1, 1]] })).deployment, 'blue');
+    await new Promise((r) => setTimeout(r, 300));
+    const mirrored = (await client.deployments.show('linear', 'green')).metrics.requests_total - before;
+    assert.ok(mirrored > 20 && mirrored < 80, `green saw ${mirrored} mirrored copies of 100 at 50%`);
+    assert.equal((await cli(['online-endpoint', 'update', '--name', 'linear', '--mirror-traffic', 'green=0'])).code, 0);
+  });
+
+  test('an init() failure is reported in provisioning_state and get-logs with the traceback', async () => {
+    const res = await cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--name', 'broken', '--set', 'model.path=./broken-model/linear-model']);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /init\(\) failed/);
+    const shown = await client.deployments.show('linear', 'broken');
+    assert.equal(shown.provisioning_state, 'Failed');
+    const logs = await cli(['online-deployment', 'get-logs', '--name', 'broken', '--endpoint-name', 'linear', '--lines', '50']);
+    assert.match(logs.stdout, /Traceback/);
+    assert.match(logs.stdout, /weights.json is marked corrupt/);
+    assert.equal((await cli(['online-deployment', 'delete', '--name', 'broken', '--endpoint-name', 'linear'])).code, 0);
+  });
+
+  test('overload answers 429; a slow request answers 504 and the deployment keeps serving', async () => {
+    await client.deployments.update('linear', 'green', { request_settings: { request_timeout_ms: 800, max_concurrent_requests_per_instance: 1 } });
+    const burst = await Promise.all(Array.from({ length: 6 }, () => score({ data: [[1, 1]], sleep: 0.5 }, { 'azureml-model-deployment': 'green' })));
+    const statuses = burst.map((r) => r.status);
+    assert.ok(statuses.includes(429), `statuses ${statuses}`);
+    assert.ok(statuses.includes(200), `statuses ${statuses}`);
+    const slow = await score({ data: [[1, 1]], sleep: 3 }, { 'azureml-model-deployment': 'green' });
+    assert.equal(slow.status, 504);
+    assert.match(slow.json.error, /request_timeout_ms \(800 ms\)/);
+    let ok = await score({ data: [[1, 1]] }, { 'azureml-model-deployment': 'green' });
+    for (let i = 0; i < 50 && ok.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ok = await score({ data: [[1, 1]] }, { 'azureml-model-deployment': 'green' });
+    }
+    assert.equal(ok.status, 200);
+  });
+
+  test('a worker killed under load is replaced; its request is retried', async () => {
+    await client.deployments.update('linear', 'blue', { instance_count: 2 });
+    const results: number[] = [];
+    let stop = false;
+    const load = (async () => {
+      while (!stop) results.push((await score({ data: [[1, 2]] }, { 'azureml-model-deployment': 'blue' })).status);
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const crashed = await score({ data: [[1, 2]], crash: true }, { 'azureml-model-deployment': 'blue' });
+    assert.equal(crashed.status, 502, 'a request that kills its worker twice is answered 502');
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await load;
+    assert.ok(results.length > 20);
+    assert.deepEqual([...new Set(results)], [200], 'the other requests all succeeded');
+    assert.equal((await client.deployments.show('linear', 'blue')).workers, 2, 'the pool is back to full strength');
+  });
+
+  test('a rolling update under constant load fails no request', async () => {
+    const results: number[] = [];
+    let stop = false;
+    const loaders = Array.from({ length: 4 }, async () => {
+      while (!stop) results.push((await score({ data: [[1, 2]] })).status);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const upd = await cli(['online-deployment', 'update', '--name', 'blue', '--endpoint-name', 'linear', '--set', 'instance_count=1']);
+    assert.equal(upd.code, 0, upd.stderr);
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await Promise.all(loaders);
+    assert.ok(results.length > 50, `${results.length} requests`);
+    assert.deepEqual([...new Set(results)], [200]);
+    const shown = JSON.parse((await cli(['online-endpoint', 'show', '--name', 'linear', '--output', 'json'])).stdout);
+    const blue = shown.deployments.find((d: any) => d.name === 'blue');
+    assert.ok(blue.metrics.requests_total > 100 && blue.metrics.latency_ms.p99 > 0);
+  });
+
+  test('a deployment with traffic cannot be deleted; the endpoint can', async () => {
+    const res = await cli(['online-deployment', 'delete', '--name', 'blue', '--endpoint-name', 'linear']);
+    assert.match(res.stderr, /still receives 100% of the traffic/);
+    assert.equal((await cli(['online-endpoint', 'delete', '--name', 'linear', '--yes'])).code, 0);
+    assert.equal((await score({ data: [[1, 1]] })).status, 404);
+  });
+});
