@@ -69,9 +69,12 @@ def main():
         try:
             result = run(frame["body"])
             _write(out, {"id": frame["id"], "ok": True, "result": _to_json_text(result)})
-        except Exception as exc:  # the user's run() failed: a 500 with the message, worker stays up
-            traceback.print_exc()
-            _write(out, {"id": frame["id"], "ok": False, "status": 500, "error": f"{type(exc).__name__}: {exc}"})
+        except Exception as exc:  # run() failed: the worker stays up and the caller gets the message
+            status = getattr(exc, "status_code", 500)
+            if status >= 500:
+                traceback.print_exc()
+            message = str(exc) if status < 500 else f"{type(exc).__name__}: {exc}"
+            _write(out, {"id": frame["id"], "ok": False, "status": status, "error": message})
 
 
 if __name__ == "__main__":

@@ -39,10 +39,14 @@ export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?:
     uploads.model = path.resolve(base, m.path);
   }
   const cc = d.code_configuration;
-  if (!cc || typeof cc.code !== 'string' || typeof cc.scoring_script !== 'string') {
-    throw src.error(['code_configuration'], "give code_configuration.code (a folder) and code_configuration.scoring_script (e.g. score.py).");
+  if (cc !== undefined) {
+    if (!cc || typeof cc.code !== 'string' || typeof cc.scoring_script !== 'string') {
+      throw src.error(['code_configuration'], 'give code_configuration.code (a folder) and code_configuration.scoring_script (e.g. score.py).');
+    }
+    uploads.code = path.resolve(base, cc.code);
+  } else if (!m) {
+    throw src.error(['model'], 'a deployment without code_configuration serves an MLflow model: give model.');
   }
-  uploads.code = path.resolve(base, cc.code);
   const rs = d.request_settings ?? {};
   const count = Number(d.instance_count ?? 1);
   if (!Number.isInteger(count) || count < 1) throw src.error(['instance_count'], `expected a whole number of at least 1, got ${d.instance_count}.`);
@@ -50,7 +54,7 @@ export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?:
     name,
     endpoint_name: endpoint,
     model,
-    scoring_script: cc.scoring_script,
+    scoring_script: cc?.scoring_script,
     environment: parseEnvironment(src, d.environment, base, notes),
     environment_variables: Object.fromEntries(Object.entries(d.environment_variables ?? {}).map(([k, v]) => [k, String(v)])),
     instance_count: count,

@@ -17,7 +17,8 @@ import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { ModelAssetService } from '../assets/models.ts';
 import type { EnvironmentRef } from '../jobs/spec.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
-import { InitError, WorkerPool, type ScoreResult } from './worker-pool.ts';
+import { HARNESS, InitError, WorkerPool, type ScoreResult } from './worker-pool.ts';
+import type { PythonEnvSpec } from '../environments/conda.ts';
 import { pickDeployment, validateTraffic } from './traffic.ts';
 import { LatencyStats } from './stats.ts';
 
@@ -38,6 +39,16 @@ export interface DeploymentSpec {
 
 interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: string; mirror_traffic: string; description: string | null; tags: string; created_at: number }
 interface DeploymentRow { endpoint: string; name: string; spec: string; provisioning_state: string; error: string | null; created_at: number; updated_at: number }
+
+/** An MLflow model's own pins (requirements.txt, as MLflow writes it) become its environment. */
+function mlflowModelEnvironment(modelFolder: string): PythonEnvSpec {
+  const file = path.join(modelFolder, 'requirements.txt');
+  const requirements = fs.existsSync(file)
+    ? fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('-'))
+    : [];
+  if (!requirements.some((r) => /^mlflow\b/i.test(r))) requirements.unshift('mlflow');
+  return { requirements, warnings: [] };
+}
 
 const newKey = () => crypto.randomBytes(24).toString('base64url');
 
@@ -179,7 +190,10 @@ export class EndpointService {
     if (!Number.isInteger(spec.instance_count) || spec.instance_count < 1 || spec.instance_count > 16) throw invalid(`Invalid instance_count ${spec.instance_count}: 1 to 16 on this host.`);
     const rs = spec.request_settings;
     if (!(rs.request_timeout_ms > 0) || !(rs.max_concurrent_requests_per_instance >= 1)) throw invalid('request_settings need request_timeout_ms > 0 and max_concurrent_requests_per_instance >= 1.');
-    if (!spec.scoring_script || !spec.code) throw invalid("A deployment needs code_configuration with 'code' and 'scoring_script' (the score.py runtime).");
+    if (!spec.code && !spec.model) {
+      throw invalid("A deployment needs code_configuration (code + scoring_script, the score.py runtime) or an MLflow model (no-code deployment).");
+    }
+    if (spec.code && !spec.scoring_script) throw invalid("code_configuration needs 'scoring_script' (e.g. score.py).");
   }
 
   private async modelPath(model: string): Promise<string> {
@@ -196,26 +210,35 @@ export class EndpointService {
     const root = path.join(this.dir, spec.endpoint_name, spec.name);
     const logFile = path.join(root, 'logs', 'user_logs.txt');
     try {
-      const envSpec = await resolveEnvironment(spec.environment, this.environments);
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
-      const built = envSpec ? await this.builder.ensure(envSpec, (t) => fs.appendFileSync(logFile, t)) : undefined;
       const release = path.join(root, `release-${Date.now()}`);
-      const appRoot = path.join(release, 'code');
-      await exportPath(this.store, `snapshots/${spec.code}`, appRoot);
       const modelDir = path.join(release, 'model');
       fs.mkdirSync(modelDir, { recursive: true });
+      let modelFolder: string | undefined;
       if (spec.model) {
         const rel = await this.modelPath(spec.model);
-        await exportPath(this.store, rel, path.join(modelDir, path.basename(rel)));
+        modelFolder = path.join(modelDir, path.basename(rel));
+        await exportPath(this.store, rel, modelFolder);
       }
+      // No score.py: an MLflow model served by the no-code runtime, in an environment built
+      // from the model's own requirements unless the deployment names one.
+      const noCode = !spec.code;
+      if (noCode && !(modelFolder && fs.existsSync(path.join(modelFolder, 'MLmodel')))) {
+        throw invalid('A deployment without code_configuration needs an MLflow model (a folder with an MLmodel file).');
+      }
+      const envSpec = noCode && spec.environment.kind === 'host' ? mlflowModelEnvironment(modelFolder!) : await resolveEnvironment(spec.environment, this.environments);
+      const built = envSpec ? await this.builder.ensure(envSpec, (t) => fs.appendFileSync(logFile, t)) : undefined;
+      const appRoot = noCode ? path.join(HARNESS, 'stratus_scoring') : path.join(release, 'code');
+      if (!noCode) await exportPath(this.store, `snapshots/${spec.code}`, appRoot);
       const workersPerInstance = Number(spec.environment_variables.WORKER_COUNT ?? 1) || 1;
       const pool = new WorkerPool({
         workers: spec.instance_count * workersPerInstance,
         python: built?.python ?? 'python3',
         appRoot,
-        entryScript: spec.scoring_script!,
+        entryScript: noCode ? 'mlflow_score.py' : spec.scoring_script!,
         env: {
           ...process.env, ...spec.environment_variables, AZUREML_MODEL_DIR: modelDir, PYTHONUNBUFFERED: '1',
+          ...(modelFolder ? { STRATUS_MLFLOW_MODEL_PATH: modelFolder } : {}),
           ...(built?.prefix ? { VIRTUAL_ENV: built.prefix, PATH: `${path.join(built.prefix, 'bin')}:${process.env.PATH ?? ''}` } : {}),
         },
         logFile,

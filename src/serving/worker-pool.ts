@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const HARNESS = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../python');
+/** python/, where the scoring harness (stratus_scoring) lives. */
+export const HARNESS = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../python');
 
 export interface PoolOptions {
   workers: number;
