@@ -17,7 +17,8 @@ import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { ModelAssetService } from '../assets/models.ts';
 import type { EnvironmentRef } from '../jobs/spec.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
-import { HARNESS, InitError, WorkerPool, type ScoreResult } from './worker-pool.ts';
+import { HARNESS, InitError, WorkerPool, type Scorer, type ScoreResult } from './worker-pool.ts';
+import { findOnnxFile, OnnxScorer } from './onnx-scorer.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
 import { pickDeployment, validateTraffic } from './traffic.ts';
 import { LatencyStats } from './stats.ts';
@@ -53,7 +54,7 @@ function mlflowModelEnvironment(modelFolder: string): PythonEnvSpec {
 const newKey = () => crypto.randomBytes(24).toString('base64url');
 
 export class EndpointService {
-  private pools = new Map<string, WorkerPool>();
+  private pools = new Map<string, Scorer>();
   private stats = new Map<string, LatencyStats>();
   private baseUrl = 'http://127.0.0.1:7700';
 
@@ -191,7 +192,7 @@ export class EndpointService {
     const rs = spec.request_settings;
     if (!(rs.request_timeout_ms > 0) || !(rs.max_concurrent_requests_per_instance >= 1)) throw invalid('request_settings need request_timeout_ms > 0 and max_concurrent_requests_per_instance >= 1.');
     if (!spec.code && !spec.model) {
-      throw invalid("A deployment needs code_configuration (code + scoring_script, the score.py runtime) or an MLflow model (no-code deployment).");
+      throw invalid("A deployment needs code_configuration (code + scoring_script, the score.py runtime) or a model with no code: an MLflow model or an ONNX model.");
     }
     if (spec.code && !spec.scoring_script) throw invalid("code_configuration needs 'scoring_script' (e.g. score.py).");
   }
@@ -223,8 +224,13 @@ export class EndpointService {
       // No score.py: an MLflow model served by the no-code runtime, in an environment built
       // from the model's own requirements unless the deployment names one.
       const noCode = !spec.code;
+      const onnxFile = noCode && modelFolder ? findOnnxFile(modelFolder) : undefined;
+      if (onnxFile) {
+        fs.appendFileSync(logFile, `serving ${path.basename(onnxFile)} with onnxruntime-node in the server process\n`);
+        return await this.swapIn(spec, await OnnxScorer.load(onnxFile));
+      }
       if (noCode && !(modelFolder && fs.existsSync(path.join(modelFolder, 'MLmodel')))) {
-        throw invalid('A deployment without code_configuration needs an MLflow model (a folder with an MLmodel file).');
+        throw invalid('A deployment without code_configuration needs an MLflow model (a folder with an MLmodel file) or an ONNX model (one .onnx file).');
       }
       const envSpec = noCode && spec.environment.kind === 'host' ? mlflowModelEnvironment(modelFolder!) : await resolveEnvironment(spec.environment, this.environments);
       const built = envSpec ? await this.builder.ensure(envSpec, (t) => fs.appendFileSync(logFile, t)) : undefined;
@@ -246,13 +252,7 @@ export class EndpointService {
         timeoutMs: spec.request_settings.request_timeout_ms,
       });
       await pool.start();
-      // Swap: new requests go to the new workers; the old pool finishes what it has, then stops.
-      const old = this.pools.get(key);
-      this.pools.set(key, pool);
-      if (!this.stats.has(key)) this.stats.set(key, new LatencyStats());
-      await this.db.run('UPDATE online_deployments SET provisioning_state = ?, error = NULL, updated_at = ? WHERE endpoint = ? AND name = ?',
-        ['Succeeded', Date.now(), spec.endpoint_name, spec.name]);
-      if (old) void old.drain();
+      await this.swapIn(spec, pool);
     } catch (err) {
       const message = err instanceof InitError ? `init() failed in score.py:\n${err.message}` : (err as Error).message;
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -260,6 +260,17 @@ export class EndpointService {
       await this.db.run('UPDATE online_deployments SET provisioning_state = ?, error = ?, updated_at = ? WHERE endpoint = ? AND name = ?',
         [this.pools.has(key) ? 'Succeeded' : 'Failed', message, Date.now(), spec.endpoint_name, spec.name]);
     }
+  }
+
+  /** New requests go to the new runtime; the old one finishes what it has, then stops. */
+  private async swapIn(spec: DeploymentSpec, scorer: Scorer): Promise<void> {
+    const key = this.key(spec.endpoint_name, spec.name);
+    const old = this.pools.get(key);
+    this.pools.set(key, scorer);
+    if (!this.stats.has(key)) this.stats.set(key, new LatencyStats());
+    await this.db.run('UPDATE online_deployments SET provisioning_state = ?, error = NULL, updated_at = ? WHERE endpoint = ? AND name = ?',
+      ['Succeeded', Date.now(), spec.endpoint_name, spec.name]);
+    if (old) void old.drain();
   }
 
   async showDeployment(endpoint: string, name: string) {
@@ -278,6 +289,7 @@ export class EndpointService {
       description: spec.description,
       notes: spec.notes.length ? spec.notes : undefined,
       metrics: this.stats.get(this.key(endpoint, name))?.summary(),
+      runtime: spec.code ? 'score.py' : this.pools.get(this.key(endpoint, name)) instanceof OnnxScorer ? 'onnx' : 'mlflow',
       workers: this.pools.get(this.key(endpoint, name))?.pids().length ?? 0,
     };
   }

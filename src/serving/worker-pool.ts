@@ -35,6 +35,14 @@ interface Job {
 
 export class InitError extends Error {}
 
+/** What an endpoint needs of a deployment's runtime (Python workers, or ONNX in-process). */
+export interface Scorer {
+  score(body: string): Promise<ScoreResult>;
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+  pids(): number[];
+}
+
 class Worker {
   proc: ChildProcess;
   busy?: { job: Job; timer: NodeJS.Timeout };
@@ -106,7 +114,7 @@ class Worker {
   }
 }
 
-export class WorkerPool {
+export class WorkerPool implements Scorer {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
   private queue: Job[] = [];

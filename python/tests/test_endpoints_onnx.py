@@ -1,0 +1,63 @@
+"""An ONNX model (converted from scikit-learn with skl2onnx) served natively in the Node process."""
+import time
+
+import mlflow
+import numpy as np
+import pytest
+import requests
+from skl2onnx import to_onnx
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+
+@pytest.fixture(scope="module")
+def endpoint(server_url, tmp_path_factory):
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    model = LogisticRegression(max_iter=300).fit(X, y)
+    folder = tmp_path_factory.mktemp("onnx") / "iris-onnx"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(to_onnx(model, X[:1], options={"zipmap": False}).SerializeToString())
+    client = mlflow.MlflowClient()
+    name = f"iris-onnx-{time.time_ns()}"
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(folder), artifact_path="iris-onnx")
+    client.create_registered_model(name)
+    client.create_model_version(name, f"{run.info.artifact_uri}/iris-onnx", run_id=run.info.run_id)
+    api = f"{server_url}/api/v1/online-endpoints"
+    ep = f"onnx{time.time_ns() % 10**8}"
+    assert requests.post(api, json={"name": ep}).status_code == 200
+    spec = {
+        "name": "onnx", "model": f"azureml:{name}:1", "environment": {"kind": "host"}, "environment_variables": {},
+        "instance_count": 1, "request_settings": {"request_timeout_ms": 5000, "max_concurrent_requests_per_instance": 4}, "notes": [],
+    }
+    dep = requests.post(f"{api}/{ep}/deployments", json={"spec": spec, "all_traffic": True}).json()
+    assert dep["provisioning_state"] == "Succeeded", dep
+    assert dep["runtime"] == "onnx" and dep["workers"] == 0, "no Python worker serves it"
+    uri = requests.get(f"{api}/{ep}").json()["scoring_uri"]
+    key = requests.post(f"{api}/{ep}/list-keys", json={}).json()["primaryKey"]
+    yield uri, {"Authorization": f"Bearer {key}"}, X, model
+    requests.delete(f"{api}/{ep}")
+
+
+def test_onnx_predictions_match_scikit_learn(endpoint):
+    uri, headers, X, model = endpoint
+    r = requests.post(uri, json={"input_data": {"data": X[:20].tolist()}}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == model.predict(X[:20]).tolist()
+    r = requests.post(uri, json={"inputs": X[:3].tolist()}, headers=headers)
+    body = r.json()
+    assert body["predictions"] == model.predict(X[:3]).tolist()
+    assert np.allclose(body["outputs"]["probabilities"], model.predict_proba(X[:3]), atol=1e-4)
+
+
+def test_onnx_rejects_wrong_shapes_with_400(endpoint):
+    uri, headers, _, _ = endpoint
+    for body, message in [
+        ({"input_data": {"data": [[1.0, 2.0]]}}, "needs 4 values"),
+        ({"input_data": {"data": [[1.0, 2.0, "x", 4.0]]}}, "column 2"),
+        ({"rows": []}, "input_data"),
+    ]:
+        r = requests.post(uri, json=body, headers=headers)
+        assert r.status_code == 400, body
+        assert message in r.json()["error"]
