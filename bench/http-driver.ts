@@ -21,13 +21,13 @@ export class HttpTarget {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   }
 
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
           host: this.host, port: this.port, method, path, agent: this.agent,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+          headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...extraHeaders },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -100,6 +100,6 @@ export async function runAll(concurrency: number, count: number, op: (i: number)
 export function summarize(s: Sample) {
   const sorted = [...s.latenciesMs].sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(sorted.length, 1);
-  const p99 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : NaN;
-  return { meanMs: mean, p99Ms: p99, throughput: s.ok / s.seconds, ok: s.ok, errors: s.errors };
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] : NaN);
+  return { meanMs: mean, p50Ms: at(0.5), p99Ms: at(0.99), throughput: s.ok / s.seconds, ok: s.ok, errors: s.errors };
 }
