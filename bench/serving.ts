@@ -16,12 +16,12 @@ import { startStratus } from './servers.ts';
 import { writeSection } from './results.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-const FIX = path.join(REPO, 'tests/fixtures/endpoint');
+const CODE = path.join(REPO, 'bench/serving/sklearn-code');
 const arg = (n: string, d: string) => (process.argv.includes(`--${n}`) ? process.argv[process.argv.indexOf(`--${n}`) + 1] : d);
 const SECONDS = Number(arg('seconds', '5'));
 const WORKERS = Number(arg('workers', '2'));
 const LEVELS = [1, 16, 64];
-const BODY = { data: [[1, 2], [3, 4]] };
+const BODY = { data: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -50,31 +50,34 @@ async function load(url: string, pathName: string, headers: Record<string, strin
 
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-serving-'));
-  const onnxDir = path.join(work, 'linear-onnx');
-  fs.mkdirSync(onnxDir);
-  execFileSync(path.join(REPO, '.venv/bin/python'), [path.join(REPO, 'bench/serving/make_onnx_linear.py'),
-    path.join(FIX, 'model-v1/linear-model/weights.json'), path.join(onnxDir, 'model.onnx')]);
+  const py = path.join(REPO, '.venv/bin/python');
+  execFileSync(py, [path.join(REPO, 'bench/serving/make_models.py'), work]);
+  const version = (mod: string) => execFileSync(py, ['-c', `import ${mod}; print(${mod}.__version__)`], { encoding: 'utf8' }).trim();
+  const pins = ['sklearn', 'numpy', 'joblib'].map((m) => `${m === 'sklearn' ? 'scikit-learn' : m}==${version(m)}`);
 
   // The peer: azmlinfsrv with the same score.py, model folder and worker count.
   const peerPort = await freePort();
-  const modelRoot = path.join(work, 'model-root');
-  fs.cpSync(path.join(FIX, 'model-v1'), modelRoot, { recursive: true });
-  const peer = spawn(path.join(REPO, '.venv-bench/bin/azmlinfsrv'), ['--entry_script', path.join(FIX, 'code/score.py'), '--model_dir', modelRoot,
+  const peer = spawn(path.join(REPO, '.venv-bench/bin/azmlinfsrv'), ['--entry_script', path.join(CODE, 'score.py'), '--model_dir', work,
     '--port', String(peerPort), '--health_port', String(await freePort()), '--worker_count', String(WORKERS)],
-  { env: { ...process.env, AZUREML_MODEL_DIR: modelRoot, WORKER_COUNT: String(WORKERS) }, stdio: 'ignore', detached: true });
+  { env: { ...process.env, AZUREML_MODEL_DIR: work, WORKER_COUNT: String(WORKERS) }, stdio: 'ignore', detached: true });
   const stratus = await startStratus(undefined);
   try {
     const env = { ...process.env, STRATUS_URL: stratus.url };
-    const cli = (args: string[]) => execFileSync(process.execPath, [path.join(REPO, 'bin/stratus.js'), ...args], { cwd: FIX, env, encoding: 'utf8' });
-    cli(['online-endpoint', 'create', '--file', 'endpoint.yml']);
-    cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--all-traffic', '--set', `environment_variables.WORKER_COUNT=${WORKERS}`,
-      'request_settings.max_concurrent_requests_per_instance=128', 'request_settings.request_timeout_ms=60000']);
-    // The same linear model as ONNX, as a second endpoint with no code.
-    fs.writeFileSync(path.join(work, 'onnx.yml'), `name: onnx\nendpoint_name: linear-onnx\nmodel:\n  path: ${onnxDir}\ninstance_count: 1\n`);
-    cli(['online-endpoint', 'create', '--name', 'linear-onnx']);
-    cli(['online-deployment', 'create', '--file', path.join(work, 'onnx.yml'), '--all-traffic']);
-    const keys = JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', 'linear']));
-    const onnxKeys = JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', 'linear-onnx']));
+    const cli = (args: string[]) => execFileSync(process.execPath, [path.join(REPO, 'bin/stratus.js'), ...args], { cwd: work, env, encoding: 'utf8' });
+    fs.writeFileSync(path.join(work, 'conda.yml'), `dependencies:\n  - python=3.11\n  - pip:\n${pins.map((p) => `    - ${p}`).join('\n')}\n`);
+    fs.writeFileSync(path.join(work, 'sklearn.yml'), [
+      'name: sklearn', 'endpoint_name: iris', 'model:', `  path: ${path.join(work, 'iris-sklearn')}`, 'code_configuration:', `  code: ${CODE}`,
+      '  scoring_script: score.py', 'environment:', '  image: python:3.11', '  conda_file: conda.yml', 'instance_count: 1',
+      'request_settings:', '  request_timeout_ms: 60000', '  max_concurrent_requests_per_instance: 128',
+      'environment_variables:', `  WORKER_COUNT: ${WORKERS}`, '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(work, 'onnx.yml'), `name: onnx\nendpoint_name: iris-onnx\nmodel:\n  path: ${path.join(work, 'iris-onnx')}\ninstance_count: 1\n`);
+    cli(['online-endpoint', 'create', '--name', 'iris']);
+    cli(['online-deployment', 'create', '--file', 'sklearn.yml', '--all-traffic']);
+    cli(['online-endpoint', 'create', '--name', 'iris-onnx']);
+    cli(['online-deployment', 'create', '--file', 'onnx.yml', '--all-traffic']);
+    const keys = JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', 'iris']));
+    const onnxKeys = JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', 'iris-onnx']));
     for (let i = 0; i < 200; i++) {
       try {
         const r = await fetch(`http://127.0.0.1:${peerPort}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BODY) });
@@ -85,15 +88,16 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     const peerRows = await load(`http://127.0.0.1:${peerPort}`, '/score', {}, BODY);
-    const ours = await load(stratus.url, '/endpoints/linear/score', { authorization: `Bearer ${keys.primaryKey}` }, BODY);
-    const onnx = await load(stratus.url, '/endpoints/linear-onnx/score', { authorization: `Bearer ${onnxKeys.primaryKey}` }, { input_data: { data: BODY.data } });
+    const ours = await load(stratus.url, '/endpoints/iris/score', { authorization: `Bearer ${keys.primaryKey}` }, BODY);
+    const onnx = await load(stratus.url, '/endpoints/iris-onnx/score', { authorization: `Bearer ${onnxKeys.primaryKey}` }, { input_data: { data: BODY.data } });
 
     const lines = [
       `Command: \`npm run bench:serving\` (run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on this project's 2-core machine).`,
       '',
-      `The same score.py (tests/fixtures/endpoint/code) and model, ${WORKERS} Python workers each: Stratus (key auth, traffic routing)`,
-      `against azureml-inference-server-http 1.5.1 (\`azmlinfsrv --worker_count ${WORKERS}\`); and the same linear model as ONNX served`,
-      `in-process by Stratus. Closed-loop keep-alive load, ${SECONDS} s per level, after a warm-up; the request scores two rows.`,
+      `The same score.py (bench/serving/sklearn-code) and scikit-learn model (a 50-tree random forest on iris), ${WORKERS} Python workers`,
+      `each: Stratus (key auth, traffic routing) against azureml-inference-server-http 1.5.1 (\`azmlinfsrv --worker_count ${WORKERS}\`);`,
+      'and the same model converted with skl2onnx, served in-process by Stratus\'s ONNX runtime. Closed-loop keep-alive load from',
+      `the same machine, ${SECONDS} s per level, after a warm-up; each request scores two rows.`,
       '',
       '| connections | azmlinfsrv req/s | Stratus score.py req/s | ratio | azmlinfsrv p50 / p99 ms | Stratus p50 / p99 ms | Stratus ONNX req/s | ONNX / azmlinfsrv | ONNX p50 / p99 ms |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
