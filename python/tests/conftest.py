@@ -86,3 +86,22 @@ def client(server_url):
 def experiment_id(client, request):
     name = f"{request.node.name}-{time.time_ns()}"
     return client.create_experiment(name)
+
+
+def deploy_no_code(server_url, model_ref):
+    """Creates an endpoint whose one deployment serves `model_ref` with no code; returns its
+    scoring URI, the auth headers, the deployment as the API shows it and a function that deletes it."""
+    import requests
+
+    api = f"{server_url}/api/v1/online-endpoints"
+    name = f"nocode{time.time_ns() % 10**8}"
+    assert requests.post(api, json={"name": name}).status_code == 200
+    spec = {
+        "name": "main", "model": model_ref, "environment": {"kind": "host"}, "environment_variables": {},
+        "instance_count": 1, "request_settings": {"request_timeout_ms": 30000, "max_concurrent_requests_per_instance": 4}, "notes": [],
+    }
+    deployment = requests.post(f"{api}/{name}/deployments", json={"spec": spec, "all_traffic": True}, timeout=900).json()
+    assert deployment["provisioning_state"] == "Succeeded", deployment
+    uri = requests.get(f"{api}/{name}").json()["scoring_uri"]
+    key = requests.post(f"{api}/{name}/list-keys", json={}).json()["primaryKey"]
+    return uri, {"Authorization": f"Bearer {key}"}, deployment, lambda: requests.delete(f"{api}/{name}")

@@ -11,6 +11,8 @@ import requests
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from conftest import deploy_no_code
+
 
 @pytest.fixture(scope="module")
 def endpoint(server_url):
@@ -19,19 +21,9 @@ def endpoint(server_url):
     with mlflow.start_run():
         model = LogisticRegression(max_iter=300).fit(X, y)
         mlflow.sklearn.log_model(model, name="model", registered_model_name=name, input_example=X.head(2))
-    api = f"{server_url}/api/v1/online-endpoints"
-    ep = f"nocode{time.time_ns() % 10**8}"
-    assert requests.post(api, json={"name": ep}).status_code == 200
-    spec = {
-        "name": "mlflow", "model": f"azureml:{name}:1", "environment": {"kind": "host"}, "environment_variables": {},
-        "instance_count": 1, "request_settings": {"request_timeout_ms": 30000, "max_concurrent_requests_per_instance": 4}, "notes": [],
-    }
-    dep = requests.post(f"{api}/{ep}/deployments", json={"spec": spec, "all_traffic": True}, timeout=900).json()
-    assert dep["provisioning_state"] == "Succeeded", dep
-    shown = requests.get(f"{api}/{ep}").json()
-    key = requests.post(f"{api}/{ep}/list-keys", json={}).json()["primaryKey"]
-    yield shown["scoring_uri"], {"Authorization": f"Bearer {key}"}, X, model
-    requests.delete(f"{api}/{ep}")
+    uri, headers, _, delete = deploy_no_code(server_url, f"azureml:{name}:1")
+    yield uri, headers, X, model
+    delete()
 
 
 def test_azure_input_data_payload(endpoint):

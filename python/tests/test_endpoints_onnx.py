@@ -9,6 +9,8 @@ from skl2onnx import to_onnx
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from conftest import deploy_no_code
+
 
 @pytest.fixture(scope="module")
 def endpoint(server_url, tmp_path_factory):
@@ -24,20 +26,10 @@ def endpoint(server_url, tmp_path_factory):
         mlflow.log_artifacts(str(folder), artifact_path="iris-onnx")
     client.create_registered_model(name)
     client.create_model_version(name, f"{run.info.artifact_uri}/iris-onnx", run_id=run.info.run_id)
-    api = f"{server_url}/api/v1/online-endpoints"
-    ep = f"onnx{time.time_ns() % 10**8}"
-    assert requests.post(api, json={"name": ep}).status_code == 200
-    spec = {
-        "name": "onnx", "model": f"azureml:{name}:1", "environment": {"kind": "host"}, "environment_variables": {},
-        "instance_count": 1, "request_settings": {"request_timeout_ms": 5000, "max_concurrent_requests_per_instance": 4}, "notes": [],
-    }
-    dep = requests.post(f"{api}/{ep}/deployments", json={"spec": spec, "all_traffic": True}).json()
-    assert dep["provisioning_state"] == "Succeeded", dep
-    assert dep["runtime"] == "onnx" and dep["workers"] == 0, "no Python worker serves it"
-    uri = requests.get(f"{api}/{ep}").json()["scoring_uri"]
-    key = requests.post(f"{api}/{ep}/list-keys", json={}).json()["primaryKey"]
-    yield uri, {"Authorization": f"Bearer {key}"}, X, model
-    requests.delete(f"{api}/{ep}")
+    uri, headers, deployment, delete = deploy_no_code(server_url, f"azureml:{name}:1")
+    assert deployment["runtime"] == "onnx" and deployment["workers"] == 0, "no Python worker serves it"
+    yield uri, headers, X, model
+    delete()
 
 
 def test_onnx_predictions_match_scikit_learn(endpoint):
