@@ -160,6 +160,25 @@ describe('online endpoints', () => {
     assert.ok(blue.metrics.requests_total > 100 && blue.metrics.latency_ms.p99 > 0);
   });
 
+  test('a script with an inference-schema declares a swagger document and gets named inputs', async () => {
+    const noSchema = await fetch(scoringUri.replace(/score$/, 'swagger.json'), { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(noSchema.status, 404);
+    assert.match((await noSchema.json()).message, /declares no schema/);
+    const dep = await cli(['online-deployment', 'create', '--file', 'deploy-schema.yml']);
+    assert.equal(dep.code, 0, dep.stderr);
+    const pin = { 'azureml-model-deployment': 'schema' };
+    const doc = await fetch(scoringUri.replace(/score$/, 'swagger.json'), { headers: { authorization: `Bearer ${key}`, ...pin } }).then((r) => r.json());
+    assert.equal(doc.swagger, '2.0');
+    const body = doc.paths['/score'].post.parameters[0].schema;
+    assert.deepEqual(body.example, { data: [[1.0, 2.0]] });
+    const res = await score({ data: [[1, 2], [3, 4]] }, pin);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, [5.5, 11.5]);
+    const unauth = await fetch(scoringUri.replace(/score$/, 'swagger.json'));
+    assert.equal(unauth.status, 401);
+    assert.equal((await cli(['online-deployment', 'delete', '--name', 'schema', '--endpoint-name', 'linear'])).code, 0);
+  });
+
   test('a deployment with traffic cannot be deleted; the endpoint can', async () => {
     const res = await cli(['online-deployment', 'delete', '--name', 'blue', '--endpoint-name', 'linear']);
     assert.match(res.stderr, /still receives 100% of the traffic/);

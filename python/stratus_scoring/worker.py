@@ -32,6 +32,42 @@ def _write(out, obj):
     out.flush()
 
 
+class BadRequest(Exception):
+    status_code = 400
+
+
+def _schema_decorated(run):
+    try:
+        from inference_schema.schema_util import is_schema_decorated
+    except ImportError:
+        return False
+    return is_schema_decorated(run)
+
+
+def _swagger(run, script):
+    """An OpenAPI 2.0 document for POST /score from the script's inference-schema decorators."""
+    from inference_schema.schema_util import get_input_schema, get_output_schema
+
+    return {
+        "swagger": "2.0",
+        "info": {"title": "Stratus online endpoint", "description": f"Scoring API generated from {script}", "version": "1.0"},
+        "schemes": ["http"],
+        "consumes": ["application/json"],
+        "produces": ["application/json"],
+        "securityDefinitions": {"Bearer": {"type": "apiKey", "name": "Authorization", "in": "header"}},
+        "paths": {
+            "/score": {
+                "post": {
+                    "operationId": "RunMLService",
+                    "security": [{"Bearer": []}],
+                    "parameters": [{"name": "serviceInputPayload", "in": "body", "required": True, "schema": get_input_schema(run)}],
+                    "responses": {"200": {"description": "Success", "schema": get_output_schema(run)}},
+                }
+            }
+        },
+    }
+
+
 def _to_json_text(result):
     # As azureml-inference-server-http does: bytes and str pass through as JSON strings unless
     # they already hold JSON; everything else is serialised (numpy arrays via tolist()).
@@ -59,7 +95,8 @@ def main():
         traceback.print_exc()
         _write(out, {"ready": False, "error": traceback.format_exc()})
         return 1
-    _write(out, {"ready": True})
+    decorated = _schema_decorated(run)
+    _write(out, {"ready": True, "swagger": _swagger(run, script) if decorated else None})
     while True:
         header = _read_exact(inp, 4)
         if header is None:
@@ -67,7 +104,14 @@ def main():
         (length,) = struct.unpack(">I", header)
         frame = json.loads(_read_exact(inp, length).decode("utf-8"))
         try:
-            result = run(frame["body"])
+            if decorated:
+                # inference-schema decorated run(): named parameters from the JSON body, as azmlinfsrv does.
+                payload = json.loads(frame["body"])
+                if not isinstance(payload, dict):
+                    raise BadRequest("The request body must be a JSON object whose keys are run()'s parameters.")
+                result = run(**payload)
+            else:
+                result = run(frame["body"])
             _write(out, {"id": frame["id"], "ok": True, "result": _to_json_text(result)})
         except Exception as exc:  # run() failed: the worker stays up and the caller gets the message
             status = getattr(exc, "status_code", 500)

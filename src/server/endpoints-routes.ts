@@ -11,6 +11,13 @@ export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, aut
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
+  app.get('/endpoints/:name/swagger.json', async (req) => {
+    const { name } = req.params as { name: string };
+    await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
+    const pinned = req.headers['azureml-model-deployment'];
+    return ws.endpoints.swagger(name, typeof pinned === 'string' && pinned ? pinned : undefined);
+  });
+
   app.post('/endpoints/:name/score', async (req, reply) => {
     const { name } = req.params as { name: string };
     await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);

@@ -338,6 +338,18 @@ export class EndpointService {
     return text.split('\n').slice(-lines - 1).join('\n');
   }
 
+  /** The swagger document of the deployment taking the most traffic (or the named one). */
+  async swagger(endpoint: string, deployment?: string): Promise<unknown> {
+    const row = await this.endpointRow(endpoint);
+    const traffic = Object.entries(JSON.parse(row.traffic) as Record<string, number>).sort((a, b) => b[1] - a[1]);
+    const name = deployment ?? traffic[0]?.[0];
+    const doc = name ? this.pools.get(this.key(endpoint, name))?.swagger() : undefined;
+    if (!doc) {
+      throw notFound(`No swagger document for endpoint '${endpoint}': its scoring script declares no schema. Decorate run() with inference-schema's @input_schema and @output_schema.`);
+    }
+    return doc;
+  }
+
   /** Checks the caller's key (or workspace token for aml_token endpoints). */
   async authorize(endpoint: string, header: string | undefined, workspaceToken?: string): Promise<void> {
     const row = await this.endpointRow(endpoint);

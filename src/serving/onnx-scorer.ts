@@ -87,6 +87,10 @@ export class OnnxScorer implements Scorer {
     return [];
   }
 
+  swagger(): unknown {
+    return undefined;
+  }
+
   /** Lets runs in flight finish before the session is released (rolling updates). */
   async drain(): Promise<void> {
     while (this.inflight > 0) await new Promise((r) => setTimeout(r, 10));

@@ -41,6 +41,7 @@ export interface Scorer {
   drain(): Promise<void>;
   stop(): Promise<void>;
   pids(): number[];
+  swagger(): unknown;
 }
 
 class Worker {
@@ -69,6 +70,7 @@ class Worker {
   }
 
   private onReady: (ok: boolean, error?: string) => void = () => undefined;
+  swagger?: unknown;
 
   private onData(chunk: Buffer): void {
     this.buffer = Buffer.concat([this.buffer, chunk]);
@@ -77,7 +79,10 @@ class Worker {
       if (this.buffer.length < 4 + len) return;
       const frame = JSON.parse(this.buffer.subarray(4, 4 + len).toString('utf8'));
       this.buffer = this.buffer.subarray(4 + len);
-      if ('ready' in frame) this.onReady(frame.ready, frame.error);
+      if ('ready' in frame) {
+        this.swagger = frame.swagger ?? undefined;
+        this.onReady(frame.ready, frame.error);
+      }
       else this.finish(frame.ok ? { status: 200, body: frame.result } : { status: frame.status ?? 500, body: JSON.stringify({ error: frame.error }) });
     }
   }
@@ -188,6 +193,11 @@ export class WorkerPool implements Scorer {
       await new Promise((r) => setTimeout(r, 20));
     }
     await this.stop();
+  }
+
+  /** The OpenAPI document the scoring script's schema decorators describe, if any. */
+  swagger(): unknown {
+    return this.workers.find((w) => w.swagger)?.swagger;
   }
 
   pids(): number[] {
