@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import type { JobJson, StratusClient } from '../client/index.ts';
 import { parseCommandJob } from '../jobs/spec.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
+import { isTerminal } from '../jobs/status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 
 function jobRow(j: JobJson): Record<string, unknown> {
   return {
@@ -46,7 +46,7 @@ export async function streamJob(client: StratusClient, name: string): Promise<Jo
     offsets.build = logs.build.offset;
     offsets.stdout = logs.stdout.offset;
     offsets.stderr = logs.stderr.offset;
-    if (TERMINAL.has(logs.status) && !moved) break;
+    if (isTerminal(logs.status) && !moved) break;
     if (!moved) await new Promise((r) => setTimeout(r, 250));
   }
   const job = await client.jobs.get(name);

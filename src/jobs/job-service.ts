@@ -23,12 +23,10 @@ import type { DataAssetService } from '../assets/data.ts';
 import { renderCommand } from './expressions.ts';
 import { isAlive, jobPaths, killTree, readFrom, startProcess, waitForExit, type JobPaths } from './local-executor.ts';
 import type { EnvironmentRef, JobSpec } from './spec.ts';
+import { isTerminal } from './status.ts';
 
-export { environmentLabel };
 import { randomRunName } from '../tracking/ids.ts';
 
-export const TERMINAL = ['Completed', 'Failed', 'Canceled'] as const;
-const ACTIVE = ['Preparing', 'Running', 'Finalizing'];
 
 interface JobRow {
   name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;
@@ -429,7 +427,7 @@ export class JobService {
 
   async cancel(name: string): Promise<Record<string, unknown>> {
     const job = await this.row(name);
-    if ((TERMINAL as readonly string[]).includes(job.status)) return this.get(name);
+    if (isTerminal(job.status)) return this.get(name);
     this.cancelRequested.add(name);
     if (job.status === 'Queued' || job.status === 'Preparing') {
       await this.markCanceled(job);
@@ -484,9 +482,5 @@ export class JobService {
     if (!spec.outputs[output]) throw notFound(`Job '${name}' has no output named '${output}'. Its outputs: ${Object.keys(spec.outputs).join(', ') || 'none'}.`);
     if (job.status !== 'Completed') throw invalid(`Job '${name}' is ${job.status}; its outputs exist once it has Completed.`);
     return { storePath: `jobs/${name}/named-outputs/${output}`, runId: job.run_id };
-  }
-
-  isActive(status: string): boolean {
-    return ACTIVE.includes(status);
   }
 }

@@ -289,14 +289,11 @@ export class RunService {
       [...latest.values()].map((m) => [runId, m.key, m.value, m.is_nan, m.timestamp, m.step]),
     );
     // Metrics logged against a logged model are recorded on the model too (MLflow 3).
-    const modelMetrics = rows.filter((m) => m.model_id);
-    for (const m of modelMetrics) {
-      await t.run(
-        `INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_id, dataset_name, dataset_digest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        [m.model_id!, m.key, m.value, m.is_nan, m.timestamp, m.step, runId, m.dataset_name ?? null, m.dataset_digest ?? null],
-      );
-    }
+    await t.runMany(
+      `INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_id, dataset_name, dataset_digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      rows.filter((m) => m.model_id).map((m) => [m.model_id!, m.key, m.value, m.is_nan, m.timestamp, m.step, runId, m.dataset_name ?? null, m.dataset_digest ?? null]),
+    );
   }
 
   async logInputs(runId: string, datasets: DatasetInput[], models: { model_id: string }[]): Promise<void> {
