@@ -13,14 +13,14 @@ export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, aut
 
   app.get('/endpoints/:name/swagger.json', async (req) => {
     const { name } = req.params as { name: string };
-    await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
+    const endpoint = await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
     const pinned = req.headers['azureml-model-deployment'];
-    return ws.endpoints.swagger(name, typeof pinned === 'string' && pinned ? pinned : undefined);
+    return ws.endpoints.swagger(endpoint, typeof pinned === 'string' && pinned ? pinned : undefined);
   });
 
   app.post('/endpoints/:name/score', async (req, reply) => {
     const { name } = req.params as { name: string };
-    await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
+    const endpoint = await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
     const body = typeof req.body === 'string' ? req.body : '';
     if (/json/i.test(String(req.headers['content-type'] ?? ''))) {
       try {
@@ -30,7 +30,7 @@ export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, aut
       }
     }
     const pinned = req.headers['azureml-model-deployment'];
-    const result = await ws.endpoints.score(name, body, typeof pinned === 'string' && pinned ? pinned : undefined);
+    const result = await ws.endpoints.score(endpoint, body, typeof pinned === 'string' && pinned ? pinned : undefined);
     reply.header('azureml-model-deployment', result.deployment);
     return reply.status(result.status).type('application/json').send(result.body);
   });

@@ -39,6 +39,8 @@ export interface DeploymentSpec {
 }
 
 interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: string; mirror_traffic: string; description: string | null; tags: string; created_at: number }
+/** An endpoint whose caller passed `authorize()`: the one read of the endpoint a request needs. */
+export type AuthorizedEndpoint = EndpointRow;
 interface DeploymentRow { endpoint: string; name: string; spec: string; provisioning_state: string; error: string | null; created_at: number; updated_at: number }
 
 /** An MLflow model's own pins (requirements.txt, as MLflow writes it) become its environment. */
@@ -339,8 +341,8 @@ export class EndpointService {
   }
 
   /** The swagger document of the deployment taking the most traffic (or the named one). */
-  async swagger(endpoint: string, deployment?: string): Promise<unknown> {
-    const row = await this.endpointRow(endpoint);
+  async swagger(row: AuthorizedEndpoint, deployment?: string): Promise<unknown> {
+    const endpoint = row.name;
     const traffic = Object.entries(JSON.parse(row.traffic) as Record<string, number>).sort((a, b) => b[1] - a[1]);
     const name = deployment ?? traffic[0]?.[0];
     const doc = name ? this.pools.get(this.key(endpoint, name))?.swagger() : undefined;
@@ -351,18 +353,19 @@ export class EndpointService {
   }
 
   /** Checks the caller's key (or workspace token for aml_token endpoints). */
-  async authorize(endpoint: string, header: string | undefined, workspaceToken?: string): Promise<void> {
+  async authorize(endpoint: string, header: string | undefined, workspaceToken?: string): Promise<AuthorizedEndpoint> {
     const row = await this.endpointRow(endpoint);
     const token = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new StratusError('UNAUTHENTICATED', `Missing Authorization header: send "Authorization: Bearer <key>" (stratus online-endpoint get-credentials --name ${endpoint}).`);
     const keys = JSON.parse(row.keys) as { primaryKey: string; secondaryKey: string };
     const ok = row.auth_mode === 'key' ? token === keys.primaryKey || token === keys.secondaryKey : !!workspaceToken && token === workspaceToken;
     if (!ok) throw new StratusError('UNAUTHENTICATED', 'The key is not valid for this endpoint (it may have been regenerated).');
+    return row;
   }
 
   /** Routes one scoring request: pinned deployment, else by traffic weight; mirrors a copy. */
-  async score(endpoint: string, body: string, pinned?: string): Promise<ScoreResult & { deployment: string }> {
-    const row = await this.endpointRow(endpoint);
+  async score(row: AuthorizedEndpoint, body: string, pinned?: string): Promise<ScoreResult & { deployment: string }> {
+    const endpoint = row.name;
     const traffic = JSON.parse(row.traffic) as Record<string, number>;
     const name = pinned ?? pickDeployment(traffic);
     if (!name) throw new StratusError('TEMPORARILY_UNAVAILABLE', `Endpoint '${endpoint}' sends no traffic to any deployment. Set it with: stratus online-endpoint update --name ${endpoint} --traffic "blue=100"`);
