@@ -1,23 +1,17 @@
 /** Environments, data and model assets, computes and the v1 OpenAPI document, through the CLI. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { api, startServer, tempDir } from './helpers.ts';
+import { api, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
 
 describe('assets and computes', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let client: StratusClient;
   let work: string;
-  const cli = (args: string[], cwd = work) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, STRATUS_URL: server.url } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-    });
+  const cli = (args: string[], cwd = work) => runCli(args, { url: server.url, cwd });
   const json = async (args: string[]) => {
     const res = await cli([...args, '--output', 'json']);
     assert.equal(res.code, 0, res.stderr);

@@ -1,19 +1,9 @@
 /** The stratus CLI against a real workspace, through the typed client. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { api, startServer } from './helpers.ts';
+import { api, runCli, startServer } from './helpers.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
-
-function stratus(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const stratus = (args: string[], env: Record<string, string>) => runCli(args, { env });
 
 describe('stratus CLI', () => {
   let server: Awaited<ReturnType<typeof startServer>>;

@@ -5,19 +5,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { startServer } from './helpers.ts';
+import { runCli, startServer } from './helpers.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const EXAMPLE = path.join(REPO, 'examples/endpoint');
 let server: Awaited<ReturnType<typeof startServer>>;
 
-const cli = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [path.join(REPO, 'bin/stratus.js'), ...args], { cwd: EXAMPLE, env: { ...process.env, STRATUS_URL: server.url }, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
+const cli = (args: string[]) => runCli(args, { url: server.url, cwd: EXAMPLE });
 
 before(async () => {
   process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');

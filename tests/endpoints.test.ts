@@ -4,12 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { startServer } from './helpers.ts';
+import { runCli, startServer } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
 const FIX = path.resolve(import.meta.dirname, 'fixtures/endpoint');
 
 describe('online endpoints', () => {
@@ -17,11 +15,7 @@ describe('online endpoints', () => {
   let client: StratusClient;
   let scoringUri: string;
   let key: string;
-  const cli = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { cwd: FIX, env: { ...process.env, STRATUS_URL: server.url } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-    });
+  const cli = (args: string[]) => runCli(args, { url: server.url, cwd: FIX });
   const score = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(scoringUri, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
       .then(async (r) => ({ status: r.status, deployment: r.headers.get('azureml-model-deployment'), json: await r.json().catch(() => undefined) }));

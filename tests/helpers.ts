@@ -1,4 +1,5 @@
 /** Test helpers: a real workspace (SQLite file in a temp dir) served on a loopback port. */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -51,5 +52,23 @@ export function api(baseUrl: string, method: string, route: string, body?: unkno
   return raw(baseUrl, method, `/api/2.0/mlflow${route}`, body === undefined ? undefined : JSON.stringify(body), {
     'content-type': 'application/json',
     ...headers,
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
+
+/** Runs the `stratus` command as a user would: `url` becomes STRATUS_URL, `env` adds variables. */
+export function runCli(args: string[], opts: { url?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const env = { ...process.env, ...(opts.url ? { STRATUS_URL: opts.url } : {}), ...opts.env };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }

@@ -5,9 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { startServer } from './helpers.ts';
+import { runCli, startServer } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -20,11 +19,7 @@ before(async () => {
 after(async () => { await server.close(); });
 
 test('examples/sklearn runs with live logs and lands metrics, params, model and outputs', { timeout: 900_000 }, async () => {
-  const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [path.join(REPO, 'bin/stratus.js'), 'job', 'create', '--file', 'job.yml', '--stream', '--output', 'json'],
-      { cwd: path.join(REPO, 'examples/sklearn'), env: { ...process.env, STRATUS_URL: server.url }, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
+  const res = await runCli(['job', 'create', '--file', 'job.yml', '--stream', '--output', 'json'], { url: server.url, cwd: path.join(REPO, 'examples/sklearn') });
   assert.equal(res.code, 0, res.stderr.slice(-3000));
   assert.match(res.stdout, /test accuracy: 0\.\d+/);
   assert.match(res.stderr, /Running/);

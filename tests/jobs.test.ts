@@ -4,23 +4,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, tempDir } from './helpers.ts';
+import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { isAlive } from '../src/jobs/local-executor.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/stratus.js');
 const ENV_CACHE = path.resolve(import.meta.dirname, '../.cache/envs-test');
 
-function stratus(args: string[], url: string, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, STRATUS_URL: url } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const stratus = (args: string[], url: string, cwd?: string) => runCli(args, { url, cwd });
 
 function writeJob(dir: string, yaml: string, files: Record<string, string> = {}): string {
   fs.mkdirSync(dir, { recursive: true });
