@@ -135,6 +135,52 @@ describe('online endpoints', () => {
     assert.equal((await client.deployments.show('linear', 'blue')).workers, 2, 'the pool is back to full strength');
   });
 
+  test('probes: a frozen worker leaves rotation, then is replaced; an init() that never ends fails the deployment', async () => {
+    const probed = await cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--name', 'probed', '--set', 'instance_count=2',
+      '--set', 'readiness_probe.period=0.3', '--set', 'readiness_probe.timeout=0.3', '--set', 'readiness_probe.failure_threshold=1',
+      '--set', 'liveness_probe.initial_delay=0', '--set', 'liveness_probe.period=0.5', '--set', 'liveness_probe.timeout=0.3',
+      '--set', 'liveness_probe.failure_threshold=6', '--output', 'json']);
+    assert.equal(probed.code, 0, probed.stderr);
+    assert.equal(JSON.parse(probed.stdout).liveness_probe.failure_threshold, 6);
+    const pin = { 'azureml-model-deployment': 'probed' };
+    const pidsSeen = new Set<number>();
+    for (let i = 0; i < 20 && pidsSeen.size < 2; i++) pidsSeen.add((await score({ data: [[1, 1]] }, pin)).json.pid);
+    const frozen = [...pidsSeen][0];
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      // Readiness has taken the frozen worker out of rotation: every request goes to the other one.
+      for (let i = 0; i < 6; i++) {
+        const res = await score({ data: [[1, 1]] }, pin);
+        assert.equal(res.status, 200);
+        assert.notEqual(res.json.pid, frozen);
+      }
+      let logs = '';
+      for (let i = 0; i < 50 && !/replacing it/.test(logs); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        logs = (await client.deployments.logs('linear', 'probed', 200)).content;
+      }
+      assert.match(logs, /failed readiness_probe; out of rotation/);
+      assert.match(logs, new RegExp(`worker ${frozen} failed liveness_probe 6 times in a row; replacing it`));
+    } finally {
+      try { process.kill(frozen, 'SIGCONT'); } catch { /* already replaced */ }
+    }
+    let workers = 0;
+    for (let i = 0; i < 50 && workers !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      workers = (await client.deployments.show('linear', 'probed')).workers;
+    }
+    assert.equal(workers, 2, 'the replacement joined the pool');
+    assert.equal((await cli(['online-deployment', 'delete', '--name', 'probed', '--endpoint-name', 'linear'])).code, 0);
+
+    const stuck = await cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--name', 'stuck', '--set', 'environment_variables.INIT_SLEEP_SECONDS=60',
+      '--set', 'liveness_probe.initial_delay=1', '--set', 'liveness_probe.period=0.5', '--set', 'liveness_probe.failure_threshold=2']);
+    assert.notEqual(stuck.code, 0);
+    assert.match(stuck.stderr, /init\(\) did not finish within 2 s/);
+    assert.equal((await client.deployments.show('linear', 'stuck')).provisioning_state, 'Failed');
+    assert.equal((await cli(['online-deployment', 'delete', '--name', 'stuck', '--endpoint-name', 'linear'])).code, 0);
+  });
+
   test('a rolling update under constant load fails no request', async () => {
     const results: number[] = [];
     let stop = false;

@@ -5,6 +5,7 @@ file descriptor 3, each frame a 4-byte big-endian length then UTF-8 JSON. The us
 stdout/stderr, which the server keeps as the deployment's logs.
 
 Request frame: {"id": n, "body": "<request body as text>"}
+Probe frame:   {"id": n, "ping": true}, answered {"id": n, "pong": true} (liveness and readiness probes)
 Reply frame:   {"id": n, "ok": true, "result": "<JSON text>"} or {"id": n, "ok": false, "error": "...", "status": 4xx|500}
 The first frame after start is {"ready": true} or {"ready": false, "error": "<traceback>"}.
 """
@@ -103,6 +104,9 @@ def main():
             return 0
         (length,) = struct.unpack(">I", header)
         frame = json.loads(_read_exact(inp, length).decode("utf-8"))
+        if frame.get("ping"):
+            _write(out, {"id": frame["id"], "pong": True})
+            continue
         try:
             if decorated:
                 # inference-schema decorated run(): named parameters from the JSON body, as azmlinfsrv does.

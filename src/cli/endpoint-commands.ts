@@ -126,7 +126,10 @@ export function registerEndpointCommands(program: Command): void {
       if (opts.file) changes = (await uploadDeploymentFiles(client, opts.file, { ...opts, endpointName: opts.endpointName })) as unknown as Record<string, unknown>;
       else {
         const current = await client.deployments.show(opts.endpointName, opts.name);
-        const d: Record<string, any> = { instance_count: current.instance_count, request_settings: current.request_settings, environment_variables: current.environment_variables };
+        const d: Record<string, any> = {
+          instance_count: current.instance_count, request_settings: current.request_settings, environment_variables: current.environment_variables,
+          liveness_probe: current.liveness_probe, readiness_probe: current.readiness_probe,
+        };
         applySets(d, opts.set ?? []);
         changes = d;
       }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { applySets, parseEnvironment } from '../jobs/spec.ts';
 import type { YamlSource } from '../jobs/yaml-source.ts';
 import type { DeploymentSpec } from './endpoints.ts';
+import { readProbe } from './probes.ts';
 
 const KNOWN = new Set(['$schema', 'name', 'endpoint_name', 'model', 'code_configuration', 'environment', 'instance_type', 'instance_count',
   'request_settings', 'environment_variables', 'description', 'tags', 'liveness_probe', 'readiness_probe', 'app_insights_enabled',
@@ -21,7 +22,7 @@ export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?:
   const warnings: string[] = [];
   const notes: string[] = [];
   for (const k of Object.keys(d)) if (!KNOWN.has(k)) warnings.push(`${src.file}:${src.lineOf([k])}: unknown key '${k}' is ignored.`);
-  for (const k of ['instance_type', 'liveness_probe', 'readiness_probe', 'scale_settings', 'app_insights_enabled', 'data_collector']) {
+  for (const k of ['instance_type', 'scale_settings', 'app_insights_enabled', 'data_collector']) {
     if (d[k] !== undefined) notes.push(`'${k}' is accepted but does not apply to local worker processes: ${JSON.stringify(d[k])}`);
   }
   const name = opts.name ?? d.name;
@@ -62,6 +63,8 @@ export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?:
       request_timeout_ms: Number(rs.request_timeout_ms ?? 5000),
       max_concurrent_requests_per_instance: Number(rs.max_concurrent_requests_per_instance ?? 1),
     },
+    liveness_probe: readProbe('liveness_probe', d.liveness_probe, (where, message) => src.error(where, message)),
+    readiness_probe: readProbe('readiness_probe', d.readiness_probe, (where, message) => src.error(where, message)),
     description: d.description,
     notes,
   };

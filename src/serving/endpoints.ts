@@ -22,6 +22,7 @@ import { findOnnxFile, OnnxScorer } from './onnx-scorer.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
 import { pickDeployment, validateTraffic } from './traffic.ts';
 import { LatencyStats } from './stats.ts';
+import { DEFAULT_PROBE, readProbe, type ProbeSettings } from './probes.ts';
 
 export interface DeploymentSpec {
   name: string;
@@ -34,6 +35,9 @@ export interface DeploymentSpec {
   environment_variables: Record<string, string>;
   instance_count: number;
   request_settings: { request_timeout_ms: number; max_concurrent_requests_per_instance: number };
+  /** Absent on deployments stored before probes were applied: Azure's defaults then. */
+  liveness_probe?: ProbeSettings;
+  readiness_probe?: ProbeSettings;
   description?: string;
   notes: string[];
 }
@@ -197,6 +201,10 @@ export class EndpointService {
       throw invalid("A deployment needs code_configuration (code + scoring_script, the score.py runtime) or a model with no code: an MLflow model or an ONNX model.");
     }
     if (spec.code && !spec.scoring_script) throw invalid("code_configuration needs 'scoring_script' (e.g. score.py).");
+    // Probes arrive from YAML (already read) or a REST body: read again so defaults fill and bad values are a 400.
+    for (const key of ['liveness_probe', 'readiness_probe'] as const) {
+      spec[key] = readProbe(key, spec[key], (where, message) => invalid(`${where.join('.')}: ${message}`));
+    }
   }
 
   private async modelPath(model: string): Promise<string> {
@@ -252,6 +260,8 @@ export class EndpointService {
         logFile,
         maxQueued: spec.instance_count * spec.request_settings.max_concurrent_requests_per_instance,
         timeoutMs: spec.request_settings.request_timeout_ms,
+        liveness: spec.liveness_probe ?? DEFAULT_PROBE,
+        readiness: spec.readiness_probe ?? DEFAULT_PROBE,
       });
       await pool.start();
       await this.swapIn(spec, pool);
@@ -287,6 +297,8 @@ export class EndpointService {
       code_configuration: { code: spec.code ? `snapshot:${spec.code}` : undefined, scoring_script: spec.scoring_script },
       instance_count: spec.instance_count,
       request_settings: spec.request_settings,
+      liveness_probe: spec.liveness_probe ?? DEFAULT_PROBE,
+      readiness_probe: spec.readiness_probe ?? DEFAULT_PROBE,
       environment_variables: spec.environment_variables,
       description: spec.description,
       notes: spec.notes.length ? spec.notes : undefined,
@@ -302,7 +314,7 @@ export class EndpointService {
     return Promise.all(rows.map((r) => this.showDeployment(endpoint, r.name)));
   }
 
-  async updateDeployment(endpoint: string, name: string, changes: Partial<Pick<DeploymentSpec, 'instance_count' | 'request_settings' | 'environment_variables' | 'description' | 'model' | 'code' | 'scoring_script' | 'environment'>>) {
+  async updateDeployment(endpoint: string, name: string, changes: Partial<Pick<DeploymentSpec, 'instance_count' | 'request_settings' | 'environment_variables' | 'description' | 'model' | 'code' | 'scoring_script' | 'environment' | 'liveness_probe' | 'readiness_probe'>>) {
     const row = await this.deploymentRow(endpoint, name);
     const spec = { ...(JSON.parse(row.spec) as DeploymentSpec), ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) } as DeploymentSpec;
     this.checkSpec(spec);

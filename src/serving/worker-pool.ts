@@ -2,11 +2,13 @@
  * A pool of scoring worker processes for one deployment: each runs the user's score.py through
  * python/stratus_scoring/worker.py (init() once, run() per request). Requests go to an idle
  * worker or wait in a bounded queue (429 past it); a request past `timeoutMs` gets a 504 and
- * its worker is replaced; a worker that dies is restarted and its request retried once.
+ * its worker is replaced; a worker that dies is restarted and its request retried once. Idle
+ * workers answer liveness and readiness probes (probes.ts) between requests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { initDeadlineSeconds, ProbeState, type ProbeSettings } from './probes.ts';
 
 /** python/, where the scoring harness (stratus_scoring) lives. */
 export const HARNESS = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../python');
@@ -20,6 +22,8 @@ export interface PoolOptions {
   logFile: string;
   maxQueued: number;
   timeoutMs: number;
+  liveness: ProbeSettings;
+  readiness: ProbeSettings;
 }
 
 export interface ScoreResult {
@@ -31,7 +35,11 @@ interface Job {
   body: string;
   resolve: (r: ScoreResult) => void;
   retried: boolean;
+  /** While it waits in the queue: request_timeout_ms covers the wait too. */
+  queueTimer?: NodeJS.Timeout;
 }
+
+const timedOut = (ms: number): ScoreResult => ({ status: 504, body: JSON.stringify({ error: `The scoring request took longer than request_timeout_ms (${ms} ms).` }) });
 
 export class InitError extends Error {}
 
@@ -49,9 +57,16 @@ class Worker {
   busy?: { job: Job; timer: NodeJS.Timeout };
   private buffer = Buffer.alloc(0);
   readonly ready: Promise<void>;
+  readonly startedAt = Date.now();
+  /** Set once init() has finished. */
+  probe?: ProbeState;
+  /** The probe awaiting its pong, if any. */
+  ping?: { id: number; sentAt: number; timeoutMs: number };
+  /** A probe timed out and its pong has not come back: no requests until it does. */
+  unresponsive = false;
   private nextId = 0;
 
-  constructor(private pool: WorkerPool, opts: PoolOptions) {
+  constructor(private pool: WorkerPool, private opts: PoolOptions) {
     const log = fs.openSync(opts.logFile, 'a');
     this.proc = spawn(opts.python, ['-u', '-m', 'stratus_scoring.worker'], {
       cwd: opts.appRoot,
@@ -64,13 +79,24 @@ class Worker {
     });
     this.ready.catch(() => undefined);
     (this.proc.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => this.onData(chunk));
-    this.proc.on('exit', () => this.pool.workerExited(this));
+    this.proc.on('exit', (code, signal) => {
+      // A worker that dies before announcing itself failed its init() (or was killed by liveness).
+      this.onReady(false, this.initTimeout ?? `The scoring worker exited during init() (${signal ?? `exit code ${code}`}).`);
+      this.pool.workerExited(this);
+    });
     this.proc.on('error', () => undefined);
     this.proc.stdin!.on('error', () => undefined);
   }
 
   private onReady: (ok: boolean, error?: string) => void = () => undefined;
   swagger?: unknown;
+  /** Why liveness gave up on init(), when it did. */
+  initTimeout?: string;
+
+  /** Whether a request may be sent to this worker now. */
+  available(): boolean {
+    return !!this.probe?.ready && !this.busy && !this.ping && !this.unresponsive;
+  }
 
   private onData(chunk: Buffer): void {
     this.buffer = Buffer.concat([this.buffer, chunk]);
@@ -81,20 +107,34 @@ class Worker {
       this.buffer = this.buffer.subarray(4 + len);
       if ('ready' in frame) {
         this.swagger = frame.swagger ?? undefined;
+        if (frame.ready) this.probe = new ProbeState(this.opts.liveness, this.opts.readiness, Date.now());
         this.onReady(frame.ready, frame.error);
-      }
-      else this.finish(frame.ok ? { status: 200, body: frame.result } : { status: frame.status ?? 500, body: JSON.stringify({ error: frame.error }) });
+      } else if ('pong' in frame) {
+        const answered = this.ping?.id === frame.id;
+        if (answered) this.ping = undefined;
+        else this.unresponsive = false; // a late pong: the worker has caught up
+        this.pool.probeAnswered(this, answered);
+      } else this.finish(frame.ok ? { status: 200, body: frame.result } : { status: frame.status ?? 500, body: JSON.stringify({ error: frame.error }) });
     }
   }
 
   send(job: Job, timeoutMs: number): void {
     const timer = setTimeout(() => {
       // The request took too long: answer 504 and replace the worker, which may be stuck.
-      this.finish({ status: 504, body: JSON.stringify({ error: `The scoring request took longer than request_timeout_ms (${timeoutMs} ms).` }) });
+      this.finish(timedOut(timeoutMs));
       this.proc.kill('SIGKILL');
     }, timeoutMs);
     this.busy = { job, timer };
-    const payload = Buffer.from(JSON.stringify({ id: this.nextId++, body: job.body }));
+    this.write({ id: this.nextId++, body: job.body });
+  }
+
+  sendPing(timeoutMs: number): void {
+    this.ping = { id: this.nextId++, sentAt: Date.now(), timeoutMs };
+    this.write({ id: this.ping.id, ping: true });
+  }
+
+  private write(frame: object): void {
+    const payload = Buffer.from(JSON.stringify(frame));
     const header = Buffer.alloc(4);
     header.writeUInt32BE(payload.length);
     this.proc.stdin!.write(Buffer.concat([header, payload]));
@@ -124,6 +164,7 @@ export class WorkerPool implements Scorer {
   private idle: Worker[] = [];
   private queue: Job[] = [];
   private stopping = false;
+  private probeTimer?: NodeJS.Timeout;
   restarts = 0;
 
   constructor(readonly opts: PoolOptions) {}
@@ -132,6 +173,8 @@ export class WorkerPool implements Scorer {
   async start(): Promise<void> {
     fs.mkdirSync(path.dirname(this.opts.logFile), { recursive: true });
     const started = Array.from({ length: this.opts.workers }, () => this.spawn());
+    this.probeTimer = setInterval(() => this.runProbes(), 200);
+    this.probeTimer.unref();
     try {
       await Promise.all(started.map((w) => w.ready));
     } catch (err) {
@@ -155,13 +198,28 @@ export class WorkerPool implements Scorer {
       if (this.queue.length >= this.opts.maxQueued) {
         return resolve({ status: 429, body: JSON.stringify({ error: 'Too many requests: every worker is busy and the queue is full. Retry later or raise max_concurrent_requests_per_instance / instance_count.' }) });
       }
-      this.queue.push(job);
+      this.enqueue(job);
     });
   }
 
+  private enqueue(job: Job, first = false): void {
+    job.queueTimer = setTimeout(() => {
+      this.queue = this.queue.filter((j) => j !== job);
+      job.resolve(timedOut(this.opts.timeoutMs));
+    }, this.opts.timeoutMs);
+    if (first) this.queue.unshift(job);
+    else this.queue.push(job);
+  }
+
+  private dequeue(): Job | undefined {
+    const job = this.queue.shift();
+    if (job) clearTimeout(job.queueTimer);
+    return job;
+  }
+
   workerIdle(w: Worker): void {
-    if (this.stopping || !this.workers.includes(w)) return;
-    const next = this.queue.shift();
+    if (this.stopping || !this.workers.includes(w) || !w.available() || this.idle.includes(w)) return;
+    const next = this.dequeue();
     if (next) w.send(next, this.opts.timeoutMs);
     else this.idle.push(w);
   }
@@ -174,6 +232,11 @@ export class WorkerPool implements Scorer {
       orphan?.resolve({ status: 503, body: JSON.stringify({ error: 'The deployment is shutting down.' }) });
       return;
     }
+    if (!w.probe) {
+      // It never finished init(): starting another would fail the same way, in a loop.
+      this.log(`worker ${w.proc.pid} exited before init() finished; not restarted`);
+      return;
+    }
     this.restarts++;
     this.spawn();
     if (orphan) {
@@ -181,9 +244,48 @@ export class WorkerPool implements Scorer {
       else {
         // Retried first, by the replacement or any other worker that frees up.
         orphan.retried = true;
-        this.queue.unshift(orphan);
+        this.enqueue(orphan, true);
       }
     }
+  }
+
+  /** Sends the probes that are due to idle workers; busy ones are covered by request_timeout_ms. */
+  private runProbes(): void {
+    const now = Date.now();
+    for (const w of this.workers) {
+      if (!w.probe) {
+        const limit = initDeadlineSeconds(this.opts.liveness);
+        if (!w.initTimeout && now - w.startedAt > limit * 1000) {
+          w.initTimeout = `init() did not finish within ${limit} s (liveness_probe: initial_delay + failure_threshold × period); the worker was stopped.`;
+          this.log(w.initTimeout);
+          w.proc.kill('SIGKILL');
+        }
+      } else if (w.ping) {
+        if (now - w.ping.sentAt > w.ping.timeoutMs) {
+          w.ping = undefined;
+          w.unresponsive = true;
+          this.probeAnswered(w, false);
+        }
+      } else if (!w.busy && w.probe.due(now)) {
+        this.idle = this.idle.filter((x) => x !== w);
+        w.sendPing(w.probe.timeoutMs(now));
+      }
+    }
+  }
+
+  probeAnswered(w: Worker, ok: boolean): void {
+    const { replace, readinessChanged } = w.probe!.record(ok, Date.now());
+    if (replace) {
+      this.log(`worker ${w.proc.pid} failed liveness_probe ${this.opts.liveness.failure_threshold} times in a row; replacing it`);
+      w.proc.kill('SIGKILL');
+      return;
+    }
+    if (readinessChanged) this.log(`worker ${w.proc.pid} ${w.probe!.ready ? 'passed readiness_probe; back in rotation' : 'failed readiness_probe; out of rotation'}`);
+    this.workerIdle(w);
+  }
+
+  private log(line: string): void {
+    fs.appendFileSync(this.opts.logFile, `[stratus] ${new Date().toISOString()} ${line}\n`);
   }
 
   /** Lets queued and in-flight requests finish, then stops: the old side of a rolling update. */
@@ -206,7 +308,8 @@ export class WorkerPool implements Scorer {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const job of this.queue.splice(0)) job.resolve({ status: 503, body: JSON.stringify({ error: 'The deployment is shutting down.' }) });
+    clearInterval(this.probeTimer);
+    for (let job = this.dequeue(); job; job = this.dequeue()) job.resolve({ status: 503, body: JSON.stringify({ error: 'The deployment is shutting down.' }) });
     await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
       if (w.proc.exitCode !== null) return resolve();
       w.proc.once('exit', () => resolve());
