@@ -48,36 +48,29 @@ async function load(url: string, pathName: string, headers: Record<string, strin
   return rows;
 }
 
-async function main() {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-serving-'));
-  const py = path.join(REPO, '.venv/bin/python');
-  execFileSync(py, [path.join(REPO, 'bench/serving/make_models.py'), work]);
-  const version = (mod: string) => execFileSync(py, ['-c', `import ${mod}; print(${mod}.__version__)`], { encoding: 'utf8' }).trim();
-  const pins = ['sklearn', 'numpy', 'joblib'].map((m) => `${m === 'sklearn' ? 'scikit-learn' : m}==${version(m)}`);
+interface ModelRows { peer: Row[]; ours: Row[]; onnx: Row[] }
+type Row = Awaited<ReturnType<typeof load>>[number];
 
+/** Serves one model three ways (azmlinfsrv, Stratus score.py, Stratus ONNX) and loads each in turn. */
+async function benchModel(work: string, model: string, stratusUrl: string, cli: (args: string[]) => string): Promise<ModelRows> {
   // The peer: azmlinfsrv with the same score.py, model folder and worker count.
   const peerPort = await freePort();
   const peer = spawn(path.join(REPO, '.venv-bench/bin/azmlinfsrv'), ['--entry_script', path.join(CODE, 'score.py'), '--model_dir', work,
     '--port', String(peerPort), '--health_port', String(await freePort()), '--worker_count', String(WORKERS)],
-  { env: { ...process.env, AZUREML_MODEL_DIR: work, WORKER_COUNT: String(WORKERS) }, stdio: 'ignore', detached: true });
-  const stratus = await startStratus(undefined);
+  { env: { ...process.env, AZUREML_MODEL_DIR: work, MODEL_NAME: model, WORKER_COUNT: String(WORKERS) }, stdio: 'ignore', detached: true });
   try {
-    const env = { ...process.env, STRATUS_URL: stratus.url };
-    const cli = (args: string[]) => execFileSync(process.execPath, [path.join(REPO, 'bin/stratus.js'), ...args], { cwd: work, env, encoding: 'utf8' });
-    fs.writeFileSync(path.join(work, 'conda.yml'), `dependencies:\n  - python=3.11\n  - pip:\n${pins.map((p) => `    - ${p}`).join('\n')}\n`);
-    fs.writeFileSync(path.join(work, 'sklearn.yml'), [
-      'name: sklearn', 'endpoint_name: iris', 'model:', `  path: ${path.join(work, 'iris-sklearn')}`, 'code_configuration:', `  code: ${CODE}`,
+    fs.writeFileSync(path.join(work, `${model}.yml`), [
+      'name: sklearn', `endpoint_name: ${model}`, 'model:', `  path: ${path.join(work, model)}`, 'code_configuration:', `  code: ${CODE}`,
       '  scoring_script: score.py', 'environment:', '  image: python:3.11', '  conda_file: conda.yml', 'instance_count: 1',
       'request_settings:', '  request_timeout_ms: 60000', '  max_concurrent_requests_per_instance: 128',
-      'environment_variables:', `  WORKER_COUNT: ${WORKERS}`, '',
+      'environment_variables:', `  WORKER_COUNT: ${WORKERS}`, `  MODEL_NAME: ${model}`, '',
     ].join('\n'));
-    fs.writeFileSync(path.join(work, 'onnx.yml'), `name: onnx\nendpoint_name: iris-onnx\nmodel:\n  path: ${path.join(work, 'iris-onnx')}\ninstance_count: 1\n`);
-    cli(['online-endpoint', 'create', '--name', 'iris']);
-    cli(['online-deployment', 'create', '--file', 'sklearn.yml', '--all-traffic']);
-    cli(['online-endpoint', 'create', '--name', 'iris-onnx']);
-    cli(['online-deployment', 'create', '--file', 'onnx.yml', '--all-traffic']);
-    const keys = JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', 'iris']));
-    const onnxKeys = JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', 'iris-onnx']));
+    fs.writeFileSync(path.join(work, `${model}-onnx.yml`), `name: onnx\nendpoint_name: ${model}-onnx\nmodel:\n  path: ${path.join(work, `${model}-onnx`)}\ninstance_count: 1\n`);
+    for (const name of [model, `${model}-onnx`]) {
+      cli(['online-endpoint', 'create', '--name', name]);
+      cli(['online-deployment', 'create', '--file', `${name}.yml`, '--all-traffic']);
+    }
+    const key = (name: string) => JSON.parse(cli(['online-endpoint', 'get-credentials', '--name', name])).primaryKey as string;
     for (let i = 0; i < 200; i++) {
       try {
         const r = await fetch(`http://127.0.0.1:${peerPort}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BODY) });
@@ -87,37 +80,65 @@ async function main() {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    const peerRows = await load(`http://127.0.0.1:${peerPort}`, '/score', {}, BODY);
-    const ours = await load(stratus.url, '/endpoints/iris/score', { authorization: `Bearer ${keys.primaryKey}` }, BODY);
-    const onnx = await load(stratus.url, '/endpoints/iris-onnx/score', { authorization: `Bearer ${onnxKeys.primaryKey}` }, { input_data: { data: BODY.data } });
-
-    const lines = [
-      `Command: \`npm run bench:serving\` (run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on this project's 2-core machine).`,
-      '',
-      `The same score.py (bench/serving/sklearn-code) and scikit-learn model (a 50-tree random forest on iris), ${WORKERS} Python workers`,
-      `each: Stratus (key auth, traffic routing) against azureml-inference-server-http 1.5.1 (\`azmlinfsrv --worker_count ${WORKERS}\`);`,
-      'and the same model converted with skl2onnx, served in-process by Stratus\'s ONNX runtime. Closed-loop keep-alive load from',
-      `the same machine, ${SECONDS} s per level, after a warm-up; each request scores two rows.`,
-      '',
-      '| connections | azmlinfsrv req/s | Stratus score.py req/s | ratio | azmlinfsrv p50 / p99 ms | Stratus p50 / p99 ms | Stratus ONNX req/s | ONNX / azmlinfsrv | ONNX p50 / p99 ms |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...LEVELS.map((c, i) => {
-        const p = peerRows[i];
-        const s = ours[i];
-        const o = onnx[i];
-        return `| ${c} | ${p.throughput.toFixed(0)} | ${s.throughput.toFixed(0)} | ${(s.throughput / p.throughput).toFixed(1)}× | ${p.p50Ms.toFixed(2)} / ${p.p99Ms.toFixed(2)} | ` +
-          `${s.p50Ms.toFixed(2)} / ${s.p99Ms.toFixed(2)} | ${o.throughput.toFixed(0)} | ${(o.throughput / p.throughput).toFixed(1)}× | ${o.p50Ms.toFixed(2)} / ${o.p99Ms.toFixed(2)} |`;
-      }),
-    ].join('\n');
-    console.log(lines);
-    writeSection('## Online endpoints: Stratus vs azmlinfsrv, and the ONNX runtime', lines);
+    return {
+      peer: await load(`http://127.0.0.1:${peerPort}`, '/score', {}, BODY),
+      ours: await load(stratusUrl, `/endpoints/${model}/score`, { authorization: `Bearer ${key(model)}` }, BODY),
+      onnx: await load(stratusUrl, `/endpoints/${model}-onnx/score`, { authorization: `Bearer ${key(`${model}-onnx`)}` }, { input_data: { data: BODY.data } }),
+    };
   } finally {
-    await stratus.stop();
     try {
       process.kill(-peer.pid!, 'SIGTERM');
     } catch {
       peer.kill('SIGTERM');
     }
+  }
+}
+
+function table(title: string, { peer, ours, onnx }: ModelRows): string[] {
+  return [
+    title,
+    '',
+    '| connections | azmlinfsrv req/s | Stratus score.py req/s | ratio | azmlinfsrv p50 / p99 ms | Stratus p50 / p99 ms | Stratus ONNX req/s | ONNX / azmlinfsrv | ONNX p50 / p99 ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...LEVELS.map((c, i) => {
+      const [p, s, o] = [peer[i], ours[i], onnx[i]];
+      return `| ${c} | ${p.throughput.toFixed(0)} | ${s.throughput.toFixed(0)} | ${(s.throughput / p.throughput).toFixed(1)}× | ${p.p50Ms.toFixed(2)} / ${p.p99Ms.toFixed(2)} | ` +
+        `${s.p50Ms.toFixed(2)} / ${s.p99Ms.toFixed(2)} | ${o.throughput.toFixed(0)} | ${(o.throughput / p.throughput).toFixed(1)}× | ${o.p50Ms.toFixed(2)} / ${o.p99Ms.toFixed(2)} |`;
+    }),
+    '',
+  ];
+}
+
+async function main() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-serving-'));
+  const py = path.join(REPO, '.venv/bin/python');
+  execFileSync(py, [path.join(REPO, 'bench/serving/make_models.py'), work]);
+  const version = (mod: string) => execFileSync(py, ['-c', `import ${mod}; print(${mod}.__version__)`], { encoding: 'utf8' }).trim();
+  const pins = ['sklearn', 'numpy', 'joblib'].map((m) => `${m === 'sklearn' ? 'scikit-learn' : m}==${version(m)}`);
+  fs.writeFileSync(path.join(work, 'conda.yml'), `dependencies:\n  - python=3.11\n  - pip:\n${pins.map((p) => `    - ${p}`).join('\n')}\n`);
+  const stratus = await startStratus(undefined);
+  try {
+    const env = { ...process.env, STRATUS_URL: stratus.url };
+    const cli = (args: string[]) => execFileSync(process.execPath, [path.join(REPO, 'bin/stratus.js'), ...args], { cwd: work, env, encoding: 'utf8' });
+    const logreg = await benchModel(work, 'iris-logreg', stratus.url, cli);
+    const rf = await benchModel(work, 'iris-rf', stratus.url, cli);
+    const lines = [
+      `Command: \`npm run bench:serving\` (run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on this project's 2-core machine).`,
+      '',
+      `The same score.py (bench/serving/sklearn-code) and scikit-learn model, ${WORKERS} Python workers each: Stratus (key auth,`,
+      `traffic routing) against azureml-inference-server-http 1.5.1 (\`azmlinfsrv --worker_count ${WORKERS}\`); and the same model`,
+      'converted with skl2onnx, served in-process by Stratus\'s ONNX runtime. Closed-loop keep-alive load from the same machine,',
+      `${SECONDS} s per level, after a warm-up; each request scores two rows. Two models: a logistic regression, whose predict`,
+      'takes microseconds so the serving stack is most of the cost, and a 50-tree random forest, whose predict takes milliseconds',
+      'of the same Python in both servers, so no server can be much faster at one connection.',
+      '',
+      ...table('Logistic regression (iris-logreg):', logreg),
+      ...table('Random forest, 50 trees (iris-rf):', rf),
+    ].join('\n').trimEnd();
+    console.log(lines);
+    writeSection('## Online endpoints: Stratus vs azmlinfsrv, and the ONNX runtime', lines);
+  } finally {
+    await stratus.stop();
   }
 }
 

@@ -1,4 +1,5 @@
 # The benchmark's score.py: a scikit-learn model loaded once per worker, scored per request.
+# MODEL_NAME picks the model folder under AZUREML_MODEL_DIR (the benchmark serves two).
 import json
 import os
 
@@ -10,7 +11,7 @@ model = None
 
 def init():
     global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "iris-sklearn", "model.joblib"))
+    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], os.environ["MODEL_NAME"], "model.joblib"))
 
 
 def run(raw_data):
