@@ -15,6 +15,9 @@ import { EnvironmentAssetService } from './assets/environments.ts';
 import { DataAssetService } from './assets/data.ts';
 import { ModelAssetService } from './assets/models.ts';
 import { EndpointService } from './serving/endpoints.ts';
+import { ComponentService } from './pipelines/components.ts';
+import { PipelineRunner } from './pipelines/pipeline-runner.ts';
+import { SweepRunner } from './sweeps/sweep-runner.ts';
 
 export interface Workspace {
   db: Db;
@@ -29,6 +32,7 @@ export interface Workspace {
   data: DataAssetService;
   models: ModelAssetService;
   endpoints: EndpointService;
+  components: ComponentService;
   close(): Promise<void>;
 }
 
@@ -53,9 +57,14 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const data = new DataAssetService(db, artifacts, async (job, output) => (await jobs.outputLocation(job, output)).storePath);
   const models = new ModelAssetService(registry, artifacts, (job, output) => jobs.outputLocation(job, output));
   const endpoints = new EndpointService(db, artifacts, builder, environments, models, path.join(opts.dataDir, 'endpoints'));
+  const components = new ComponentService(db, artifacts);
+  jobs.registerComposite('pipeline', new PipelineRunner(jobs, components));
+  const sweeps = new SweepRunner(jobs, components, runs);
+  jobs.registerComposite('sweep', sweeps);
   return {
-    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints,
+    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components,
     async close() {
+      sweeps.stopAll();
       await jobs.stop();
       await endpoints.stop();
       await db.close();

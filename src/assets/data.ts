@@ -58,7 +58,7 @@ export function readMlTable(folder: string): MlTable {
 export class DataAssetService {
   private table: VersionedTable<DataRow>;
   constructor(private db: Db, private store: LocalArtifactStore, private jobOutput: (job: string, output: string) => Promise<string>) {
-    this.table = new VersionedTable(db, 'data_assets', 'data asset');
+    this.table = new VersionedTable(db, 'data_assets', 'data asset', 'data');
   }
 
   /** `path` is a store path (an upload) or azureml://jobs/<job>/outputs/<name>. */

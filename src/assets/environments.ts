@@ -21,7 +21,7 @@ export interface EnvironmentInput {
 export class EnvironmentAssetService {
   private table: VersionedTable<EnvironmentRow>;
   constructor(private db: Db) {
-    this.table = new VersionedTable(db, 'environments', 'environment');
+    this.table = new VersionedTable(db, 'environments', 'environment', 'environment');
   }
 
   async create(input: EnvironmentInput) {

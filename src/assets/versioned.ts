@@ -13,7 +13,8 @@ export function validateNameVersion(kind: string, name: string, version?: string
 }
 
 export class VersionedTable<Row extends { name: string; version: string; created_at: number; archived: number }> {
-  constructor(private db: Db, private table: string, private kind: string) {}
+  /** `cliNoun`: the stratus command that lists this kind (environment, data, component). */
+  constructor(private db: Db, private table: string, private kind: string, private cliNoun: string) {}
 
   async nextVersion(t: Db, name: string): Promise<string> {
     const rows = await t.all<{ version: string }>(`SELECT version FROM ${this.table} WHERE name = ?`, [name]);
@@ -32,7 +33,7 @@ export class VersionedTable<Row extends { name: string; version: string; created
     }
     if (!row) {
       const ref = version ? `${name}:${version}` : `${name}@${label ?? 'latest'}`;
-      throw notFound(`${this.kind[0].toUpperCase()}${this.kind.slice(1)} '${ref}' does not exist in this workspace. List them with: stratus ${this.kind === 'data asset' ? 'data' : 'environment'} list`);
+      throw notFound(`${this.kind[0].toUpperCase()}${this.kind.slice(1)} '${ref}' does not exist in this workspace. List them with: stratus ${this.cliNoun} list`);
     }
     return row;
   }

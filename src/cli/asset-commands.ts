@@ -1,10 +1,12 @@
-/** stratus environment|data|model create|list|show|download|archive — Azure ML's asset verbs. */
+/** stratus environment|data|model|component create|list|show|download|archive — Azure ML's asset verbs. */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { AssetJson, StratusClient } from '../client/index.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
 import { applySets } from '../jobs/spec.ts';
+import { parseComponent } from '../pipelines/pipeline-yaml.ts';
+import { runUploads } from './pending-uploads.ts';
 import { print, table } from './format.ts';
 import { downloadPath, downloadTree, upload } from './transfer.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
@@ -128,6 +130,30 @@ export function registerAssetCommands(program: Command): void {
       print(a, opts.output, opts.query, () => describe(a));
     }));
   commonVerbs(env, (c) => c.environments);
+
+  const component = program.command('component').description('Components (command and pipeline components, versioned and immutable)');
+  component
+    .command('create')
+    .requiredOption('-f, --file <file>', 'component YAML (commandComponent or pipelineComponent schema)')
+    .option('-n, --name <name>')
+    .option('-v, --version <version>')
+    .option('--set <key=value...>')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const src = YamlSource.read(opts.file);
+      applySets(src.data, opts.set ?? []);
+      const ctx = { uploads: [], warnings: [], notes: [] };
+      const spec = parseComponent(src, ctx);
+      for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (opts.name) spec.name = opts.name;
+      if (opts.version) spec.version = String(opts.version);
+      if (!spec.name) fail(`${opts.file}: a component needs 'name' (or --name).`);
+      await runUploads(client, ctx.uploads);
+      const a = await client.components.create(spec as unknown as Record<string, unknown>);
+      print(a, opts.output, opts.query, () => describe(a));
+    }));
+  commonVerbs(component, (c) => c.components);
 
   const data = program.command('data').description('Data assets (uri_file, uri_folder, mltable)');
   pathAssetCreate(data, 'data', 'local file or folder (uploaded), or azureml://jobs/<job>/outputs/<name>', 'uri_file, uri_folder or mltable', (c) => c.data);

@@ -2,7 +2,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { JobJson, StratusClient } from '../client/index.ts';
-import { parseCommandJob } from '../jobs/spec.ts';
+import { applySets, jobType, parseCommandJob } from '../jobs/spec.ts';
+import { parsePipelineJob, parseSweepJob } from '../pipelines/pipeline-yaml.ts';
+import { checkGraph } from '../pipelines/graph.ts';
+import { pipelineInputTypes } from '../pipelines/pipeline-runner.ts';
+import { runUploads } from './pending-uploads.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
 import { isTerminal } from '../jobs/status.ts';
 import { downloadTree, upload } from './transfer.ts';
@@ -18,6 +22,23 @@ function jobRow(j: JobJson): Record<string, unknown> {
 }
 const JOB_COLUMNS = ['name', 'display_name', 'status', 'experiment', 'compute', 'created'];
 
+/** A pipeline's steps, one line each: status, whether it was reused and why (not). */
+function stepTable(j: JobJson): string {
+  const steps = Object.entries((j.jobs ?? {}) as Record<string, Record<string, any>>).map(([step, s]) => ({
+    step, status: s.status, job: s.job_name ?? '', depends_on: (s.depends_on ?? []).join(','),
+    reuse: s.reused ? `reused from ${s.reused_from}` : s.reuse_reason ? `ran: ${s.reuse_reason}` : '',
+  }));
+  return table(steps, ['step', 'status', 'job', 'depends_on', 'reuse']);
+}
+
+function trialTable(j: JobJson): string {
+  const metric = j.objective?.primary_metric;
+  const trials = ((j.trials ?? []) as Record<string, any>[]).map((t) => ({
+    trial: t.name, status: t.status, params: JSON.stringify(t.params), [metric]: t[metric] ?? '', early_terminated: t.early_terminated ?? '',
+  }));
+  return table(trials, ['trial', 'status', 'params', metric, 'early_terminated']);
+}
+
 function describeJob(j: JobJson): string {
   const rows: Record<string, unknown>[] = Object.entries(jobRow(j)).map(([field, value]) => ({ field, value }));
   rows.push({ field: 'command', value: j.command }, { field: 'environment', value: j.environment });
@@ -26,7 +47,64 @@ function describeJob(j: JobJson): string {
   for (const [k, v] of Object.entries(j.outputs ?? {})) rows.push({ field: `outputs.${k}`, value: (v as any).path });
   if (j.error) rows.push({ field: 'error', value: j.error.message });
   for (const n of j.notes ?? []) rows.push({ field: 'note', value: n });
-  return table(rows, ['field', 'value']);
+  if (j.reuse) rows.push({ field: 'reuse', value: j.reuse.reused ? `reused from ${j.reuse.reused_from}` : `ran: ${j.reuse.reason}` });
+  if (j.best_trial) rows.push({ field: 'best trial', value: `${j.best_trial.name} ${JSON.stringify(j.best_trial.params)}` });
+  const main = table(rows.filter((r) => r.value !== undefined), ['field', 'value']);
+  if (j.type === 'pipeline') return `${main}\n\n${stepTable(j)}`;
+  if (j.type === 'sweep') return `${main}\n\n${trialTable(j)}`;
+  return main;
+}
+
+/** Follows a pipeline or sweep: each child's status as it changes, until the parent ends. */
+async function streamComposite(client: StratusClient, name: string): Promise<JobJson> {
+  const seen = new Map<string, string>();
+  for (;;) {
+    const j = await client.jobs.get(name);
+    const children: [string, string, string][] = j.type === 'pipeline'
+      ? Object.entries((j.jobs ?? {}) as Record<string, any>).map(([step, s]) => [step, s.status, s.reused ? ` (reused from ${s.reused_from})` : ''])
+      : ((j.trials ?? []) as any[]).map((t) => [t.name, t.status, t.early_terminated ? ` (${t.early_terminated})` : '']);
+    for (const [child, status, note] of children) {
+      if (status === 'NotStarted' || seen.get(child) === status) continue;
+      seen.set(child, status);
+      process.stderr.write(`[stratus] ${name} › ${child}: ${status}${note}\n`);
+    }
+    if (isTerminal(j.status)) {
+      process.stderr.write(`[stratus] ${name}: ${j.status}\n`);
+      if (j.error) process.stderr.write(`[stratus] ${name}: ${j.error.message}\n`);
+      if (j.best_trial) process.stderr.write(`[stratus] best trial ${j.best_trial.name}: ${JSON.stringify(j.best_trial.params)}\n`);
+      return j;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Reads any job YAML (command, pipeline, sweep), uploads its local files, and returns the spec to send. */
+async function prepareJob(client: StratusClient, opts: { file: string; set?: string[]; name?: string }): Promise<Record<string, unknown>> {
+  const src = YamlSource.read(opts.file);
+  applySets(src.data, opts.set ?? []);
+  const defaultExperiment = path.basename(process.cwd());
+  const type = jobType(src.data);
+  if (type === 'pipeline' || type === 'sweep') {
+    const parsed = type === 'pipeline' ? parsePipelineJob(src, { name: opts.name, defaultExperiment }) : parseSweepJob(src, { name: opts.name, defaultExperiment });
+    for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (parsed.spec.type === 'pipeline') {
+      // Graph mistakes are reported against the file's lines before anything is uploaded.
+      const problems = checkGraph(parsed.spec.jobs, { parentInputs: pipelineInputTypes(parsed.spec.inputs), parentOutputs: Object.keys(parsed.spec.outputs) });
+      if (problems.length) fail(problems.map((p) => `${src.file}:${src.lineOf(p.where)}: '${p.where.join('.')}': ${p.message}`).join('\n'));
+    }
+    await runUploads(client, parsed.uploads);
+    return parsed.spec as unknown as Record<string, unknown>;
+  }
+  const parsed = parseCommandJob(src, { name: opts.name, defaultExperiment });
+  for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
+  const spec = parsed.spec;
+  if (parsed.uploads.code) spec.code = (await upload(client, parsed.uploads.code, 'snapshots', "'code'")).hash;
+  for (const [input, local] of Object.entries(parsed.uploads.inputs)) {
+    const { hash, base } = await upload(client, local, 'uploads', `inputs.${input}`);
+    const value = spec.inputs[input];
+    if (value.type !== 'literal') value.path = `stratus-upload:${hash}/${base}`;
+  }
+  return spec as unknown as Record<string, unknown>;
 }
 
 /** Follows a job's build log, stdout and stderr until it ends; returns its final state. */
@@ -67,25 +145,31 @@ export function registerJobCommands(program: Command): void {
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const src = YamlSource.read(opts.file);
-      const parsed = parseCommandJob(src, { sets: opts.set ?? [], name: opts.name, defaultExperiment: path.basename(process.cwd()) });
-      for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
-      const spec = parsed.spec;
-      if (parsed.uploads.code) spec.code = (await upload(client, parsed.uploads.code, 'snapshots', "'code'")).hash;
-      for (const [input, local] of Object.entries(parsed.uploads.inputs)) {
-        const { hash, base } = await upload(client, local, 'uploads', `inputs.${input}`);
-        const value = spec.inputs[input];
-        if (value.type !== 'literal') value.path = `stratus-upload:${hash}/${base}`;
-      }
+      const spec = await prepareJob(client, opts);
       const created = await client.jobs.create(spec);
       if (!opts.stream) {
         print(created, opts.output, opts.query, () => table([jobRow(created)], JOB_COLUMNS));
         return;
       }
       process.stderr.write(`[stratus] submitted ${created.name}\n`);
-      const final = await streamJob(client, created.name);
+      const final = created.type === 'command' ? await streamJob(client, created.name) : await streamComposite(client, created.name);
       if (opts.output === 'json' || opts.query) print(final, opts.output, opts.query, () => '');
       if (final.status !== 'Completed') process.exit(1);
+    }));
+
+  job
+    .command('validate')
+    .description('Check a job YAML (command, pipeline or sweep) without running it')
+    .requiredOption('-f, --file <file>', 'job YAML')
+    .option('--set <key=value...>', 'override a field')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const result = await client.jobs.validate(await prepareJob(client, opts));
+      print(result, opts.output, opts.query, () => {
+        const steps = (result.steps ?? []) as { name: string; depends_on: string[] }[];
+        return [`${opts.file} is valid (${result.type} job).`, ...steps.map((s) => `  ${s.name}${s.depends_on.length ? ` ← ${s.depends_on.join(', ')}` : ''}`)].join('\n');
+      });
     }));
 
   job
@@ -102,10 +186,11 @@ export function registerJobCommands(program: Command): void {
     .command('list')
     .option('--status <status>', 'only jobs in this status')
     .option('--max-results <n>', 'at most this many', '50')
+    .option('-p, --parent-job-name <name>', 'the steps of a pipeline or the trials of a sweep')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const { value } = await client.jobs.list({ status: opts.status, max_results: opts.maxResults });
+      const { value } = await client.jobs.list({ status: opts.status, max_results: opts.maxResults, parent_job_name: opts.parentJobName });
       print(value, opts.output, opts.query, () => table(value.map(jobRow), JOB_COLUMNS));
     }));
 
@@ -114,7 +199,8 @@ export function registerJobCommands(program: Command): void {
     .description('Follow a job\'s logs until it ends')
     .requiredOption('-n, --name <name>')
     .action((opts) => withClient(async (client) => {
-      const final = await streamJob(client, opts.name);
+      const j = await client.jobs.get(opts.name);
+      const final = j.type === 'command' ? await streamJob(client, opts.name) : await streamComposite(client, opts.name);
       if (final.status !== 'Completed') process.exit(1);
     }));
 

@@ -120,9 +120,10 @@ export class StratusClient {
   }
 
   readonly jobs = {
-    create: (spec: JobSpec) => this.call<JobJson>('POST', '/api/v1/jobs', { spec }),
+    create: (spec: JobSpec | Record<string, unknown>) => this.call<JobJson>('POST', '/api/v1/jobs', { spec }),
+    validate: (spec: JobSpec | Record<string, unknown>) => this.call<Record<string, any>>('POST', '/api/v1/jobs/validate', { spec }),
     get: (name: string) => this.call<JobJson>('GET', `/api/v1/jobs/${encodeURIComponent(name)}`),
-    list: (query: { status?: string; max_results?: string } = {}) => this.call<{ value: JobJson[] }>('GET', '/api/v1/jobs', undefined, query),
+    list: (query: { status?: string; max_results?: string; parent_job_name?: string } = {}) => this.call<{ value: JobJson[] }>('GET', '/api/v1/jobs', undefined, query),
     update: (name: string, changes: Record<string, unknown>) => this.call<JobJson>('PATCH', `/api/v1/jobs/${encodeURIComponent(name)}`, changes),
     cancel: (name: string) => this.call<JobJson>('POST', `/api/v1/jobs/${encodeURIComponent(name)}/cancel`, {}),
     logs: (name: string, offsets: { stdout: number; stderr: number; build: number }) =>
@@ -148,6 +149,7 @@ export class StratusClient {
 
   readonly environments = this.assets('environments');
   readonly data = this.assets('data');
+  readonly components = this.assets('components');
   readonly models = {
     ...this.assets('models'),
     files: (name: string, version: string) =>

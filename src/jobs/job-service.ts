@@ -28,10 +28,39 @@ import { isTerminal } from './status.ts';
 import { randomRunName } from '../tracking/ids.ts';
 
 
-interface JobRow {
+export interface JobRow {
   name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;
   description: string | null; compute: string; spec: string; tags: string; created_at: number; started_at: number | null;
   ended_at: number | null; error: string | null; pid: number | null; environment_hash: string | null;
+  /** A step or trial: the pipeline or sweep it belongs to, and its step name there. */
+  parent_job: string | null; step_name: string | null;
+  /** Step reuse: the hash of what the step ran on; step_info: reused or why not, or a trial's parameters. */
+  reuse_hash: string | null; step_info: string | null; step_key: string | null;
+  /** Output name → store path, for jobs whose outputs live elsewhere (reused steps, pipelines, sweeps). */
+  outputs_map: string | null;
+}
+
+/** Where a job sits in a pipeline or sweep, and how step reuse saw it. */
+export interface ChildPlacement {
+  parent: { job: string; runId: string };
+  stepName: string;
+  /** What identifies "the same step" across runs (component name, or pipeline + step), for reuse explanations. */
+  stepKey?: string;
+  reuseHash?: string;
+  info?: Record<string, unknown>;
+}
+
+/** Runs the job types that are graphs of other jobs (pipeline, sweep): JobService hands them over. */
+export interface CompositeRunner {
+  /** Checks a spec as submit would, without running anything; says what would run. */
+  validate(spec: Record<string, unknown>): Promise<Record<string, unknown>>;
+  submit(spec: Record<string, unknown>, placement?: ChildPlacement): Promise<string>;
+  cancel(name: string): Promise<void>;
+  describe(row: JobRow): Promise<Record<string, unknown>>;
+  /** Resumes the composite jobs that were running when the server stopped. */
+  resume(name: string): Promise<void>;
+  /** One of this composite's children reached a terminal status. */
+  childSettled(name: string): void;
 }
 
 export interface JobError { message: string; exit_code?: number; stderr_tail?: string }
@@ -39,6 +68,15 @@ export interface JobError { message: string; exit_code?: number; stderr_tail?: s
 export interface TrackingTarget {
   uri: string;
   env: Record<string, string>;
+}
+
+/** A step shows how step reuse saw it; a trial shows its parameters. */
+function stepInfoJson(info: string | null): Record<string, unknown> {
+  if (!info) return {};
+  const parsed = JSON.parse(info) as Record<string, unknown>;
+  if ('params' in parsed) return { trial: parsed };
+  const { parts: _parts, ...reuse } = parsed;
+  return { reuse };
 }
 
 function generateJobName(): string {
@@ -50,6 +88,7 @@ export class JobService {
   private running = new Map<string, Promise<void>>();
   private cancelRequested = new Set<string>();
   private stopping = false;
+  private composites = new Map<string, CompositeRunner>();
 
   constructor(
     private db: Db,
@@ -63,11 +102,30 @@ export class JobService {
     private data: () => DataAssetService,
   ) {}
 
+  registerComposite(type: string, runner: CompositeRunner): void {
+    this.composites.set(type, runner);
+  }
+
+  /** A job reached Completed, Failed or Canceled: its pipeline or sweep, if any, moves on. */
+  private async settled(name: string): Promise<void> {
+    const row = await this.db.get<JobRow>('SELECT * FROM jobs WHERE name = ?', [name]);
+    if (!row?.parent_job || !isTerminal(row.status)) return;
+    const parent = await this.db.get<JobRow>('SELECT * FROM jobs WHERE name = ?', [row.parent_job]);
+    if (parent) this.composites.get(parent.type)?.childSettled(parent.name);
+  }
+
   /** Begins executing jobs (the server knows its own URL only once it listens). */
   async start(tracking: TrackingTarget): Promise<void> {
     this.tracking = tracking;
     await this.reconcile();
     await this.schedule();
+    const composites = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE type <> 'command' AND status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY created_at`);
+    for (const row of composites) await this.composites.get(row.type)?.resume(row.name);
+  }
+
+  /** The tracking server jobs report to (composite runners read trial metrics through the services, not this). */
+  get trackingUri(): string | undefined {
+    return this.tracking?.uri;
   }
 
   /** Stops scheduling; running job processes keep going and are re-attached at next start. */
@@ -85,12 +143,28 @@ export class JobService {
     return row;
   }
 
-  async submit(spec: JobSpec): Promise<Record<string, unknown>> {
-    if (spec.type !== 'command') throw invalid(`Unsupported job type '${spec.type}': command jobs are supported.`);
+  /** Submits any job type: command jobs run here, pipelines and sweeps go to their runner. */
+  async submit(spec: JobSpec | Record<string, unknown>, placement?: ChildPlacement): Promise<Record<string, unknown>> {
+    const type = String((spec as { type?: unknown }).type ?? 'command');
+    const composite = this.composites.get(type);
+    if (composite) return this.get(await composite.submit(spec as Record<string, unknown>, placement));
+    if (type !== 'command') throw invalid(`Unsupported job type '${type}': command, pipeline and sweep jobs are supported.`);
+    return this.get(await this.submitCommand(spec as JobSpec, placement));
+  }
+
+  /** `job validate`: everything submit checks, nothing run. */
+  async validate(spec: JobSpec | Record<string, unknown>): Promise<Record<string, unknown>> {
+    const type = String((spec as { type?: unknown }).type ?? 'command');
+    const composite = this.composites.get(type);
+    if (composite) return { valid: true, type, ...(await composite.validate(spec as Record<string, unknown>)) };
+    if (type !== 'command') throw invalid(`Unsupported job type '${type}': command, pipeline and sweep jobs are supported.`);
+    await this.checkCommand(spec as JobSpec);
+    return { valid: true, type };
+  }
+
+  /** Checks a command job can run: its compute, environment, code and inputs exist. */
+  async checkCommand(spec: JobSpec): Promise<void> {
     if (!spec.command?.trim()) throw invalid("A command job needs 'command'.");
-    const name = spec.name ?? generateJobName();
-    if (!/^[A-Za-z0-9][\w-]{0,254}$/.test(name)) throw invalid(`Invalid job name '${name}': letters, digits, '-' and '_' only.`);
-    if (await this.db.get('SELECT 1 AS x FROM jobs WHERE name = ?', [name])) throw alreadyExists(`A job named '${name}' already exists. Choose another --name.`);
     await this.computes.get(spec.compute);
     await this.environmentSpec(spec.environment);
     if (spec.code && !fs.existsSync(this.artifacts.resolve(`snapshots/${spec.code}/.stratus-complete`))) {
@@ -99,43 +173,118 @@ export class JobService {
     for (const [input, value] of Object.entries(spec.inputs)) {
       if (value.type !== 'literal') await this.inputSource(input, value.path);
     }
-    let experimentId: string;
+  }
+
+  async submitCommand(spec: JobSpec, placement?: ChildPlacement): Promise<string> {
+    await this.checkCommand(spec);
+    const name = await this.newJobName(spec.name);
+    const row = await this.insertJob({
+      name, type: 'command', status: 'Queued', spec: { ...spec, name }, experimentName: spec.experiment_name, displayName: spec.display_name,
+      description: spec.description, compute: spec.compute, tags: spec.tags, placement, runStatus: 'SCHEDULED',
+    });
+    const literals = Object.entries(spec.inputs).filter(([, v]) => v.type === 'literal').map(([key, v]) => ({ key, value: String((v as { value: unknown }).value) }));
+    if (literals.length) await this.runs.logBatch(row.run_id, [], literals.slice(0, 100), []);
+    void this.schedule();
+    return name;
+  }
+
+  async checkCompute(name: string, where: string): Promise<void> {
+    await this.computes.get(name).catch(() => {
+      throw invalid(`${where}: compute '${name}' does not exist. Create it with: stratus compute create --name ${name}, or list them with: stratus compute list`);
+    });
+  }
+
+  async newJobName(requested?: string): Promise<string> {
+    const name = requested ?? generateJobName();
+    if (!/^[A-Za-z0-9][\w-]{0,254}$/.test(name)) throw invalid(`Invalid job name '${name}': letters, digits, '-' and '_' only.`);
+    if (await this.db.get('SELECT 1 AS x FROM jobs WHERE name = ?', [name])) throw alreadyExists(`A job named '${name}' already exists. Choose another --name.`);
+    return name;
+  }
+
+  private async experimentId(name: string): Promise<string> {
     try {
-      experimentId = (await this.experiments.getByName(spec.experiment_name)).experiment_id;
+      return (await this.experiments.getByName(name)).experiment_id;
     } catch (err) {
       if ((err as StratusError).code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
       try {
-        experimentId = await this.experiments.create(spec.experiment_name);
+        return await this.experiments.create(name);
       } catch (again) {
         if ((again as StratusError).code !== 'RESOURCE_ALREADY_EXISTS') throw again;
-        experimentId = (await this.experiments.getByName(spec.experiment_name)).experiment_id;
+        return (await this.experiments.getByName(name)).experiment_id;
       }
     }
-    const displayName = spec.display_name || randomRunName();
+  }
+
+  /** The job's MLflow run (a child run under its pipeline's or sweep's) and its row. */
+  async insertJob(j: {
+    name: string; type: string; status: string; spec: unknown; experimentName: string; displayName?: string; description?: string;
+    compute: string; tags: Record<string, string>; placement?: ChildPlacement; runStatus: 'SCHEDULED' | 'RUNNING' | 'FINISHED';
+    outputsMap?: Record<string, string>; startedAt?: number; endedAt?: number;
+  }): Promise<JobRow> {
+    const experimentId = await this.experimentId(j.experimentName);
+    const displayName = j.displayName || (j.placement ? j.placement.stepName : randomRunName());
     const run = await this.runs.create({
       experimentId,
       runName: displayName,
       tags: [
         { key: 'mlflow.source.type', value: 'JOB' },
-        { key: 'mlflow.source.name', value: name },
-        { key: 'stratus.job', value: name },
-        ...Object.entries(spec.tags).map(([key, value]) => ({ key, value })),
+        { key: 'mlflow.source.name', value: j.name },
+        { key: 'stratus.job', value: j.name },
+        ...(j.placement ? [{ key: 'mlflow.parentRunId', value: j.placement.parent.runId }, { key: 'stratus.step', value: j.placement.stepName }] : []),
+        ...Object.entries(j.tags).map(([key, value]) => ({ key, value })),
       ],
     });
-    await this.runs.update(run.info.run_id, { status: 'SCHEDULED' });
-    const literals = Object.entries(spec.inputs).filter(([, v]) => v.type === 'literal').map(([key, v]) => ({ key, value: String((v as { value: unknown }).value) }));
-    if (literals.length) await this.runs.logBatch(run.info.run_id, [], literals.slice(0, 100), []);
+    await this.runs.update(run.info.run_id, { status: j.runStatus, ...(j.runStatus === 'FINISHED' ? { endTime: Date.now() } : {}) });
     await this.db.run(
-      `INSERT INTO jobs (name, type, status, experiment_id, run_id, display_name, description, compute, spec, tags, created_at)
-       VALUES (?, 'command', 'Queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [name, Number(experimentId), run.info.run_id, displayName, spec.description ?? null, spec.compute, JSON.stringify({ ...spec, name }), JSON.stringify(spec.tags), Date.now()],
+      `INSERT INTO jobs (name, type, status, experiment_id, run_id, display_name, description, compute, spec, tags, created_at, started_at, ended_at,
+         parent_job, step_name, step_key, reuse_hash, step_info, outputs_map)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [j.name, j.type, j.status, Number(experimentId), run.info.run_id, displayName, j.description ?? null, j.compute, JSON.stringify(j.spec),
+        JSON.stringify(j.tags), Date.now(), j.startedAt ?? null, j.endedAt ?? null, j.placement?.parent.job ?? null, j.placement?.stepName ?? null,
+        j.placement?.stepKey ?? null, j.placement?.reuseHash ?? null, j.placement?.info ? JSON.stringify(j.placement.info) : null, j.outputsMap ? JSON.stringify(j.outputsMap) : null],
     );
-    void this.schedule();
-    return this.get(name);
+    return this.row(j.name);
+  }
+
+  /** A Completed job that produced what an earlier one did (same reuse hash) and shares its outputs. */
+  async findReusable(reuseHash: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>(`SELECT * FROM jobs WHERE reuse_hash = ? AND status = 'Completed' AND type = 'command' AND outputs_map IS NULL ORDER BY created_at DESC LIMIT 1`, [reuseHash]);
+  }
+
+  /** The newest job of the same step key that ran for real, to say why this one was not reused. */
+  async lastRunOf(stepKey: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>(
+      `SELECT * FROM jobs WHERE step_key = ? AND status = 'Completed' AND type = 'command' ORDER BY created_at DESC LIMIT 1`, [stepKey]);
+  }
+
+  /** Adds to a child's step_info (e.g. why a trial was stopped early). */
+  async setStepInfo(name: string, patch: Record<string, unknown>): Promise<void> {
+    const row = await this.row(name);
+    await this.db.run('UPDATE jobs SET step_info = ? WHERE name = ?', [JSON.stringify({ ...JSON.parse(row.step_info ?? '{}'), ...patch }), name]);
+  }
+
+  async children(parent: string): Promise<JobRow[]> {
+    return this.db.all<JobRow>('SELECT * FROM jobs WHERE parent_job = ? ORDER BY created_at', [parent]);
+  }
+
+  async rowOf(name: string): Promise<JobRow> {
+    return this.row(name);
+  }
+
+  /** Ends a composite job (pipeline, sweep) and its MLflow run; its outputs are where `outputsMap` says. */
+  async settleComposite(name: string, status: 'Completed' | 'Failed' | 'Canceled', error?: JobError, outputsMap?: Record<string, string>): Promise<void> {
+    const job = await this.row(name);
+    const n = await this.db.run(
+      `UPDATE jobs SET status = ?, error = ?, ended_at = ?, outputs_map = COALESCE(?, outputs_map) WHERE name = ? AND status NOT IN ('Completed', 'Failed', 'Canceled')`,
+      [status, error ? JSON.stringify(error) : null, Date.now(), outputsMap ? JSON.stringify(outputsMap) : null, name],
+    );
+    if (!n) return;
+    await this.runs.update(job.run_id, { status: status === 'Completed' ? 'FINISHED' : status === 'Failed' ? 'FAILED' : 'KILLED', endTime: Date.now() }).catch(() => undefined);
+    await this.settled(name);
   }
 
   /** Where an asset input's files are in the artifact store; checks they exist. */
-  private async inputSource(input: string, ref: string): Promise<string> {
+  async inputSource(input: string, ref: string): Promise<string> {
     let rel: string;
     if (ref.startsWith('stratus-upload:')) rel = `uploads/${ref.slice('stratus-upload:'.length)}`;
     else if (ref.startsWith('runs:/')) {
@@ -151,7 +300,7 @@ export class JobService {
         throw notFound(`Input '${input}': job '${m[1]}' does not exist.`);
       });
       if (source.status !== 'Completed') throw invalid(`Input '${input}': job '${m[1]}' is ${source.status}; its outputs exist once it has Completed.`);
-      rel = [`jobs/${m[1]}/named-outputs/${m[2]}`, m[3]].filter(Boolean).join('/');
+      rel = [this.outputPath(source, m[2]), m[3]].filter(Boolean).join('/');
     } else if (ref.startsWith('azureml:')) {
       const m = /^azureml:([A-Za-z0-9][\w.-]*?)(?::([\w.-]+)|@([\w.-]+))?$/.exec(ref);
       if (!m) throw invalid(`Input '${input}': cannot read '${ref}'; use azureml:<name>:<version> or azureml:<name>@latest.`);
@@ -177,10 +326,11 @@ export class JobService {
     return this.toJson(await this.row(name));
   }
 
-  async list(opts: { status?: string; maxResults?: number } = {}): Promise<Record<string, unknown>[]> {
-    const rows = opts.status
-      ? await this.db.all<JobRow>('SELECT * FROM jobs WHERE status = ? ORDER BY created_at DESC LIMIT ?', [opts.status, opts.maxResults ?? 100])
-      : await this.db.all<JobRow>('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', [opts.maxResults ?? 100]);
+  /** Top-level jobs, newest first; or the steps/trials of `parent` (as `az ml job list --parent-job-name`). */
+  async list(opts: { status?: string; maxResults?: number; parent?: string } = {}): Promise<Record<string, unknown>[]> {
+    const where = [opts.parent ? 'parent_job = ?' : 'parent_job IS NULL', ...(opts.status ? ['status = ?'] : [])];
+    const args = [...(opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), opts.maxResults ?? 100];
+    const rows = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ?`, args);
     return Promise.all(rows.map((r) => this.toJson(r)));
   }
 
@@ -200,6 +350,7 @@ export class JobService {
   }
 
   private async toJson(r: JobRow): Promise<Record<string, unknown>> {
+    const composite = this.composites.get(r.type);
     const spec = JSON.parse(r.spec) as JobSpec;
     const exp = await this.experiments.get(String(r.experiment_id)).catch(() => undefined);
     const job: Record<string, unknown> = {
@@ -213,10 +364,10 @@ export class JobService {
       compute: `azureml:${r.compute}`,
       command: spec.command,
       code: spec.code ? `snapshot:${spec.code}` : undefined,
-      environment: environmentLabel(spec.environment),
+      environment: spec.environment ? environmentLabel(spec.environment) : undefined,
       environment_variables: spec.environment_variables,
       inputs: spec.inputs,
-      outputs: Object.fromEntries(Object.entries(spec.outputs).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${r.name}/outputs/${k}` }])),
+      outputs: Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${r.name}/outputs/${k}` }])),
       limits: spec.timeout_seconds ? { timeout: spec.timeout_seconds } : undefined,
       creation_context: { created_at: new Date(Number(r.created_at)).toISOString() },
       start_time: r.started_at ? new Date(Number(r.started_at)).toISOString() : undefined,
@@ -224,7 +375,11 @@ export class JobService {
       services: { Tracking: { job_service_type: 'Tracking', endpoint: this.tracking?.uri } },
       properties: { 'mlflow.run_id': r.run_id, 'mlflow.experiment_id': String(r.experiment_id) },
       error: r.error ? JSON.parse(r.error) : undefined,
-      notes: spec.notes.length ? spec.notes : undefined,
+      notes: spec.notes?.length ? spec.notes : undefined,
+      parent_job_name: r.parent_job ?? undefined,
+      step_name: r.step_name ?? undefined,
+      ...stepInfoJson(r.step_info),
+      ...(composite ? await composite.describe(r) : {}),
     };
     for (const k of Object.keys(job)) if (job[k] === undefined) delete job[k];
     return job;
@@ -246,7 +401,7 @@ export class JobService {
   schedule(): Promise<void> {
     this.scheduling = this.scheduling.then(async () => {
       if (!this.tracking || this.stopping) return;
-      const queued = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE status = 'Queued' ORDER BY created_at`);
+      const queued = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE status = 'Queued' AND type = 'command' ORDER BY created_at`);
       for (const job of queued) {
         const compute = await this.computes.get(job.compute).catch(() => undefined);
         if (!compute) {
@@ -382,6 +537,7 @@ export class JobService {
     if (code === 0) {
       await this.transition(job.name, ['Finalizing'], 'Completed', { ended_at: Date.now() });
       await this.runs.update(job.run_id, { status: 'FINISHED', endTime: Date.now() }).catch(() => undefined);
+      await this.settled(job.name);
       return;
     }
     await this.fail(current, {
@@ -417,17 +573,24 @@ export class JobService {
     await this.db.run(`UPDATE jobs SET status = 'Failed', error = ?, ended_at = ? WHERE name = ? AND status NOT IN ('Completed', 'Failed', 'Canceled')`,
       [JSON.stringify(error), Date.now(), job.name]);
     await this.runs.update(job.run_id, { status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
+    await this.settled(job.name);
   }
 
   private async markCanceled(job: JobRow): Promise<void> {
     await this.db.run(`UPDATE jobs SET status = 'Canceled', ended_at = ? WHERE name = ? AND status NOT IN ('Completed', 'Failed', 'Canceled')`, [Date.now(), job.name]);
     await this.runs.update(job.run_id, { status: 'KILLED', endTime: Date.now() }).catch(() => undefined);
     this.cancelRequested.delete(job.name);
+    await this.settled(job.name);
   }
 
   async cancel(name: string): Promise<Record<string, unknown>> {
     const job = await this.row(name);
     if (isTerminal(job.status)) return this.get(name);
+    const composite = this.composites.get(job.type);
+    if (composite) {
+      await composite.cancel(name);
+      return this.get(name);
+    }
     this.cancelRequested.add(name);
     if (job.status === 'Queued' || job.status === 'Preparing') {
       await this.markCanceled(job);
@@ -455,7 +618,7 @@ export class JobService {
 
   /** After a restart: re-attach to jobs whose process still runs, settle the rest, requeue preparing ones. */
   private async reconcile(): Promise<void> {
-    const rows = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE status IN ('Preparing', 'Running', 'Finalizing')`);
+    const rows = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE status IN ('Preparing', 'Running', 'Finalizing') AND type = 'command'`);
     for (const job of rows) {
       if (this.running.has(job.name)) continue;
       if (job.status === 'Preparing') {
@@ -475,12 +638,18 @@ export class JobService {
     }
   }
 
+  /** Where a job's named output is in the store: its own folder, or where its outputs map points. */
+  outputPath(job: JobRow, output: string): string {
+    const map = job.outputs_map ? (JSON.parse(job.outputs_map) as Record<string, string>) : undefined;
+    return map?.[output] ?? `jobs/${job.name}/named-outputs/${output}`;
+  }
+
   /** Where a completed job's named output is kept, and the run that made it (for assets). */
   async outputLocation(name: string, output: string): Promise<{ storePath: string; runId: string }> {
     const job = await this.row(name);
-    const spec = JSON.parse(job.spec) as JobSpec;
-    if (!spec.outputs[output]) throw notFound(`Job '${name}' has no output named '${output}'. Its outputs: ${Object.keys(spec.outputs).join(', ') || 'none'}.`);
+    const declared = job.type === 'command' ? Object.keys((JSON.parse(job.spec) as JobSpec).outputs) : Object.keys(JSON.parse(job.outputs_map ?? '{}'));
+    if (!declared.includes(output)) throw notFound(`Job '${name}' has no output named '${output}'. Its outputs: ${declared.join(', ') || 'none'}.`);
     if (job.status !== 'Completed') throw invalid(`Job '${name}' is ${job.status}; its outputs exist once it has Completed.`);
-    return { storePath: `jobs/${name}/named-outputs/${output}`, runId: job.run_id };
+    return { storePath: this.outputPath(job, output), runId: job.run_id };
   }
 }

@@ -97,13 +97,13 @@ export function applySets(data: Record<string, unknown>, sets: string[]): void {
   }
 }
 
-function stringMap(src: YamlSource, value: unknown, key: string): Record<string, string> {
+export function stringMap(src: YamlSource, value: unknown, where: string[]): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw src.error([key], 'expected a mapping of names to values.');
+  if (typeof value !== 'object' || Array.isArray(value)) throw src.error(where, 'expected a mapping of names to values.');
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
-function isLocalPath(p: string): boolean {
+export function isLocalPath(p: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(p);
 }
 
@@ -190,11 +190,11 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
     name: opts.name ?? (data.name as string | undefined),
     display_name: data.display_name as string | undefined,
     description: data.description as string | undefined,
-    tags: stringMap(src, data.tags, 'tags'),
+    tags: stringMap(src, data.tags, ['tags']),
     experiment_name: String(data.experiment_name ?? opts.defaultExperiment),
     command,
     environment,
-    environment_variables: stringMap(src, data.environment_variables, 'environment_variables'),
+    environment_variables: stringMap(src, data.environment_variables, ['environment_variables']),
     inputs,
     outputs,
     compute,

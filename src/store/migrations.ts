@@ -109,6 +109,34 @@ const MIGRATIONS: Migration[] = [
         created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (endpoint, name))`,
     ],
   },
+  {
+    version: 5,
+    name: 'components, pipelines, sweeps and schedules',
+    statements: [
+      `CREATE TABLE components (
+        name TEXT NOT NULL, version TEXT NOT NULL, spec TEXT NOT NULL, digest TEXT NOT NULL, description TEXT, tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL, archived INTEGER NOT NULL, PRIMARY KEY (name, version))`,
+      // A step or trial is a job whose parent_job is its pipeline or sweep; step reuse finds an
+      // earlier Completed job by reuse_hash; step_info says how the child came to be (reused or why
+      // not, or a trial's parameters); outputs_map says where a reused or composite job's outputs are.
+      `ALTER TABLE jobs ADD COLUMN parent_job TEXT`,
+      `ALTER TABLE jobs ADD COLUMN step_name TEXT`,
+      `ALTER TABLE jobs ADD COLUMN reuse_hash TEXT`,
+      `ALTER TABLE jobs ADD COLUMN step_key TEXT`,
+      `ALTER TABLE jobs ADD COLUMN step_info TEXT`,
+      `ALTER TABLE jobs ADD COLUMN outputs_map TEXT`,
+      `CREATE INDEX jobs_parent ON jobs (parent_job, step_name)`,
+      `CREATE INDEX jobs_reuse ON jobs (reuse_hash, status)`,
+      `CREATE INDEX jobs_step_key ON jobs (step_key, status)`,
+      `CREATE TABLE schedules (
+        name TEXT PRIMARY KEY, spec TEXT NOT NULL, enabled INTEGER NOT NULL, next_fire_at BIGINT, description TEXT, tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+      // One row per fired (or knowingly skipped) slot: the primary key is what prevents double-firing.
+      `CREATE TABLE schedule_fires (
+        schedule TEXT NOT NULL, slot BIGINT NOT NULL, job_name TEXT, outcome TEXT NOT NULL, fired_at BIGINT NOT NULL,
+        PRIMARY KEY (schedule, slot))`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

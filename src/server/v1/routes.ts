@@ -27,12 +27,21 @@ export function v1Routes(ws: Workspace): V1Route[] {
       method: 'POST', path: '/api/v1/jobs', summary: 'Submit a job (body: {spec})',
       handler: async ({ body }) => {
         if (!body?.spec || typeof body.spec !== 'object') throw invalid("Send the job as {\"spec\": {...}} (stratus job create --file job.yml builds it).");
-        return ws.jobs.submit(body.spec as JobSpec);
+        return ws.jobs.submit(body.spec as JobSpec | Record<string, unknown>);
       },
     },
     {
-      method: 'GET', path: '/api/v1/jobs', summary: 'List jobs, newest first (?status=&max_results=)',
-      handler: async ({ query }) => ({ value: await ws.jobs.list({ status: query.status, maxResults: query.max_results ? Number(query.max_results) : undefined }) }),
+      method: 'GET', path: '/api/v1/jobs', summary: 'List top-level jobs, newest first (?status=&max_results=), or the steps or trials of ?parent_job_name=',
+      handler: async ({ query }) => ({
+        value: await ws.jobs.list({ status: query.status, maxResults: query.max_results ? Number(query.max_results) : undefined, parent: query.parent_job_name }),
+      }),
+    },
+    {
+      method: 'POST', path: '/api/v1/jobs/validate', summary: 'Check a job (command, pipeline or sweep) as submit would, without running it (body: {spec})',
+      handler: async ({ body }) => {
+        if (!body?.spec || typeof body.spec !== 'object') throw invalid("Send the job as {\"spec\": {...}} (stratus job validate --file job.yml builds it).");
+        return ws.jobs.validate(body.spec);
+      },
     },
     { method: 'GET', path: '/api/v1/jobs/:name', summary: 'Show a job', handler: async ({ params }) => ws.jobs.get(params.name) },
     { method: 'PATCH', path: '/api/v1/jobs/:name', summary: 'Update display_name, description or tags', handler: async ({ params, body }) => ws.jobs.update(params.name, body ?? {}) },
@@ -47,6 +56,9 @@ export function v1Routes(ws: Workspace): V1Route[] {
     }),
     ...assetRoutes('data', 'data asset', {
       create: (b) => ws.data.create(b), list: (n) => ws.data.list(n), show: (n, v, l) => ws.data.show(n, v, l), archive: (n, v) => ws.data.archive(n, v),
+    }),
+    ...assetRoutes('components', 'component', {
+      create: (b) => ws.components.create(b), list: (n) => ws.components.list(n), show: (n, v, l) => ws.components.show(n, v, l), archive: (n, v) => ws.components.archive(n, v),
     }),
     ...assetRoutes('models', 'model', {
       create: (b) => ws.models.create(b), list: (n) => ws.models.list(n), show: (n, v, l) => ws.models.show(n, v, l), archive: (n, v) => ws.models.archive(n, v),
