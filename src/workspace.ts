@@ -18,6 +18,7 @@ import { EndpointService } from './serving/endpoints.ts';
 import { ComponentService } from './pipelines/components.ts';
 import { PipelineRunner } from './pipelines/pipeline-runner.ts';
 import { SweepRunner } from './sweeps/sweep-runner.ts';
+import { ScheduleService } from './schedules/schedule-service.ts';
 
 export interface Workspace {
   db: Db;
@@ -33,6 +34,7 @@ export interface Workspace {
   models: ModelAssetService;
   endpoints: EndpointService;
   components: ComponentService;
+  schedules: ScheduleService;
   close(): Promise<void>;
 }
 
@@ -61,9 +63,11 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   jobs.registerComposite('pipeline', new PipelineRunner(jobs, components));
   const sweeps = new SweepRunner(jobs, components, runs);
   jobs.registerComposite('sweep', sweeps);
+  const schedules = new ScheduleService(db, jobs);
   return {
-    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components,
+    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules,
     async close() {
+      schedules.stop();
       sweeps.stopAll();
       await jobs.stop();
       await endpoints.stop();

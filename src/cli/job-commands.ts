@@ -79,8 +79,12 @@ async function streamComposite(client: StratusClient, name: string): Promise<Job
 }
 
 /** Reads any job YAML (command, pipeline, sweep), uploads its local files, and returns the spec to send. */
-async function prepareJob(client: StratusClient, opts: { file: string; set?: string[]; name?: string }): Promise<Record<string, unknown>> {
-  const src = YamlSource.read(opts.file);
+export function prepareJob(client: StratusClient, opts: { file: string; set?: string[]; name?: string }): Promise<Record<string, unknown>> {
+  return prepareJobFrom(client, YamlSource.read(opts.file), opts);
+}
+
+/** As prepareJob, for a job already read (a schedule's inline create_job). */
+export async function prepareJobFrom(client: StratusClient, src: YamlSource, opts: { set?: string[]; name?: string }): Promise<Record<string, unknown>> {
   applySets(src.data, opts.set ?? []);
   const defaultExperiment = path.basename(process.cwd());
   const type = jobType(src.data);

@@ -6,6 +6,7 @@ import { registerJobCommands } from './job-commands.ts';
 import { registerComputeCommands } from './compute-commands.ts';
 import { registerAssetCommands } from './asset-commands.ts';
 import { registerEndpointCommands } from './endpoint-commands.ts';
+import { registerScheduleCommands } from './schedule-commands.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { STRATUS_VERSION } from '../version.ts';
@@ -160,5 +161,6 @@ registerJobCommands(program);
 registerComputeCommands(program);
 registerAssetCommands(program);
 registerEndpointCommands(program);
+  registerScheduleCommands(program);
 
 await program.parseAsync(process.argv);

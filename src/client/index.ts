@@ -11,6 +11,7 @@ import type { Experiment, Run, RunInfo } from '../tracking/types.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import type { Compute } from '../jobs/computes.ts';
 
+export type ScheduleJson = Record<string, any> & { name: string; is_enabled: boolean };
 export type JobJson = Record<string, any> & { name: string; status: string; display_name?: string; experiment_name?: string; compute?: string };
 export type AssetJson = Record<string, any> & { name: string; version: string };
 export type EndpointJson = Record<string, any> & { name: string; scoring_uri: string; provisioning_state: string; traffic: Record<string, number> };
@@ -154,6 +155,15 @@ export class StratusClient {
     ...this.assets('models'),
     files: (name: string, version: string) =>
       this.call<{ path: string }>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/files`),
+  };
+
+  readonly schedules = {
+    create: (body: Record<string, unknown>) => this.call<ScheduleJson>('POST', '/api/v1/schedules', body),
+    list: () => this.call<{ value: ScheduleJson[] }>('GET', '/api/v1/schedules'),
+    show: (name: string) => this.call<ScheduleJson>('GET', `/api/v1/schedules/${encodeURIComponent(name)}`),
+    enable: (name: string) => this.call<ScheduleJson>('POST', `/api/v1/schedules/${encodeURIComponent(name)}/enable`, {}),
+    disable: (name: string) => this.call<ScheduleJson>('POST', `/api/v1/schedules/${encodeURIComponent(name)}/disable`, {}),
+    delete: (name: string) => this.call<Record<string, never>>('DELETE', `/api/v1/schedules/${encodeURIComponent(name)}`),
   };
 
   readonly endpoints = {

@@ -62,6 +62,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
   await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
   await workspace.endpoints.start(`http://${hostForUrl}:${port}`);
+  await workspace.schedules.start();
   return {
     app,
     workspace,

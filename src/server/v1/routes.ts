@@ -68,6 +68,7 @@ export function v1Routes(ws: Workspace): V1Route[] {
       handler: async ({ params }) => ({ path: await ws.models.storePath(params.name, params.version) }),
     },
     ...endpointRoutes(ws),
+    ...scheduleRoutes(ws),
     {
       method: 'GET', path: '/api/v1/snapshots/:hash', summary: 'Whether a code snapshot or upload is complete',
       handler: async ({ params }) => {
@@ -75,6 +76,25 @@ export function v1Routes(ws: Workspace): V1Route[] {
         const complete = await ws.artifacts.stat(`snapshots/${params.hash}/.stratus-complete`).then(() => true, () => false);
         const upload = await ws.artifacts.stat(`uploads/${params.hash}/.stratus-complete`).then(() => true, () => false);
         return { hash: params.hash, snapshot_complete: complete, upload_complete: upload };
+      },
+    },
+  ];
+}
+
+function scheduleRoutes(ws: Workspace): V1Route[] {
+  const s = ws.schedules;
+  const base = '/api/v1/schedules';
+  return [
+    { method: 'POST', path: base, summary: 'Create a schedule (trigger: cron or recurrence; create_job: a job spec or azureml:<job>)', handler: async ({ body }) => s.create(body ?? {}) },
+    { method: 'GET', path: base, summary: 'List schedules', handler: async () => ({ value: await s.list() }) },
+    { method: 'GET', path: `${base}/:name`, summary: 'Show a schedule with its next run time and recent slots', handler: async ({ params }) => s.show(params.name) },
+    { method: 'POST', path: `${base}/:name/enable`, summary: 'Enable a schedule (it fires from the next slot on)', handler: async ({ params }) => s.setEnabled(params.name, true) },
+    { method: 'POST', path: `${base}/:name/disable`, summary: 'Disable a schedule', handler: async ({ params }) => s.setEnabled(params.name, false) },
+    {
+      method: 'DELETE', path: `${base}/:name`, summary: 'Delete a schedule',
+      handler: async ({ params }) => {
+        await s.delete(params.name);
+        return {};
       },
     },
   ];
