@@ -257,7 +257,8 @@ export function registerJobCommands(program: Command): void {
       }
       for (const out of Object.keys(j.outputs ?? {})) {
         if (opts.outputName && out !== opts.outputName) continue;
-        n += await downloadTree(client, `jobs/${j.name}/named-outputs/${out}`, path.join(dest, 'named-outputs', out));
+        const stored = (j.outputs[out] as { store_path?: string }).store_path ?? `jobs/${j.name}/named-outputs/${out}`;
+        n += await downloadTree(client, stored, path.join(dest, 'named-outputs', out));
       }
       console.log(`Downloaded ${n} files to ${dest}`);
     }));

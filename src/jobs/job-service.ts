@@ -367,7 +367,8 @@ export class JobService {
       environment: spec.environment ? environmentLabel(spec.environment) : undefined,
       environment_variables: spec.environment_variables,
       inputs: spec.inputs,
-      outputs: Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${r.name}/outputs/${k}` }])),
+      // store_path: where the files are in this workspace's store (a reused step's are its original's).
+      outputs: Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${r.name}/outputs/${k}`, store_path: this.outputPath(r, k) }])),
       limits: spec.timeout_seconds ? { timeout: spec.timeout_seconds } : undefined,
       creation_context: { created_at: new Date(Number(r.created_at)).toISOString() },
       start_time: r.started_at ? new Date(Number(r.started_at)).toISOString() : undefined,
@@ -409,7 +410,7 @@ export class JobService {
           continue;
         }
         const busy = (await this.db.get<{ n: number }>(
-          `SELECT COUNT(*) AS n FROM jobs WHERE compute = ? AND status IN ('Preparing', 'Running', 'Finalizing')`, [job.compute]))!.n;
+          `SELECT COUNT(*) AS n FROM jobs WHERE compute = ? AND type = 'command' AND status IN ('Preparing', 'Running', 'Finalizing')`, [job.compute]))!.n;
         if (Number(busy) >= compute.max_instances) continue;
         if (!(await this.transition(job.name, ['Queued'], 'Preparing'))) continue;
         this.track(job.name, this.execute(job.name));

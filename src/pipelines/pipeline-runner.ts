@@ -172,7 +172,7 @@ export class PipelineRunner implements CompositeRunner {
     }
     if (step.type === 'sweep') {
       const sweep = { type: 'sweep', display_name: step.display_name ?? stepName, tags: {}, experiment_name: spec.experiment_name, compute, inputs,
-        step: { ...step, inputs: Object.fromEntries(Object.keys(inputs).map((k) => [k, { kind: 'parent_input', name: k }])) }, notes: [] };
+        step: { ...step, outputs: {}, inputs: Object.fromEntries(Object.keys(inputs).map((k) => [k, { kind: 'parent_input', name: k }])) }, notes: [] };
       return this.jobs.rowOf(String((await this.jobs.submit(sweep, placement)).name));
     }
     const jobSpec: JobSpec = {
