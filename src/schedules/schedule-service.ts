@@ -112,6 +112,7 @@ export class ScheduleService {
     for (const row of await this.db.all<ScheduleRow>('SELECT * FROM schedules WHERE enabled = 1 AND next_fire_at IS NOT NULL AND next_fire_at < ?', [now - TICK_MS])) {
       await this.catchUp(row, now);
     }
+    await this.tick();
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }
