@@ -54,7 +54,7 @@ describe('components, pipelines and sweeps', () => {
     // Each step is a child run of the pipeline's MLflow run.
     const train = await showJson(job.jobs.train.job_name);
     const run = (await client.runs.get(train.properties['mlflow.run_id'])).run;
-    assert.equal(run.data.tags.find((t: any) => t.key === 'mlflow.parentRunId')?.value, job.properties['mlflow.run_id']);
+    assert.equal(run.data.tags?.find((t: any) => t.key === 'mlflow.parentRunId')?.value, job.properties['mlflow.run_id']);
     assert.equal(train.inputs.epochs.value, 5);
     // The evaluate step read train's model folder and prep's data folder.
     const dl = tempDir();
@@ -264,7 +264,7 @@ jobs:
       assert.ok(t.params.x < 6);
     }
     const parent = (await client.runs.get(job.properties['mlflow.run_id'])).run;
-    const bestRun = parent.data.tags.find((t: any) => t.key === 'best_child_run_id')?.value;
+    const bestRun = parent.data.tags?.find((t: any) => t.key === 'best_child_run_id')?.value;
     assert.equal(bestRun, job.best_trial.run_id);
     assert.match(stderr, /best trial .*\{"x":6\}/);
   });

@@ -74,7 +74,7 @@ async function streamComposite(client: StratusClient, name: string): Promise<Job
       if (j.best_trial) process.stderr.write(`[stratus] best trial ${j.best_trial.name}: ${JSON.stringify(j.best_trial.params)}\n`);
       return j;
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -33,6 +33,9 @@ export function jobPaths(jobsDir: string, name: string): JobPaths {
   };
 }
 
+/** Processes started by this server: their exit is an event, not something to poll for. */
+const exits = new Map<number, Promise<void>>();
+
 export function startProcess(paths: JobPaths, command: string, env: NodeJS.ProcessEnv): number {
   fs.mkdirSync(path.dirname(paths.stdout), { recursive: true });
   const out = fs.openSync(paths.stdout, 'a');
@@ -49,7 +52,12 @@ export function startProcess(paths: JobPaths, command: string, env: NodeJS.Proce
   child.unref();
   child.on('error', () => undefined);
   if (!child.pid) throw new Error('could not start bash');
-  return child.pid;
+  const pid = child.pid;
+  exits.set(pid, new Promise((resolve) => child.once('exit', () => {
+    exits.delete(pid);
+    resolve();
+  })));
+  return pid;
 }
 
 /** True while the process runs; an exited process waiting to be reaped (a zombie) counts as gone. */
@@ -89,9 +97,14 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/** Resolves with the exit code once the process is gone (polling works for re-attached jobs too). */
+/**
+ * Resolves with the exit code once the process is gone: on its exit event when this server
+ * started it, by polling when it was re-attached after a restart.
+ */
 export async function waitForExit(pid: number, exitFile: string, pollMs = 200): Promise<number | null> {
-  while (isAlive(pid)) await new Promise((r) => setTimeout(r, pollMs));
+  const exited = exits.get(pid);
+  if (exited) await exited;
+  else while (isAlive(pid)) await new Promise((r) => setTimeout(r, pollMs));
   try {
     return Number(fs.readFileSync(exitFile, 'utf8').trim());
   } catch {
