@@ -162,7 +162,8 @@ describe('command jobs', () => {
       ['command: echo ${{inputs.undeclared}}\n', /job\.yml:1: 'command': .*inputs\.undeclared/],
       ['command: echo\ncompute: azureml:gpu-monster\n', /Compute 'gpu-monster' does not exist/],
       ['command: echo\nenvironment: azureml:my-env:3\n', /Environment 'azureml:my-env:3' is not registered/],
-      ['type: pipeline\njobs: {}\n', /'pipeline' jobs are not supported/],
+      ['type: automl\ntask: classification\n', /'automl' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are/],
+      ['type: pipeline\njobs: {}\n', /job\.yml:2: 'jobs': a pipeline needs jobs/],
     ];
     for (const [yaml, message] of cases) {
       const file = writeJob(path.join(work, `bad-${Math.random().toString(36).slice(2)}`), yaml);

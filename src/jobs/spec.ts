@@ -115,7 +115,7 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
   const base = path.dirname(path.resolve(src.file));
   const type = jobType(data);
   if (type !== 'command') {
-    throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command jobs are.`);
+    throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are.`);
   }
   for (const key of Object.keys(data)) {
     if (!KNOWN_KEYS.has(key)) warnings.push(`${src.file}:${src.lineOf([key])}: unknown key '${key}' is ignored.`);

@@ -121,9 +121,10 @@ export class SweepRunner implements CompositeRunner {
     } else if (settings.early_termination) {
       for (const verdict of judge(settings.early_termination, settings.objective.goal, histories)) {
         const trial = trials.find((t) => t.name === verdict.name)!;
+        // The trial may have finished since its metrics were read: only a trial this stops is marked.
+        if ((await this.jobs.cancel(trial.name)).status !== 'Canceled') continue;
         await this.runs.setTag(trial.run_id, 'stratus.early_termination', verdict.reason).catch(() => undefined);
         await this.jobs.setStepInfo(trial.name, { early_terminated: verdict.reason });
-        await this.jobs.cancel(trial.name);
       }
     }
 
