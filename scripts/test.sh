@@ -20,7 +20,7 @@ trap cleanup EXIT
 export STRATUS_ENV_CACHE="${STRATUS_ENV_CACHE:-$PWD/.cache/envs}"
 
 # The CLI tests run the bundled `stratus` command, as users do after npm ci.
-node scripts/build-cli.mjs
+npm run --silent build
 
 echo "== Node tests"
 node --import tsx --test --test-concurrency=1 tests/*.test.ts 2>&1 | tee "$logs/node.txt"

@@ -35,6 +35,7 @@ export interface Workspace {
   endpoints: EndpointService;
   components: ComponentService;
   schedules: ScheduleService;
+  builder: EnvironmentBuilder;
   close(): Promise<void>;
 }
 
@@ -65,7 +66,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   jobs.registerComposite('sweep', sweeps);
   const schedules = new ScheduleService(db, jobs);
   return {
-    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules,
+    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder,
     async close() {
       schedules.stop();
       sweeps.stopAll();

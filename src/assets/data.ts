@@ -107,6 +107,13 @@ export class DataAssetService {
     return (await this.table.list(name)).map(toJson);
   }
 
+  /** The first rows and per-column statistics of the asset's table (the studio's preview). */
+  async preview(name: string, version: string, rows = 20) {
+    const row = await this.table.resolve(name, version);
+    const { previewTable } = await import('./data-preview.ts');
+    return previewTable(this.store.resolve(row.path), row.type, rows);
+  }
+
   async archive(name: string, version: string) {
     await this.table.archive(name, version);
     return this.show(name, version);

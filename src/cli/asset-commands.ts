@@ -11,7 +11,7 @@ import { print, table } from './format.ts';
 import { downloadPath, downloadTree, upload } from './transfer.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
 
-type AssetApi = StratusClient['environments'];
+type AssetApi = Pick<StratusClient['components'], 'create' | 'list' | 'show' | 'archive'>;
 
 const row = (a: AssetJson) => ({
   name: a.name, version: a.version, type: a.type ?? '', stage: a.stage ?? (a.archived ? 'Archived' : ''),

@@ -13,7 +13,7 @@ export function fail(message: string, code = 1): never {
 
 export async function withClient(fn: (client: StratusClient) => Promise<void>): Promise<void> {
   try {
-    await fn(StratusClient.fromEnv());
+    await fn(new StratusClient({ baseUrl: process.env.STRATUS_URL || 'http://127.0.0.1:7700', token: process.env.STRATUS_TOKEN || process.env.MLFLOW_TRACKING_TOKEN }));
   } catch (err) {
     if (err instanceof ServerUnreachableError) fail(err.message, 3);
     if (err instanceof ApiError) fail(`${err.code}: ${err.message}`, err.status === 404 ? 4 : 1);

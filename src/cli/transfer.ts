@@ -1,6 +1,8 @@
 /** Moving files between this machine and the workspace store, for the CLI's commands. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { StratusClient } from '../client/index.ts';
 import { collectFiles, contentHash } from '../jobs/snapshot.ts';
 
@@ -15,7 +17,7 @@ export async function upload(client: StratusClient, target: string, kind: 'snaps
     const isFile = fs.statSync(target).isFile();
     for (const f of files) {
       const dest = kind === 'snapshots' ? `snapshots/${hash}/${f.rel}` : isFile ? `uploads/${hash}/${base}` : `uploads/${hash}/${base}/${f.rel}`;
-      await client.putArtifact(dest, f.abs);
+      await client.putArtifact(dest, Readable.toWeb(fs.createReadStream(f.abs)) as ReadableStream);
     }
     await client.putArtifact(`${kind}/${hash}/.stratus-complete`, Buffer.from(new Date().toISOString()));
   }
@@ -30,7 +32,7 @@ export async function downloadTree(client: StratusClient, rel: string, dest: str
     if (f.path.startsWith('.stratus-')) continue;
     if (f.is_dir) n += await downloadTree(client, `${rel}/${f.path}`, path.join(dest, f.path));
     else {
-      await client.downloadArtifact(`${rel}/${f.path}`, path.join(dest, f.path));
+      await downloadArtifact(client, `${rel}/${f.path}`, path.join(dest, f.path));
       n++;
     }
   }
@@ -45,8 +47,15 @@ export async function downloadPath(client: StratusClient, rel: string, dest: str
   const { files = [] } = await client.listArtifacts(parent);
   const entry = files.find((f) => f.path === base);
   if (entry && !entry.is_dir) {
-    await client.downloadArtifact(rel, path.join(dest, base));
+    await downloadArtifact(client, rel, path.join(dest, base));
     return 1;
   }
   return downloadTree(client, rel, path.join(dest, base));
+}
+
+/** Writes one stored file to `dest`. */
+async function downloadArtifact(client: StratusClient, rel: string, dest: string): Promise<void> {
+  const res = await client.fetchArtifact(rel);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  await pipeline(Readable.fromWeb(res.body as any), fs.createWriteStream(dest));
 }

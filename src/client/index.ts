@@ -1,12 +1,9 @@
 /**
- * The typed REST client the CLI (and later the studio) use to talk to a workspace.
- * It speaks the workspace's MLflow-compatible API and surfaces its `{error_code, message}`
- * errors as `ApiError`.
+ * The typed REST client the CLI and the studio use to talk to a workspace. It speaks the
+ * workspace's MLflow-compatible API and REST API v1 and surfaces its `{error_code, message}`
+ * errors as `ApiError`. Only `fetch`: it runs in Node and in the browser alike (file-system
+ * helpers live with the CLI, in src/cli/transfer.ts).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Experiment, Run, RunInfo } from '../tracking/types.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import type { Compute } from '../jobs/computes.ts';
@@ -16,6 +13,13 @@ export type JobJson = Record<string, any> & { name: string; status: string; disp
 export type AssetJson = Record<string, any> & { name: string; version: string };
 export type EndpointJson = Record<string, any> & { name: string; scoring_uri: string; provisioning_state: string; traffic: Record<string, number> };
 export type DeploymentJson = Record<string, any> & { name: string; provisioning_state: string };
+export interface DataPreview {
+  file: string;
+  row_count: number;
+  columns: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+  stats: { column: string; type: string; min: unknown; max: unknown; distinct: unknown; mean: unknown; std: unknown; nulls_percent: unknown }[];
+}
 export interface LogChunk { data: string; offset: number }
 export interface JobLogs { name: string; status: string; build: LogChunk; stdout: LogChunk; stderr: LogChunk; error?: { message: string; exit_code?: number; stderr_tail?: string } }
 
@@ -59,17 +63,15 @@ export class StratusClient {
     this.token = opts.token;
   }
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): StratusClient {
-    return new StratusClient({ baseUrl: env.STRATUS_URL || 'http://127.0.0.1:7700', token: env.STRATUS_TOKEN || env.MLFLOW_TRACKING_TOKEN });
+  private authHeaders(): Record<string, string> {
+    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
 
   private async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<T> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = this.authHeaders();
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (method === 'DELETE' && body === undefined) delete headers['Content-Type'];
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
       res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -87,15 +89,17 @@ export class StratusClient {
     return json as T;
   }
 
-  /** Uploads one file to the workspace's artifact store (the artifact proxy). */
-  async putArtifact(relPath: string, file: string | Buffer): Promise<void> {
-    const body = typeof file === 'string' ? (Readable.toWeb(fs.createReadStream(file)) as ReadableStream) : file;
-    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    const url = `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${relPath.split('/').map(encodeURIComponent).join('/')}`;
+  private artifactUrl(relPath: string): string {
+    return `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${relPath.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** Uploads one file's bytes to the workspace's artifact store (the artifact proxy). */
+  async putArtifact(relPath: string, body: BodyInit | ReadableStream): Promise<void> {
     let res: Response;
     try {
-      res = await fetch(url, { method: 'PUT', headers, body, duplex: 'half' } as RequestInit);
+      res = await fetch(this.artifactUrl(relPath), {
+        method: 'PUT', headers: { ...this.authHeaders(), 'Content-Type': 'application/octet-stream' }, body, duplex: 'half',
+      } as RequestInit);
     } catch (err) {
       throw new ServerUnreachableError(this.baseUrl, (err as { cause?: unknown }).cause ?? err);
     }
@@ -110,21 +114,18 @@ export class StratusClient {
     return this.call<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>('GET', '/api/2.0/mlflow-artifacts/artifacts', undefined, { path: relPath });
   }
 
-  /** Downloads one stored file to `dest`. */
-  async downloadArtifact(relPath: string, dest: string): Promise<void> {
-    const headers: Record<string, string> = {};
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    const res = await fetch(`${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${relPath.split('/').map(encodeURIComponent).join('/')}`, { headers });
+  /** One stored file, as a streaming response (the CLI writes it to disk, the studio previews it). */
+  async fetchArtifact(relPath: string): Promise<Response> {
+    const res = await fetch(this.artifactUrl(relPath), { headers: this.authHeaders() });
     if (!res.ok || !res.body) throw new ApiError(res.status, 'DOWNLOAD_FAILED', `could not download ${relPath}`);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    await pipeline(Readable.fromWeb(res.body as any), fs.createWriteStream(dest));
+    return res;
   }
 
   readonly jobs = {
     create: (spec: JobSpec | Record<string, unknown>) => this.call<JobJson>('POST', '/api/v1/jobs', { spec }),
     validate: (spec: JobSpec | Record<string, unknown>) => this.call<Record<string, any>>('POST', '/api/v1/jobs/validate', { spec }),
     get: (name: string) => this.call<JobJson>('GET', `/api/v1/jobs/${encodeURIComponent(name)}`),
-    list: (query: { status?: string; max_results?: string; parent_job_name?: string } = {}) => this.call<{ value: JobJson[] }>('GET', '/api/v1/jobs', undefined, query),
+    list: (query: { status?: string; max_results?: string; parent_job_name?: string; compute?: string } = {}) => this.call<{ value: JobJson[] }>('GET', '/api/v1/jobs', undefined, query),
     update: (name: string, changes: Record<string, unknown>) => this.call<JobJson>('PATCH', `/api/v1/jobs/${encodeURIComponent(name)}`, changes),
     cancel: (name: string) => this.call<JobJson>('POST', `/api/v1/jobs/${encodeURIComponent(name)}/cancel`, {}),
     logs: (name: string, offsets: { stdout: number; stderr: number; build: number }) =>
@@ -148,8 +149,16 @@ export class StratusClient {
     };
   }
 
-  readonly environments = this.assets('environments');
-  readonly data = this.assets('data');
+  readonly environments = {
+    ...this.assets('environments'),
+    build: (name: string, version: string) =>
+      this.call<{ state: string; hash?: string; log?: string; note?: string }>('GET', `/api/v1/environments/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/build`),
+  };
+  readonly data = {
+    ...this.assets('data'),
+    preview: (name: string, version: string, rows = 20) =>
+      this.call<DataPreview>('GET', `/api/v1/data/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/preview`, undefined, { rows: String(rows) }),
+  };
   readonly components = this.assets('components');
   readonly models = {
     ...this.assets('models'),
@@ -229,5 +238,18 @@ export class StratusClient {
       this.call<{ run_info: RunInfo }>('POST', '/api/2.0/mlflow/runs/update', req),
     logBatch: (req: { run_id: string; metrics?: unknown[]; params?: unknown[]; tags?: unknown[] }) =>
       this.call<Record<string, never>>('POST', '/api/2.0/mlflow/runs/log-batch', req),
+    metricHistory: (runId: string, key: string) =>
+      this.call<{ metrics?: { key: string; value: number; step: number; timestamp: number }[] }>('GET', '/api/2.0/mlflow/metrics/get-history', undefined, { run_id: runId, metric_key: key, max_results: '25000' }),
+  };
+
+  /** The MLflow model registry. */
+  readonly registry = {
+    searchModels: (req: { filter?: string; max_results?: number; page_token?: string } = {}) =>
+      this.call<{ registered_models?: Record<string, any>[]; next_page_token?: string }>('POST', '/api/2.0/mlflow/registered-models/search', { max_results: 1000, ...req }),
+    getModel: (name: string) => this.call<{ registered_model: Record<string, any> }>('GET', '/api/2.0/mlflow/registered-models/get', undefined, { name }),
+    searchVersions: (filter: string) =>
+      this.call<{ model_versions?: Record<string, any>[] }>('POST', '/api/2.0/mlflow/model-versions/search', { filter, max_results: 1000 }),
+    getVersion: (name: string, version: string) =>
+      this.call<{ model_version: Record<string, any> }>('GET', '/api/2.0/mlflow/model-versions/get', undefined, { name, version }),
   };
 }

@@ -61,6 +61,17 @@ export class EnvironmentBuilder {
     fs.mkdirSync(cacheDir, { recursive: true });
   }
 
+  /** Whether a spec's environment is built, being built, or failed to build, with its build log. */
+  status(spec: PythonEnvSpec): { hash: string; state: 'built' | 'building' | 'failed' | 'not built'; log?: string } {
+    const hash = specHash(spec, choosePython(spec.python, []));
+    const prefix = path.join(this.cacheDir, hash);
+    const logFile = `${prefix}.build.log`;
+    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-200_000) : undefined;
+    if (fs.existsSync(path.join(prefix, MARKER))) return { hash, state: 'built', log };
+    if (this.building.has(hash)) return { hash, state: 'building', log };
+    return { hash, state: log ? 'failed' : 'not built', log };
+  }
+
   /** Returns a ready environment, building it once; `onLog` receives build output as it comes. */
   ensure(spec: PythonEnvSpec, onLog: (text: string) => void): Promise<BuiltEnvironment> {
     const warnings = [...spec.warnings];

@@ -326,10 +326,11 @@ export class JobService {
     return this.toJson(await this.row(name));
   }
 
-  /** Top-level jobs, newest first; or the steps/trials of `parent` (as `az ml job list --parent-job-name`). */
-  async list(opts: { status?: string; maxResults?: number; parent?: string } = {}): Promise<Record<string, unknown>[]> {
-    const where = [opts.parent ? 'parent_job = ?' : 'parent_job IS NULL', ...(opts.status ? ['status = ?'] : [])];
-    const args = [...(opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), opts.maxResults ?? 100];
+  /** Top-level jobs, newest first; the steps/trials of `parent` (as `az ml job list --parent-job-name`); or the jobs of a compute. */
+  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string } = {}): Promise<Record<string, unknown>[]> {
+    // A compute's view lists the command jobs it runs, steps and trials included.
+    const where = [opts.compute ? "compute = ? AND type = 'command'" : opts.parent ? 'parent_job = ?' : 'parent_job IS NULL', ...(opts.status ? ['status = ?'] : [])];
+    const args = [...(opts.compute ? [opts.compute] : opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), opts.maxResults ?? 100];
     const rows = await this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ?`, args);
     return Promise.all(rows.map((r) => this.toJson(r)));
   }

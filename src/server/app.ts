@@ -10,6 +10,7 @@ import { requestArgs } from './mlflow/request.ts';
 import { registerV1 } from './v1/routes.ts';
 import { endpointDataPlane } from './endpoints-routes.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
+import { isApiPath, serveStudio } from './studio.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
@@ -55,13 +56,17 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
     req.log.error(err);
     return sendError(reply, 'INTERNAL_ERROR', `Internal error: ${e.message ?? String(err)}`);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 'ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${req.url.split('?')[0]}. See docs/rest-api.md for the routes this server offers.`));
+  app.setNotFoundHandler((req, reply) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && serveStudio(req.url, reply)) return;
+    return sendError(reply, 'ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${req.url.split('?')[0]}. See docs/rest-api.md for the routes this server offers.`);
+  });
 
   if (authEnabled(opts.auth)) {
     app.addHook('onRequest', async (req, reply) => {
-      // Scoring requests carry the endpoint's own key, checked by the data plane.
+      // Scoring requests carry the endpoint's own key, checked by the data plane; the studio's
+      // files hold no data (the app asks for a token before it calls the API).
       if (req.url === '/health' || req.url.startsWith('/endpoints/')) return;
+      if (req.method === 'GET' && !isApiPath(req.url)) return;
       if (!isAuthorized(opts.auth!, req.headers.authorization)) {
         reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
         return sendError(reply, 'UNAUTHENTICATED',

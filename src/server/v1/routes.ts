@@ -31,9 +31,11 @@ export function v1Routes(ws: Workspace): V1Route[] {
       },
     },
     {
-      method: 'GET', path: '/api/v1/jobs', summary: 'List top-level jobs, newest first (?status=&max_results=), or the steps or trials of ?parent_job_name=',
+      method: 'GET', path: '/api/v1/jobs', summary: 'List top-level jobs, newest first (?status=&max_results=), the steps or trials of ?parent_job_name=, or the jobs of ?compute=',
       handler: async ({ query }) => ({
-        value: await ws.jobs.list({ status: query.status, maxResults: query.max_results ? Number(query.max_results) : undefined, parent: query.parent_job_name }),
+        value: await ws.jobs.list({
+          status: query.status, maxResults: query.max_results ? Number(query.max_results) : undefined, parent: query.parent_job_name, compute: query.compute,
+        }),
       }),
     },
     {
@@ -57,6 +59,17 @@ export function v1Routes(ws: Workspace): V1Route[] {
     ...assetRoutes('data', 'data asset', {
       create: (b) => ws.data.create(b), list: (n) => ws.data.list(n), show: (n, v, l) => ws.data.show(n, v, l), archive: (n, v) => ws.data.archive(n, v),
     }),
+    {
+      method: 'GET', path: '/api/v1/data/:name/versions/:version/preview', summary: 'First rows (?rows=20) and per-column statistics of a data asset\'s table (DuckDB)',
+      handler: async ({ params, query }) => ws.data.preview(params.name, params.version, query.rows ? Number(query.rows) : 20),
+    },
+    {
+      method: 'GET', path: '/api/v1/environments/:name/versions/:version/build', summary: 'Build state (built, building, failed, not built) and build log of an environment',
+      handler: async ({ params }) => {
+        const spec = await ws.environments.pythonSpec(params.name, params.version);
+        return spec ? ws.builder.status(spec) : { state: 'none', note: 'No conda file: jobs run on the host Python.' };
+      },
+    },
     ...assetRoutes('components', 'component', {
       create: (b) => ws.components.create(b), list: (n) => ws.components.list(n), show: (n, v, l) => ws.components.show(n, v, l), archive: (n, v) => ws.components.archive(n, v),
     }),

@@ -1,0 +1,49 @@
+/** Small pieces every page uses: status badges, empty states, tabs, key/value lists, errors. */
+import { useState, type ReactNode } from 'react';
+
+export function Status({ value }: { value?: string }) {
+  const v = value ?? 'Unknown';
+  const tone = /Completed|Succeeded|FINISHED|built|READY/.test(v) ? 'ok' : /Failed|FAILED|Canceled|KILLED|failed/.test(v) ? 'bad' : /Running|Preparing|Queued|Finalizing|Creating|Updating|building|RUNNING/.test(v) ? 'busy' : 'idle';
+  return <span className={`status ${tone}`} data-testid="status">{v}</span>;
+}
+
+/** What to do when a page has nothing to show: the command or button that fills it. */
+export function Empty({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="empty" data-testid="empty">
+      <h3>{title}</h3>
+      <div>{children}</div>
+    </div>
+  );
+}
+
+export function ErrorNote({ error }: { error?: string }) {
+  return error ? <div className="error" role="alert">{error}</div> : null;
+}
+
+export function Tabs({ tabs, initial }: { tabs: { id: string; label: string; body: () => ReactNode }[]; initial?: string }) {
+  const [active, setActive] = useState(initial ?? tabs[0]?.id);
+  const tab = tabs.find((t) => t.id === active) ?? tabs[0];
+  return (
+    <div>
+      <div className="tabs" role="tablist">
+        {tabs.map((t) => (
+          <button key={t.id} role="tab" aria-selected={t.id === tab?.id} className={t.id === tab?.id ? 'active' : ''} onClick={() => setActive(t.id)}>{t.label}</button>
+        ))}
+      </div>
+      <div className="tabbody">{tab?.body()}</div>
+    </div>
+  );
+}
+
+export function Fields({ rows }: { rows: [string, ReactNode][] }) {
+  return (
+    <dl className="fields">
+      {rows.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => (
+        <div key={k}><dt>{k}</dt><dd>{v}</dd></div>
+      ))}
+    </dl>
+  );
+}
+
+export const Code = ({ children }: { children: ReactNode }) => <code className="cmd">{children}</code>;

@@ -1,0 +1,94 @@
+/** Browses a folder of the artifact store and previews a file: text, JSON, CSV as a table, images. */
+import { useEffect, useState } from 'react';
+import { client, useData } from '../api.ts';
+import { ErrorNote } from './Bits.tsx';
+
+const IMAGE = /\.(png|jpe?g|gif|svg|webp)$/i;
+
+function parseCsv(text: string): string[][] {
+  return text.split(/\r?\n/).filter(Boolean).slice(0, 201).map((line) => {
+    const cells: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i];
+      if (quoted && ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') quoted = !quoted;
+      else if (ch === ',' && !quoted) { cells.push(cur); cur = ''; } else cur += ch;
+    }
+    cells.push(cur);
+    return cells;
+  });
+}
+
+export function FilePreview({ path }: { path: string }) {
+  const [content, setContent] = useState<{ kind: 'text' | 'json' | 'csv' | 'image'; text?: string; url?: string } | undefined>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    let url: string | undefined;
+    setContent(undefined);
+    setError(undefined);
+    void (async () => {
+      try {
+        const res = await client.fetchArtifact(path);
+        if (IMAGE.test(path)) {
+          url = URL.createObjectURL(await res.blob());
+          setContent({ kind: 'image', url });
+          return;
+        }
+        const text = (await res.text()).slice(0, 200_000);
+        if (/\.json$/i.test(path)) {
+          try { setContent({ kind: 'json', text: JSON.stringify(JSON.parse(text), null, 2) }); return; } catch { /* shown as text */ }
+        }
+        setContent({ kind: /\.csv$/i.test(path) ? 'csv' : 'text', text });
+      } catch (err) {
+        setError((err as Error).message);
+      }
+    })();
+    return () => { if (url) URL.revokeObjectURL(url); };
+  }, [path]);
+  if (error) return <ErrorNote error={error} />;
+  if (!content) return <div className="muted">Loading {path.split('/').pop()}…</div>;
+  if (content.kind === 'image') return <img className="preview-image" src={content.url} alt={path} />;
+  if (content.kind === 'csv') {
+    const [head, ...rows] = parseCsv(content.text!);
+    return (
+      <div className="scroll-x" data-testid="csv-preview">
+        <table className="grid"><thead><tr>{head?.map((h, i) => <th key={i}>{h}</th>)}</tr></thead>
+          <tbody>{rows.map((r, i) => <tr key={i}>{r.map((c, j) => <td key={j}>{c}</td>)}</tr>)}</tbody></table>
+      </div>
+    );
+  }
+  return <pre className="preview" data-testid="file-preview">{content.text}</pre>;
+}
+
+export function FileBrowser({ root, empty }: { root: string; empty: string }) {
+  const [dir, setDir] = useState('');
+  const [file, setFile] = useState<string>();
+  const where = [root, dir].filter(Boolean).join('/');
+  const { data, error } = useData(() => client.listArtifacts(where), [where]);
+  const files = data?.files ?? [];
+  return (
+    <div className="files">
+      <div className="file-list" data-testid="file-list">
+        <div className="crumbs">
+          <button onClick={() => { setDir(''); setFile(undefined); }}>/</button>
+          {dir.split('/').filter(Boolean).map((part, i, all) => (
+            <button key={i} onClick={() => { setDir(all.slice(0, i + 1).join('/')); setFile(undefined); }}>{part}/</button>
+          ))}
+        </div>
+        <ErrorNote error={error} />
+        {data && files.length === 0 && <div className="muted">{empty}</div>}
+        {files.map((f) => {
+          const name = f.path.split('/').pop()!;
+          const rel = [dir, name].filter(Boolean).join('/');
+          return (
+            <button key={f.path} className={`file ${file === rel ? 'active' : ''}`} onClick={() => (f.is_dir ? (setDir(rel), setFile(undefined)) : setFile(rel))}>
+              {f.is_dir ? '📁' : '📄'} {name}{f.file_size !== undefined && !f.is_dir ? <span className="muted"> {f.file_size} B</span> : null}
+            </button>
+          );
+        })}
+      </div>
+      <div className="file-view">{file ? <FilePreview path={`${root}/${file}`} /> : <div className="muted">Choose a file to preview it.</div>}</div>
+    </div>
+  );
+}
