@@ -81,12 +81,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').header('X-Stratus-Version', STRATUS_VERSION).send(MLFLOW_API_VERSION));
-  app.get('/', async () => ({
-    name: 'stratus',
-    version: STRATUS_VERSION,
-    apis: { mlflow: '/api/2.0/mlflow', mlflow_artifacts: '/api/2.0/mlflow-artifacts', health: '/health' },
-    docs: 'See README.md: point mlflow.set_tracking_uri() at this address.',
-  }));
+  // `/` is the studio (served by the not-found handler with the rest of its files).
 
   const routes: Route[] = [...trackingRoutes(ws), ...registryRoutes(ws)];
   for (const prefix of MLFLOW_PREFIXES) {

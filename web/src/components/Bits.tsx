@@ -3,7 +3,7 @@ import { useState, type ReactNode } from 'react';
 
 export function Status({ value }: { value?: string }) {
   const v = value ?? 'Unknown';
-  const tone = /Completed|Succeeded|FINISHED|built|READY/.test(v) ? 'ok' : /Failed|FAILED|Canceled|KILLED|failed/.test(v) ? 'bad' : /Running|Preparing|Queued|Finalizing|Creating|Updating|building|RUNNING/.test(v) ? 'busy' : 'idle';
+  const tone = /^(not built|none|NotStarted)$/.test(v) ? 'idle' : /Completed|Succeeded|FINISHED|built|READY/.test(v) ? 'ok' : /Failed|FAILED|Canceled|KILLED|failed/.test(v) ? 'bad' : /Running|Preparing|Queued|Finalizing|Creating|Updating|building|RUNNING/.test(v) ? 'busy' : 'idle';
   return <span className={`status ${tone}`} data-testid="status">{v}</span>;
 }
 

@@ -48,8 +48,8 @@ export function Table<T>({ rows, columns, rowKey, onEndReached, height = 520, te
     else setLocalSort(next);
   };
   return (
-    <div className="table" data-testid={testId}>
-      <div className="thead" style={{ gridTemplateColumns: template }}>
+    <div className="table" data-testid={testId} role="table" aria-rowcount={sorted.length}>
+      <div className="thead" style={{ gridTemplateColumns: template }} role="row">
         {selectable && <div />}
         {columns.map((c) => (
           <div key={c.key} className="th" onClick={() => clickSort(c.key)} role="columnheader">

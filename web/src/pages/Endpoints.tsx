@@ -167,7 +167,7 @@ export function EndpointPage({ name }: { name: string }) {
         <thead><tr><th>Deployment</th><th>State</th><th>Model</th><th>Runtime</th><th>Workers</th><th>Requests</th><th>Errors</th><th>p50 / p99 ms</th></tr></thead>
         <tbody>{(deps?.value ?? []).map((d) => (
           <tr key={d.name}>
-            <td>{d.name}</td><td><Status value={d.provisioning_state} />{d.error ? <div className="error small">{d.error}</div> : null}</td><td>{d.model}</td><td>{d.runtime}</td><td>{d.workers}</td>
+            <td>{d.name}</td><td><Status value={d.provisioning_state} />{d.error ? <div className="error small">{d.error}</div> : null}</td><td>{d.model}</td><td>{d.runtime}</td><td>{d.runtime === 'onnx' ? 'in-process' : d.workers}</td>
             <td>{d.metrics?.requests_total ?? 0}</td><td>{d.metrics?.errors_total ?? 0}</td><td>{d.metrics?.latency_ms?.p50 ?? "–"} / {d.metrics?.latency_ms?.p99 ?? "–"}</td>
           </tr>
         ))}</tbody>

@@ -1,0 +1,223 @@
+/**
+ * The studio in a real browser: Debian's Chromium driven by playwright-core against a real
+ * workspace holding real jobs, runs, a registered model and data. Each step is what a user does:
+ * open each page, follow a job's live log, compare two runs, deploy the model a job produced,
+ * send a request from the test console, change traffic — and, on a server with auth, nothing is
+ * shown before a token. Screenshots of each page go to docs/screenshots/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runCli, startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+
+const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.resolve(import.meta.dirname, '../docs/screenshots');
+const PIPELINE = path.resolve(import.meta.dirname, 'fixtures/pipeline');
+const STUDIO = path.resolve(import.meta.dirname, 'fixtures/studio');
+
+describe('studio in Chromium', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let client: StratusClient;
+  let browser: Browser;
+  let page: Page;
+  const jobs: Record<string, string> = {};
+  const cli = async (args: string[], cwd = STUDIO) => {
+    const res = await runCli(args, { url: server.url, cwd });
+    assert.equal(res.code, 0, `stratus ${args.join(' ')}: ${res.stderr}`);
+    return res.stdout;
+  };
+  /** Submits a job YAML and waits for it to end. */
+  const runJob = async (args: string[], cwd: string) => {
+    const name = JSON.parse(await cli(['job', 'create', ...args, '--output', 'json'], cwd)).name as string;
+    for (let i = 0; i < 600; i++) {
+      const job = await client.jobs.get(name);
+      if (['Completed', 'Failed', 'Canceled'].includes(job.status)) {
+        assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+        return name;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`job ${name} did not end`);
+  };
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  const open = async (hash: string) => {
+    await page.goto(`${server.url}/${hash}`);
+    await page.waitForLoadState('networkidle').catch(() => undefined);
+  };
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (Debian package 'chromium'; .ci/run installs it).`);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    server = await startServer();
+    client = new StratusClient({ baseUrl: server.url });
+    const work = tempDir('stratus-studio-');
+    fs.writeFileSync(path.join(work, 'train.yml'), `$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+experiment_name: studio-demo
+code: ${path.join(PIPELINE, 'src')}
+command: python3 trial.py --x \${{inputs.x}} --steps 6 --delay 0.01
+inputs:
+  x: 1
+`);
+    fs.writeFileSync(path.join(work, 'export.yml'), `experiment_name: studio-demo
+display_name: export-onnx
+code: ${path.join(STUDIO, 'model')}
+command: |
+  cp model.onnx \${{outputs.model}}/ && echo '{"rows": 2, "ok": true}' > outputs/summary.json && printf 'a,b\\n1,2\\n3,4\\n' > outputs/table.csv
+outputs:
+  model:
+    type: uri_folder
+`);
+    for (const [key, args] of [['small', []], ['large', ['--set', 'inputs.x=3']]] as const) {
+      jobs[key] = await runJob(['--file', 'train.yml', ...args], work);
+    }
+    jobs.export = await runJob(['--file', 'export.yml'], work);
+    await cli(['model', 'create', '--name', 'linear-onnx', '--type', 'custom_model', '--path', `azureml://jobs/${jobs.export}/outputs/model`]);
+    await cli(['data', 'create', '--name', 'iris', '--type', 'uri_file', '--path', path.join(PIPELINE, 'data/iris.csv')]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('jobs: the list, a job\'s overview, metrics chart, params, and outputs with previews', async () => {
+    await open('#/jobs');
+    await page.getByTestId('jobs-table').getByText('export-onnx').waitFor();
+    assert.equal(await page.getByTestId('jobs-table').locator('[data-key]').count(), 3);
+    await shot('jobs');
+    await open(`#/jobs/${jobs.large}`);
+    await page.getByText('Completed').first().waitFor();
+    await page.getByRole('tab', { name: 'Metrics' }).click();
+    await page.getByTestId('chart-score').locator('canvas').waitFor();
+    await shot('job-metrics');
+    await page.getByRole('tab', { name: 'Params' }).click();
+    await page.getByText('x', { exact: true }).waitFor();
+    await open(`#/jobs/${jobs.export}`);
+    await page.getByRole('tab', { name: 'Artifacts' }).click();
+    await page.getByRole('button', { name: /outputs/ }).click();
+    await page.getByRole('button', { name: /table\.csv/ }).click();
+    await page.getByTestId('csv-preview').getByText('3').waitFor();
+    assert.equal(await page.getByTestId('csv-preview').locator('tbody tr').count(), 2);
+    await page.getByRole('button', { name: /summary\.json/ }).click();
+    await page.getByTestId('file-preview').waitFor();
+    assert.match(await page.getByTestId('file-preview').innerText(), /"ok": true/);
+    await page.getByRole('tab', { name: 'Outputs' }).click();
+    await page.getByRole('button', { name: /model\.onnx/ }).waitFor();
+  });
+
+  test('a running job\'s log follows in the page, and the job can be canceled', async () => {
+    const work = tempDir('stratus-studio-live-');
+    fs.writeFileSync(path.join(work, 'ticks.py'), 'import time\nfor i in range(40):\n    print(f"tick {i}", flush=True)\n    time.sleep(0.25)\n');
+    fs.writeFileSync(path.join(work, 'live.yml'), 'experiment_name: studio-demo\ndisplay_name: live-ticks\ncode: .\ncommand: python3 ticks.py\n');
+    const name = JSON.parse(await cli(['job', 'create', '--file', 'live.yml', '--output', 'json'], work)).name;
+    await open(`#/jobs/${name}`);
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    await page.getByTestId('stdout').getByText('tick 2').waitFor();
+    const early = await page.getByTestId('stdout').innerText();
+    await page.getByTestId('stdout').getByText('tick 6').waitFor();
+    assert.ok((await page.getByTestId('stdout').innerText()).length > early.length, 'new lines arrived without a reload');
+    await shot('job-logs');
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('h1').getByText('Canceled').waitFor();
+    assert.equal((await client.jobs.get(name)).status, 'Canceled');
+  });
+
+  test('experiments and runs: columns, MLflow filter, and comparing two runs', async () => {
+    await open('#/experiments');
+    await page.getByRole('link', { name: 'studio-demo' }).click();
+    await page.getByTestId('runs-table').getByRole('columnheader', { name: 'score' }).waitFor();
+    await page.getByLabel('run filter').fill('metrics.score > 10');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-table"] [data-key]').length === 1);
+    await page.getByLabel('run filter').fill('params.x != \'\'');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-table"] [data-key]').length === 2);
+    await shot('runs');
+    for (const box of await page.getByTestId('runs-table').getByRole('checkbox').all()) await box.check();
+    await page.getByRole('button', { name: /Compare 2 runs/ }).click();
+    await page.getByTestId('compare-params').waitFor();
+    const differs = page.getByTestId('compare-params').locator('tr[data-differs="true"]');
+    assert.equal(await differs.count(), 1);
+    assert.match(await differs.innerText(), /^x\s+3\s+1$|^x\s+1\s+3$/);
+    await page.getByTestId('chart-score').locator('canvas').waitFor();
+    await shot('compare');
+  });
+
+  test('models: the version a job registered, its lineage, and Deploy → test console → traffic', async () => {
+    await open('#/models');
+    await page.getByRole('link', { name: 'Version 1' }).click();
+    await page.getByTestId('lineage-job').getByText(jobs.export).waitFor();
+    await shot('model-version');
+    await page.getByTestId('deploy').click();
+    await page.waitForURL(/#\/endpoints\/linear-onnx/);
+    await page.getByTestId('deployments').getByText('Succeeded').waitFor({ timeout: 60_000 });
+    // Keys stay hidden until asked for.
+    assert.equal(await page.getByTestId('primary-key').count(), 0);
+    await page.getByTestId('show-keys').click();
+    assert.ok((await page.getByTestId('primary-key').innerText()).length > 20);
+    await page.getByLabel('request body').fill('{"input_data": {"data": [[1.0, 2.0], [0.0, 0.0]]}}');
+    await page.getByTestId('send').click();
+    await page.getByTestId('answer').waitFor();
+    assert.match(await page.getByTestId('answer').innerText(), /HTTP 200 in [\d.]+ ms/);
+    assert.deepEqual(JSON.parse(await page.getByTestId('answer-body').innerText()), [8.5, 0.5]);
+    await shot('endpoint');
+
+    // A second deployment of the same model, then a 70/30 split from the sliders.
+    await client.deployments.create('linear-onnx', {
+      name: 'green', endpoint_name: 'linear-onnx', model: 'azureml:linear-onnx:1', environment: { kind: 'host' }, environment_variables: {},
+      instance_count: 1, request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 4 }, notes: [],
+    }, false);
+    await page.getByLabel('traffic green percent').waitFor();
+    await page.getByLabel('traffic blue percent').fill('70');
+    assert.match(await page.getByTestId('traffic-total').innerText(), /Total 70%.*must add up to 100%/);
+    assert.equal(await page.getByRole('button', { name: 'Save traffic' }).isDisabled(), true);
+    await page.getByLabel('traffic green percent').fill('30');
+    await page.getByRole('button', { name: 'Save traffic' }).click();
+    await page.getByTestId('traffic-saved').waitFor();
+    assert.deepEqual((await client.endpoints.show('linear-onnx')).traffic, { blue: 70, green: 30 });
+    await page.getByTestId('live-charts').locator('canvas').first().waitFor();
+    await page.getByTestId('deployment-logs').getByText(/onnxruntime-node/).waitFor();
+  });
+
+  test('data, environments and computes pages, and empty states that say what to do', async () => {
+    await open('#/data');
+    await page.getByTestId('data-preview').getByText('versicolor').first().waitFor();
+    assert.match(await page.getByTestId('data-stats').innerText(), /sepal_length\s+DOUBLE\s+4\.9\s+7\.0/);
+    await shot('data');
+    await open('#/environments');
+    assert.match(await page.getByTestId('empty').innerText(), /stratus environment create --file env\.yml/);
+    await cli(['environment', 'create', '--file', path.join(STUDIO, 'env.yml')]);
+    await open('#/environments');
+    await page.getByTestId('conda').getByText('scikit-learn').waitFor();
+    await page.getByTestId('status').getByText('not built').waitFor();
+    await shot('environments');
+    await open('#/computes');
+    await page.getByRole('heading', { name: 'cpu-cluster' }).or(page.getByRole('heading', { name: 'batch-cluster' })).first().waitFor();
+    await shot('computes');
+  });
+
+  test('with auth on, the studio asks for a token and shows nothing before it', async () => {
+    const secured = await startServer({ auth: { token: 's3cret' } });
+    try {
+      const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await p.goto(`${secured.url}/#/jobs`);
+      await p.getByRole('heading', { name: 'Sign in to this workspace' }).waitFor();
+      assert.equal(await p.getByText('Jobs', { exact: true }).count(), 0, 'no navigation or data before a token');
+      await p.screenshot({ path: path.join(SHOTS, 'sign-in.png') });
+      await p.getByLabel('token').fill('wrong');
+      await p.getByRole('button', { name: 'Continue' }).click();
+      await p.getByText('That token was not accepted.').waitFor();
+      await p.getByLabel('token').fill('s3cret');
+      await p.getByRole('button', { name: 'Continue' }).click();
+      await p.getByRole('heading', { name: 'Jobs' }).waitFor();
+      await p.getByText('No jobs yet').waitFor();
+      await p.close();
+    } finally {
+      await secured.close();
+    }
+  });
+});
