@@ -227,9 +227,10 @@ export class PipelineRunner implements CompositeRunner {
     for (const stepName of topologicalOrder(spec.jobs)) {
       const child = children.get(stepName);
       const reuse = child?.step_info ? JSON.parse(child.step_info) as { reused: boolean; reused_from?: string; reason: string } : undefined;
+      const component = spec.jobs[stepName].component as ComponentSpec;
       jobs[stepName] = {
         type: spec.jobs[stepName].type,
-        component: (spec.jobs[stepName].component as ComponentSpec).name ? `azureml:${(spec.jobs[stepName].component as ComponentSpec).name}:${(spec.jobs[stepName].component as ComponentSpec).version}` : undefined,
+        component: component.name ? `azureml:${component.name}:${component.version}` : undefined,
         job_name: child?.name,
         status: child?.status ?? 'NotStarted',
         depends_on: stepDependencies(spec.jobs[stepName]),
