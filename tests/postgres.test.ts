@@ -9,7 +9,8 @@ import pg from 'pg';
 import { openWorkspace, type Workspace } from '../src/workspace.ts';
 import { searchRuns } from '../src/tracking/run-search.ts';
 import { SCHEMA_VERSION } from '../src/store/migrations.ts';
-import { tempDir } from './helpers.ts';
+import path from 'node:path';
+import { runCli, startServer, tempDir } from './helpers.ts';
 
 const ADMIN = process.env.STRATUS_TEST_PG_URL;
 const DB = `stratus_node_${process.pid}`;
@@ -68,5 +69,36 @@ describe('PostgreSQL store', { skip: ADMIN ? false : 'STRATUS_TEST_PG_URL is not
     assert.equal(res.runs[0].data.metrics?.[0].value, 0.5);
     await assert.rejects(ws.runs.logBatch(ids[0], [{ key: 'z', value: 1, timestamp: 1, step: 0 }], [{ key: 'model', value: 'other' }], []), /Changing param values/);
     assert.equal((await ws.runs.metricHistory(ids[0], 'z')).metrics.length, 0, 'a rejected batch stores nothing');
+  });
+
+  test('pipelines reuse their steps and schedules claim each slot once on PostgreSQL too', async () => {
+    const server = await startServer({ storeUrl: url });
+    try {
+      const cwd = path.resolve(import.meta.dirname, 'fixtures/pipeline');
+      const run = async () => {
+        const res = await runCli(['job', 'create', '--file', 'pipeline.yml', '--stream', '--output', 'json'], { url: server.url, cwd });
+        assert.equal(res.code, 0, res.stderr);
+        return JSON.parse(res.stdout);
+      };
+      const first = await run();
+      assert.equal(first.status, 'Completed');
+      const again = await run();
+      assert.deepEqual(Object.values<any>(again.jobs).map((s) => s.reused), [true, true, true]);
+      const start = new Date(Date.now() + 1000).toISOString();
+      await server.workspace.schedules.create({
+        name: 'pg-schedule', trigger: { type: 'recurrence', frequency: 'minute', interval: 1, start_time: start, time_zone: 'UTC' },
+        create_job: { type: 'command', command: 'echo scheduled', experiment_name: 'pg-schedules', environment: { kind: 'host' }, environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', tags: {}, notes: [] },
+      });
+      let fires: any[] = [];
+      for (let i = 0; i < 50 && !fires[0]?.job_name; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        fires = (await server.workspace.schedules.show('pg-schedule')).fires ?? [];
+      }
+      assert.equal(fires.length, 1);
+      assert.equal(fires[0].outcome, 'submitted');
+      assert.equal(fires[0].slot, start);
+    } finally {
+      await server.close();
+    }
   });
 });
