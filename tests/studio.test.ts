@@ -65,7 +65,7 @@ inputs:
 display_name: export-onnx
 code: ${path.join(STUDIO, 'model')}
 command: |
-  cp model.onnx \${{outputs.model}}/ && echo '{"rows": 2, "ok": true}' > outputs/summary.json && printf 'a,b\\n1,2\\n3,4\\n' > outputs/table.csv
+  cp model.onnx MLmodel input_example.json \${{outputs.model}}/ && echo '{"rows": 2, "ok": true}' > outputs/summary.json && printf 'a,b\\n1,2\\n3,4\\n' > outputs/table.csv
 outputs:
   model:
     type: uri_folder
@@ -151,6 +151,8 @@ outputs:
     await open('#/models');
     await page.getByRole('link', { name: 'Version 1' }).click();
     await page.getByTestId('lineage-job').getByText(jobs.export).waitFor();
+    assert.match(await page.getByTestId('signature').innerText(), /tensor\s+\{"dtype":"float32","shape":\[-1,2\]\}/);
+    await page.getByText('"inputs": [[1.0, 2.0], [0.5, 0.5]]').waitFor();
     await shot('model-version');
     await page.getByTestId('deploy').click();
     await page.waitForURL(/#\/endpoints\/linear-onnx/);
@@ -237,7 +239,7 @@ outputs:
       await p.getByText('That token was not accepted.').waitFor();
       await p.getByLabel('token').fill('s3cret');
       await p.getByRole('button', { name: 'Continue' }).click();
-      await p.getByRole('heading', { name: 'Jobs' }).waitFor();
+      await p.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
       await p.getByText('No jobs yet').waitFor();
       await p.close();
     } finally {

@@ -83,7 +83,7 @@ export function FileBrowser({ root, empty }: { root: string; empty: string }) {
           const rel = [dir, name].filter(Boolean).join('/');
           return (
             <button key={f.path} className={`file ${file === rel ? 'active' : ''}`} onClick={() => (f.is_dir ? (setDir(rel), setFile(undefined)) : setFile(rel))}>
-              {f.is_dir ? '📁' : '📄'} {name}{f.file_size !== undefined && !f.is_dir ? <span className="muted"> {f.file_size} B</span> : null}
+              {f.is_dir ? '▸' : '•'} {name}{f.is_dir ? '/' : ''}{f.file_size !== undefined && !f.is_dir ? <span className="muted"> {f.file_size} B</span> : null}
             </button>
           );
         })}
