@@ -5,7 +5,7 @@ import type { JobJson, StratusClient } from '../client/index.ts';
 import { applySets, jobType, parseCommandJob } from '../jobs/spec.ts';
 import { parsePipelineJob, parseSweepJob } from '../pipelines/pipeline-yaml.ts';
 import { checkGraph } from '../pipelines/graph.ts';
-import { pipelineInputTypes } from '../pipelines/pipeline-runner.ts';
+import { inputTypes } from '../pipelines/types.ts';
 import { runUploads } from './pending-uploads.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
 import { isTerminal } from '../jobs/status.ts';
@@ -93,7 +93,7 @@ export async function prepareJobFrom(client: StratusClient, src: YamlSource, opt
     for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
     if (parsed.spec.type === 'pipeline') {
       // Graph mistakes are reported against the file's lines before anything is uploaded.
-      const problems = checkGraph(parsed.spec.jobs, { parentInputs: pipelineInputTypes(parsed.spec.inputs), parentOutputs: Object.keys(parsed.spec.outputs) });
+      const problems = checkGraph(parsed.spec.jobs, { parentInputs: inputTypes(parsed.spec.inputs), parentOutputs: Object.keys(parsed.spec.outputs) });
       if (problems.length) fail(problems.map((p) => `${src.file}:${src.lineOf(p.where)}: '${p.where.join('.')}': ${p.message}`).join('\n'));
     }
     await runUploads(client, parsed.uploads);

@@ -12,33 +12,8 @@ import { isTerminal } from '../jobs/status.ts';
 import type { ComponentService } from './components.ts';
 import { checkGraph, formatProblems, stepDependencies, topologicalOrder } from './graph.ts';
 import { explainRerun, reuseHash, reuseParts, type ReuseParts } from './reuse.ts';
-import { LITERAL_TYPES, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
-
-export interface StepInvocation {
-  step: StepSpec;
-  component: ComponentSpec;
-  inputs: Record<string, InputSpec>;
-  compute: string;
-}
-
-/** Serialises work per job name: one advance of a pipeline (or sweep) at a time. */
-export class PerJobQueue {
-  private chains = new Map<string, Promise<void>>();
-  run(name: string, work: () => Promise<void>, onError: (err: Error) => Promise<void>): Promise<void> {
-    const next = (this.chains.get(name) ?? Promise.resolve()).then(work).catch((err: Error) => onError(err).catch(() => undefined));
-    this.chains.set(name, next);
-    void next.finally(() => {
-      if (this.chains.get(name) === next) this.chains.delete(name);
-    });
-    return next;
-  }
-}
-
-export function pipelineInputTypes(inputs: Record<string, InputSpec>) {
-  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type === 'literal'
-    ? (typeof v.value === 'boolean' ? 'boolean' : typeof v.value === 'number' ? (Number.isInteger(v.value) ? 'integer' : 'number') : 'string')
-    : v.type])) as Record<string, ComponentSpec['inputs'][string]['type']>;
-}
+import { PerJobQueue } from '../jobs/per-job-queue.ts';
+import { inputTypes, LITERAL_TYPES, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
 
 export class PipelineRunner implements CompositeRunner {
   private queue = new PerJobQueue();
@@ -50,7 +25,7 @@ export class PipelineRunner implements CompositeRunner {
     const spec = raw as unknown as PipelineJobSpec;
     if (!spec.jobs || typeof spec.jobs !== 'object') throw invalid('A pipeline job needs jobs (stratus job create --file pipeline.yml builds it).');
     const jobs = await this.components.resolveSteps(spec.jobs);
-    const problems = checkGraph(jobs, { parentInputs: pipelineInputTypes(spec.inputs ?? {}), parentOutputs: Object.keys(spec.outputs ?? {}) });
+    const problems = checkGraph(jobs, { parentInputs: inputTypes(spec.inputs ?? {}), parentOutputs: Object.keys(spec.outputs ?? {}) });
     if (problems.length) throw invalid(`The pipeline is not valid:\n${formatProblems(problems)}`);
     const settings = { ...spec.settings, continue_on_step_failure: !!spec.settings?.continue_on_step_failure, force_rerun: !!spec.settings?.force_rerun };
     return { ...spec, inputs: spec.inputs ?? {}, outputs: spec.outputs ?? {}, tags: spec.tags ?? {}, notes: spec.notes ?? [], settings, jobs };

@@ -10,7 +10,7 @@ import { YamlSource } from '../jobs/yaml-source.ts';
 import type { InputSpec, OutputSpec } from '../jobs/spec.ts';
 import { parseSweepSettings } from '../sweeps/sweep-yaml.ts';
 import { parseCommandComponent, parseInputDecls, parseOutputDecls, type ParseContext, type PendingUpload } from './component-yaml.ts';
-import { ASSET_TYPES, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
+import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
 import type { SweepSettings } from '../sweeps/types.ts';
 
 const PARENT_INPUT = /^\$\{\{\s*parent\.inputs\.(\w+)\s*\}\}$/;
@@ -79,12 +79,6 @@ function parseBinding(src: YamlSource, value: unknown, where: string[], ctx: Par
   }
   if (typeof value === 'object') throw src.error(where, 'expected a value, a {type, path} mapping or a ${{parent...}} binding.');
   return { kind: 'literal', value: value as string | number | boolean };
-}
-
-function literalType(value: unknown): ComponentInput['type'] {
-  if (typeof value === 'boolean') return 'boolean';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return 'string';
 }
 
 /** An inline command step declares its inputs by what it binds them to. */
@@ -237,10 +231,6 @@ function parseJobInputs(src: YamlSource, raw: unknown, ctx: ParseContext): Recor
   return out;
 }
 
-function inputTypes(inputs: Record<string, InputSpec>): Record<string, ComponentInput['type']> {
-  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type === 'literal' ? literalType(v.value) : v.type === 'mltable' ? 'mltable' : v.type]));
-}
-
 export function parsePipelineJob(src: YamlSource, opts: { name?: string; defaultExperiment: string }): ParsedComposite<PipelineJobSpec> {
   const ctx = newContext();
   const data = src.data;
@@ -293,8 +283,7 @@ export function parseSweepJob(src: YamlSource, opts: { name?: string; defaultExp
     if (!data.trial || typeof data.trial !== 'object') throw src.error(['trial'], 'a sweep job needs trial: a command (code, command, environment) or a component file.');
     const t = { ...(data.trial as Record<string, unknown>) };
     if (typeof t.command === 'string') t.command = t.command.replace(/\$\{\{\s*search_space\.(\w+)\s*\}\}/g, '${{inputs.$1}}');
-    const decls: Record<string, ComponentInput> = {};
-    for (const [k, v] of Object.entries(inputs)) decls[k] = { type: v.type === 'literal' ? literalType(v.value) : v.type };
+    const decls: Record<string, ComponentInput> = Object.fromEntries(Object.entries(inputTypes(inputs)).map(([k, type]) => [k, { type }]));
     for (const k of Object.keys(settings.search_space)) decls[k] = { type: 'string' };
     trial = parseCommandComponent(src, t, ['trial'], ctx, { inputs: decls, outputs: parseOutputDecls(src, data.outputs, ['outputs']) });
   }

@@ -92,3 +92,15 @@ export interface PipelineJobSpec {
 }
 
 export const isRef = (c: StepSpec['component']): c is { ref: string } => 'ref' in c;
+
+/** The input type a literal value declares (an inline step's or a job's own input). */
+export function literalType(value: unknown): ComponentInput['type'] {
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return 'string';
+}
+
+/** The types of a job's own inputs, as the graph checks bindings against them. */
+export function inputTypes(inputs: Record<string, InputSpec>): Record<string, ComponentInput['type']> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type === 'literal' ? literalType(v.value) : v.type]));
+}

@@ -12,9 +12,9 @@ import { isTerminal } from '../jobs/status.ts';
 import type { RunService } from '../tracking/runs.ts';
 import type { ComponentService } from '../pipelines/components.ts';
 import { checkGraph, formatProblems } from '../pipelines/graph.ts';
-import { PerJobQueue, pipelineInputTypes } from '../pipelines/pipeline-runner.ts';
+import { PerJobQueue } from '../jobs/per-job-queue.ts';
 import type { SweepJobSpec } from '../pipelines/pipeline-yaml.ts';
-import type { ComponentSpec, StepSpec } from '../pipelines/types.ts';
+import { inputTypes, type ComponentSpec, type StepSpec } from '../pipelines/types.ts';
 import { judge, type TrialHistory } from './early-termination.ts';
 import { Sampler, type Observation, type Params } from './sampling.ts';
 
@@ -35,7 +35,7 @@ export class SweepRunner implements CompositeRunner {
     const [trialStep] = Object.values(await this.components.resolveSteps({ trial: spec.step }));
     const component = trialStep.component as ComponentSpec;
     if (component.type !== 'command') throw invalid('A sweep trial must be a command component.');
-    const problems = checkGraph({ trial: trialStep }, { parentInputs: pipelineInputTypes(spec.inputs ?? {}), parentOutputs: [] });
+    const problems = checkGraph({ trial: trialStep }, { parentInputs: inputTypes(spec.inputs ?? {}), parentOutputs: [] });
     if (problems.length) throw invalid(`The sweep is not valid:\n${formatProblems(problems)}`);
     const compute = spec.compute ?? 'local';
     await this.jobs.checkCompute(compute, 'compute');
