@@ -23,13 +23,17 @@ export type EnvironmentRef =
   | { kind: 'registered'; name: string; version?: string; label?: string }
   | { kind: 'inline'; image?: string; conda: string };
 
-export interface JobSpec {
-  type: 'command';
+/** What every kind of job (command, pipeline, sweep) says about itself. */
+export interface JobHeader {
   name?: string;
   display_name?: string;
   description?: string;
   tags: Record<string, string>;
   experiment_name: string;
+}
+
+export interface JobSpec extends JobHeader {
+  type: 'command';
   command: string;
   /** Content hash of the uploaded code snapshot. */
   code?: string;
@@ -95,6 +99,23 @@ export function applySets(data: Record<string, unknown>, sets: string[]): void {
     }
     cur[keys[keys.length - 1]] = parseYamlScalar(s.slice(eq + 1));
   }
+}
+
+/** The header fields of any job YAML; `--name` wins over `name:`. */
+export function parseJobHeader(src: YamlSource, opts: { name?: string; defaultExperiment: string }): JobHeader {
+  const data = src.data;
+  return {
+    name: opts.name ?? (data.name as string | undefined),
+    display_name: data.display_name as string | undefined,
+    description: data.description as string | undefined,
+    tags: stringMap(src, data.tags, ['tags']),
+    experiment_name: String(data.experiment_name ?? opts.defaultExperiment),
+  };
+}
+
+/** A compute as YAML names it (`azureml:cpu-cluster`) → its name here (`cpu-cluster`). */
+export function computeName(value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : String(value).replace(/^azureml:/, '');
 }
 
 export function stringMap(src: YamlSource, value: unknown, where: string[]): Record<string, string> {
@@ -183,15 +204,11 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
     timeout = Number(limits.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0) throw src.error(['limits', 'timeout'], 'expected a number of seconds greater than 0.');
   }
-  const compute = String(data.compute ?? 'local').replace(/^azureml:/, '');
+  const compute = computeName(data.compute) ?? 'local';
 
   const spec: JobSpec = {
     type: 'command',
-    name: opts.name ?? (data.name as string | undefined),
-    display_name: data.display_name as string | undefined,
-    description: data.description as string | undefined,
-    tags: stringMap(src, data.tags, ['tags']),
-    experiment_name: String(data.experiment_name ?? opts.defaultExperiment),
+    ...parseJobHeader(src, opts),
     command,
     environment,
     environment_variables: stringMap(src, data.environment_variables, ['environment_variables']),

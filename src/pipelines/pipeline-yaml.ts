@@ -5,12 +5,12 @@
  * `${{parent.jobs.<step>.outputs.<y>}}`. The graph itself is checked by graph.ts.
  */
 import path from 'node:path';
-import { stringMap, isLocalPath } from '../jobs/spec.ts';
+import { computeName, isLocalPath, parseJobHeader, stringMap } from '../jobs/spec.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
 import type { InputSpec, OutputSpec } from '../jobs/spec.ts';
 import { parseSweepSettings } from '../sweeps/sweep-yaml.ts';
 import { parseCommandComponent, parseInputDecls, parseOutputDecls, type ParseContext, type PendingUpload } from './component-yaml.ts';
-import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
+import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec, type SweepJobSpec } from './types.ts';
 import type { SweepSettings } from '../sweeps/types.ts';
 
 const PARENT_INPUT = /^\$\{\{\s*parent\.inputs\.(\w+)\s*\}\}$/;
@@ -28,21 +28,6 @@ export interface ParsedComposite<S> {
   spec: S;
   uploads: PendingUpload[];
   warnings: string[];
-}
-
-export interface SweepJobSpec {
-  type: 'sweep';
-  name?: string;
-  display_name?: string;
-  description?: string;
-  tags: Record<string, string>;
-  experiment_name: string;
-  compute?: string;
-  /** The job's own inputs: literals or assets, as a command job's. */
-  inputs: Record<string, InputSpec>;
-  /** The trial as a one-step graph: its component, and inputs bound to the job's inputs and the search space. */
-  step: StepSpec;
-  notes: string[];
 }
 
 function newContext(): ParseContext {
@@ -202,7 +187,7 @@ function parseStep(src: YamlSource, name: string, d: Record<string, unknown>, ct
     component,
     inputs,
     outputs,
-    compute: d.compute === undefined ? undefined : String(d.compute).replace(/^azureml:/, ''),
+    compute: computeName(d.compute),
     display_name: d.display_name as string | undefined,
     environment_variables: d.component !== undefined ? stringMap(src, d.environment_variables, [...where, 'environment_variables']) : undefined,
     timeout_seconds: type !== 'sweep' && limits?.timeout !== undefined ? Number(limits.timeout) : undefined,
@@ -246,17 +231,12 @@ export function parsePipelineJob(src: YamlSource, opts: { name?: string; default
     outputs[k] = { type: (((v as Record<string, unknown> | null)?.type as OutputSpec['type'] | undefined) ?? 'uri_folder'), mode: (v as Record<string, unknown> | null)?.mode as string | undefined };
   }
   const { jobs } = parseSteps(src, data.jobs, ctx, new ComponentFiles(ctx), inputTypes(inputs));
-  const compute = settings.default_compute ?? data.compute;
   const spec: PipelineJobSpec = {
     type: 'pipeline',
-    name: opts.name ?? (data.name as string | undefined),
-    display_name: data.display_name as string | undefined,
-    description: data.description as string | undefined,
-    tags: stringMap(src, data.tags, ['tags']),
-    experiment_name: String(data.experiment_name ?? opts.defaultExperiment),
-    compute: compute === undefined ? undefined : String(compute).replace(/^azureml:/, ''),
+    ...parseJobHeader(src, opts),
+    compute: computeName(settings.default_compute ?? data.compute),
     settings: {
-      default_compute: settings.default_compute === undefined ? undefined : String(settings.default_compute).replace(/^azureml:/, ''),
+      default_compute: computeName(settings.default_compute),
       continue_on_step_failure: settings.continue_on_step_failure === true || settings.continue_on_step_failure === 'true',
       force_rerun: settings.force_rerun === true || settings.force_rerun === 'true',
     },
@@ -291,12 +271,8 @@ export function parseSweepJob(src: YamlSource, opts: { name?: string; defaultExp
   for (const [k, v] of Object.entries(inputs)) bindings[k] = v.type === 'literal' ? { kind: 'literal', value: v.value } : { kind: 'parent_input', name: k };
   const spec: SweepJobSpec = {
     type: 'sweep',
-    name: opts.name ?? (data.name as string | undefined),
-    display_name: data.display_name as string | undefined,
-    description: data.description as string | undefined,
-    tags: stringMap(src, data.tags, ['tags']),
-    experiment_name: String(data.experiment_name ?? opts.defaultExperiment),
-    compute: data.compute === undefined ? undefined : String(data.compute).replace(/^azureml:/, ''),
+    ...parseJobHeader(src, opts),
+    compute: computeName(data.compute),
     inputs,
     step: { type: 'sweep', component: trial, inputs: bindings, outputs: {}, sweep: settings },
     notes: ctx.notes,

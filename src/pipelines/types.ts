@@ -3,7 +3,7 @@
  * definitions with typed inputs), steps that bind a component's inputs, and the pipeline job
  * itself. Every local path has been uploaded by then: `code` is a snapshot hash.
  */
-import type { EnvironmentRef, InputSpec, OutputSpec } from '../jobs/spec.ts';
+import type { EnvironmentRef, InputSpec, JobHeader, OutputSpec } from '../jobs/spec.ts';
 import type { SweepSettings } from '../sweeps/types.ts';
 
 export const LITERAL_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
@@ -75,19 +75,24 @@ export interface PipelineSettings {
   force_rerun: boolean;
 }
 
-export interface PipelineJobSpec {
+export interface PipelineJobSpec extends JobHeader {
   type: 'pipeline';
-  name?: string;
-  display_name?: string;
-  description?: string;
-  tags: Record<string, string>;
-  experiment_name: string;
   compute?: string;
   settings: PipelineSettings;
   /** The pipeline's own inputs, as a command job's: literals or assets. */
   inputs: Record<string, InputSpec>;
   outputs: Record<string, OutputSpec>;
   jobs: Record<string, StepSpec>;
+  notes: string[];
+}
+
+export interface SweepJobSpec extends JobHeader {
+  type: 'sweep';
+  compute?: string;
+  /** The job's own inputs: literals or assets, as a command job's. */
+  inputs: Record<string, InputSpec>;
+  /** The trial as a one-step graph: its component, and inputs bound to the job's inputs and the search space. */
+  step: StepSpec;
   notes: string[];
 }
 

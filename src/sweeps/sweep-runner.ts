@@ -13,8 +13,7 @@ import type { RunService } from '../tracking/runs.ts';
 import type { ComponentService } from '../pipelines/components.ts';
 import { checkGraph, formatProblems } from '../pipelines/graph.ts';
 import { PerJobQueue } from '../jobs/per-job-queue.ts';
-import type { SweepJobSpec } from '../pipelines/pipeline-yaml.ts';
-import { inputTypes, type ComponentSpec, type StepSpec } from '../pipelines/types.ts';
+import { inputTypes, type ComponentSpec, type StepSpec, type SweepJobSpec } from '../pipelines/types.ts';
 import { judge, type TrialHistory } from './early-termination.ts';
 import { Sampler, type Observation, type Params } from './sampling.ts';
 
