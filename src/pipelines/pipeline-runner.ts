@@ -15,6 +15,11 @@ import { explainRerun, reuseHash, reuseParts, type ReuseParts } from './reuse.ts
 import { PerJobQueue } from '../jobs/per-job-queue.ts';
 import { inputTypes, LITERAL_TYPES, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
 
+/** Where a step runs (or, without a step, the pipeline's own compute): the step's, else settings.default_compute, else the pipeline's, else local. */
+function computeOf(spec: PipelineJobSpec, step?: StepSpec): string {
+  return step?.compute ?? spec.settings.default_compute ?? spec.compute ?? 'local';
+}
+
 export class PipelineRunner implements CompositeRunner {
   private queue = new PerJobQueue();
 
@@ -39,14 +44,13 @@ export class PipelineRunner implements CompositeRunner {
   /** prepare() plus the computes every step names. */
   private async checked(raw: Record<string, unknown>): Promise<PipelineJobSpec> {
     const spec = await this.prepare(raw);
-    const compute = spec.settings.default_compute ?? spec.compute ?? 'local';
-    for (const [name, step] of Object.entries(spec.jobs)) await this.jobs.checkCompute(step.compute ?? compute, `jobs.${name}.compute`);
+    for (const [name, step] of Object.entries(spec.jobs)) await this.jobs.checkCompute(computeOf(spec, step), `jobs.${name}.compute`);
     return spec;
   }
 
   async submit(raw: Record<string, unknown>, placement?: ChildPlacement): Promise<string> {
     const spec = await this.checked(raw);
-    const compute = spec.settings.default_compute ?? spec.compute ?? 'local';
+    const compute = computeOf(spec);
     const name = await this.jobs.newJobName(spec.name);
     await this.jobs.insertJob({
       name, type: 'pipeline', status: 'Running', spec: { ...spec, name }, experimentName: spec.experiment_name, displayName: spec.display_name,
@@ -135,7 +139,7 @@ export class PipelineRunner implements CompositeRunner {
     const step = spec.jobs[stepName];
     const component = step.component as ComponentSpec;
     const inputs = this.stepInputs(spec, step, component, children);
-    const compute = step.compute ?? spec.settings.default_compute ?? spec.compute ?? 'local';
+    const compute = computeOf(spec, step);
     const placement: ChildPlacement = { parent: { job: row.name, runId: row.run_id }, stepName };
     const outputs = Object.fromEntries(Object.entries(component.outputs).map(([k, o]) => [k, { type: o.type }])) as Record<string, OutputSpec>;
     if (step.type === 'pipeline') {

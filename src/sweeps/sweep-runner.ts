@@ -144,7 +144,6 @@ export class SweepRunner implements CompositeRunner {
         active++;
         total++;
       }
-      if (total < settings.limits.max_total_trials && sampler.next(total, observations) === undefined) exhausted = true;
     }
     if (active > 0 || (!timedOut && !exhausted && total < settings.limits.max_total_trials)) return;
     this.unwatch(name);
