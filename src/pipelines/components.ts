@@ -39,13 +39,15 @@ export class ComponentService {
     const version = await this.db.tx(async (t) => {
       await t.lock(`component:${name}`);
       const version = spec.version ?? (await this.table.nextVersion(t, name));
+      const stored = { ...resolved, version };
+      const digest = digestOf(stored);
       const existing = await t.get<ComponentRow>('SELECT * FROM components WHERE name = ? AND version = ?', [name, version]);
       if (existing) {
-        if (existing.digest === digestOf({ ...resolved, version })) return version;
+        if (existing.digest === digest) return version;
         throw alreadyExists(`Component ${name}:${version} already exists with different content, and components are immutable: give it a new version.`);
       }
       await t.run('INSERT INTO components (name, version, spec, digest, description, tags, created_at, archived) VALUES (?, ?, ?, ?, ?, ?, ?, 0)',
-        [name, version, JSON.stringify({ ...resolved, version }), digestOf({ ...resolved, version }), spec.description ?? null, JSON.stringify(spec.tags ?? {}), Date.now()]);
+        [name, version, JSON.stringify(stored), digest, spec.description ?? null, JSON.stringify(spec.tags ?? {}), Date.now()]);
       return version;
     });
     return this.show(name, version);
