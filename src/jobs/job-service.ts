@@ -123,11 +123,6 @@ export class JobService {
     for (const row of composites) await this.composites.get(row.type)?.resume(row.name);
   }
 
-  /** The tracking server jobs report to (composite runners read trial metrics through the services, not this). */
-  get trackingUri(): string | undefined {
-    return this.tracking?.uri;
-  }
-
   /** Stops scheduling; running job processes keep going and are re-attached at next start. */
   async stop(): Promise<void> {
     this.stopping = true;

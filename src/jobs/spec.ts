@@ -12,10 +12,14 @@ import { invalid } from '../util/errors.ts';
 import { YamlSource } from './yaml-source.ts';
 import { referencedNames } from './expressions.ts';
 
+/** Azure ML's data input and output types: one list for jobs, components and pipelines. */
+export const ASSET_TYPES = ['uri_file', 'uri_folder', 'mltable', 'mlflow_model', 'custom_model'] as const;
+export const OUTPUT_TYPES = ['uri_folder', 'uri_file', 'mlflow_model', 'custom_model'] as const;
+
 export type LiteralInput = { type: 'literal'; value: string | number | boolean };
-export type AssetInput = { type: 'uri_file' | 'uri_folder' | 'mltable' | 'mlflow_model' | 'custom_model'; path: string; mode?: string };
+export type AssetInput = { type: (typeof ASSET_TYPES)[number]; path: string; mode?: string };
 export type InputSpec = LiteralInput | AssetInput;
-export type OutputSpec = { type: 'uri_folder' | 'uri_file' | 'mlflow_model' | 'custom_model'; mode?: string };
+export type OutputSpec = { type: (typeof OUTPUT_TYPES)[number]; mode?: string };
 
 export type EnvironmentRef =
   | { kind: 'host'; image?: string }
@@ -65,8 +69,6 @@ const KNOWN_KEYS = new Set([
   'queue_settings', 'properties', 'is_deterministic',
 ]);
 const NOT_APPLIED = ['resources', 'distribution', 'services', 'identity', 'queue_settings'];
-const ASSET_TYPES = new Set(['uri_file', 'uri_folder', 'mltable', 'mlflow_model', 'custom_model']);
-const OUTPUT_TYPES = new Set(['uri_folder', 'uri_file', 'mlflow_model', 'custom_model']);
 
 /** The curated environments Azure ML samples use, under every spelling they use. */
 export function curatedName(ref: string): string | undefined {
@@ -171,7 +173,7 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
       inputs[name] = { type: 'literal', value: (v.value ?? v.default) as string | number | boolean };
       continue;
     }
-    if (!ASSET_TYPES.has(t)) throw src.error(['inputs', name, 'type'], `unknown input type '${t}'. Use uri_file, uri_folder, mltable, mlflow_model, custom_model or a literal.`);
+    if (!ASSET_TYPES.includes(t as AssetInput['type'])) throw src.error(['inputs', name, 'type'], `unknown input type '${t}'. Use uri_file, uri_folder, mltable, mlflow_model, custom_model or a literal.`);
     if (typeof v.path !== 'string' || !v.path) throw src.error(['inputs', name, 'path'], `a ${t} input needs 'path:'.`);
     if (isLocalPath(v.path)) {
       uploads.inputs[name] = path.resolve(base, v.path);
@@ -187,7 +189,7 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
     if (!/^[A-Za-z_][\w]*$/.test(name)) throw src.error(['outputs', name], 'output names are letters, digits and underscores.');
     const v = (value ?? {}) as Record<string, unknown>;
     const t = String(v.type ?? 'uri_folder');
-    if (!OUTPUT_TYPES.has(t)) throw src.error(['outputs', name, 'type'], `unknown output type '${t}'. Use uri_folder, uri_file, mlflow_model or custom_model.`);
+    if (!OUTPUT_TYPES.includes(t as OutputSpec['type'])) throw src.error(['outputs', name, 'type'], `unknown output type '${t}'. Use uri_folder, uri_file, mlflow_model or custom_model.`);
     outputs[name] = { type: t as OutputSpec['type'], mode: v.mode as string | undefined };
   }
 

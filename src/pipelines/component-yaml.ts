@@ -4,7 +4,7 @@
  * command. Parsed where the YAML file is, like jobs; local folders become pending uploads.
  */
 import path from 'node:path';
-import { isLocalPath, parseEnvironment, stringMap } from '../jobs/spec.ts';
+import { isLocalPath, OUTPUT_TYPES, parseEnvironment, stringMap } from '../jobs/spec.ts';
 import { referencedNames } from '../jobs/expressions.ts';
 import type { YamlSource } from '../jobs/yaml-source.ts';
 import { ASSET_TYPES, LITERAL_TYPES, type ComponentInput, type ComponentOutput, type ComponentSpec } from './types.ts';
@@ -22,7 +22,6 @@ export interface ParseContext {
 
 const COMPONENT_KEYS = new Set(['$schema', 'type', 'name', 'version', 'display_name', 'description', 'tags', 'inputs', 'outputs', 'code',
   'environment', 'environment_variables', 'command', 'additional_includes', 'is_deterministic', 'resources', 'distribution', 'properties', 'jobs']);
-const OUTPUT_TYPES = ['uri_folder', 'uri_file', 'mlflow_model', 'custom_model'];
 
 /** Says what is wrong with a literal for an input declaration, or nothing when it fits. */
 export function literalProblem(decl: ComponentInput, value: unknown): string | undefined {
@@ -78,7 +77,7 @@ export function parseOutputDecls(src: YamlSource, raw: unknown, where: string[])
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (!/^[A-Za-z_]\w*$/.test(name)) throw src.error([...where, name], 'output names are letters, digits and underscores.');
     const type = String((value as Record<string, unknown> | null)?.type ?? 'uri_folder');
-    if (!OUTPUT_TYPES.includes(type)) throw src.error([...where, name, 'type'], `unknown output type '${type}'. Use ${OUTPUT_TYPES.join(', ')}.`);
+    if (!OUTPUT_TYPES.includes(type as ComponentOutput['type'])) throw src.error([...where, name, 'type'], `unknown output type '${type}'. Use ${OUTPUT_TYPES.join(', ')}.`);
     out[name] = { type: type as ComponentOutput['type'], description: (value as Record<string, unknown> | null)?.description as string | undefined };
   }
   return out;

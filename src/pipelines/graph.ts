@@ -4,7 +4,7 @@
  * type mismatches, missing required inputs and cycles — each naming the exact binding.
  */
 import { literalProblem } from './component-yaml.ts';
-import { isRef, type Binding, type ComponentInput, type ComponentSpec, type StepSpec } from './types.ts';
+import { isRef, LITERAL_TYPES, type Binding, type ComponentInput, type ComponentSpec, type StepSpec } from './types.ts';
 
 export interface GraphProblem {
   where: string[];
@@ -40,7 +40,7 @@ export class CycleError extends Error {
   }
 }
 
-const isLiteralType = (t: string) => ['string', 'integer', 'number', 'boolean'].includes(t);
+const isLiteralType = (t: string) => (LITERAL_TYPES as readonly string[]).includes(t);
 const exprOf = (b: Binding) =>
   b.kind === 'parent_input' ? `\${{parent.inputs.${b.name}}}` : b.kind === 'step_output' ? `\${{parent.jobs.${b.step}.outputs.${b.output}}}` : JSON.stringify(b.kind === 'literal' ? b.value : b.path);
 

@@ -3,11 +3,11 @@
  * definitions with typed inputs), steps that bind a component's inputs, and the pipeline job
  * itself. Every local path has been uploaded by then: `code` is a snapshot hash.
  */
-import type { EnvironmentRef, InputSpec, JobHeader, OutputSpec } from '../jobs/spec.ts';
+import { ASSET_TYPES, type EnvironmentRef, type InputSpec, type JobHeader, type OutputSpec } from '../jobs/spec.ts';
 import type { SweepSettings } from '../sweeps/types.ts';
 
 export const LITERAL_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
-export const ASSET_TYPES = ['uri_file', 'uri_folder', 'mltable', 'mlflow_model', 'custom_model'] as const;
+export { ASSET_TYPES };
 export type LiteralType = (typeof LITERAL_TYPES)[number];
 export type AssetType = (typeof ASSET_TYPES)[number];
 
