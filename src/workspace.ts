@@ -5,6 +5,7 @@ import { openStore } from './store/open.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { ExperimentService } from './tracking/experiments.ts';
 import { RunService } from './tracking/runs.ts';
+import { ArtifactAccess } from './tracking/artifact-access.ts';
 import { LoggedModelService } from './tracking/logged-models.ts';
 import { RegistryService } from './tracking/registry.ts';
 import { ComputeService } from './jobs/computes.ts';
@@ -23,6 +24,8 @@ import { ScheduleService } from './schedules/schedule-service.ts';
 export interface Workspace {
   db: Db;
   artifacts: LocalArtifactStore;
+  /** What clients may change in the artifact store. */
+  artifactAccess: ArtifactAccess;
   experiments: ExperimentService;
   runs: RunService;
   loggedModels: LoggedModelService;
@@ -51,7 +54,8 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   await experiments.ensureDefault();
   const runs = new RunService(db, experiments);
   const loggedModels = new LoggedModelService(db, experiments);
-  const registry = new RegistryService(db, runs, loggedModels);
+  const registry = new RegistryService(db, runs, loggedModels, experiments);
+  const artifactAccess = new ArtifactAccess(experiments, artifacts);
   const computes = new ComputeService(db);
   await computes.ensureDefaults();
   const builder = new EnvironmentBuilder(opts.envCache ?? defaultEnvCache());
@@ -66,7 +70,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   jobs.registerComposite('sweep', sweeps);
   const schedules = new ScheduleService(db, jobs);
   return {
-    db, artifacts, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder,
     async close() {
       schedules.stop();
       sweeps.stopAll();

@@ -18,6 +18,10 @@ export interface FileInfo {
   file_size?: number;
 }
 
+/** An upload is written to `.<name>.<12 hex>.part` beside its target, then renamed. */
+const temporaryName = (base: string) => `.${base}.${crypto.randomBytes(6).toString('hex')}.part`;
+const isTemporaryName = (base: string) => /^\..*\.[0-9a-f]{12}\.part$/.test(base);
+
 export class LocalArtifactStore {
   readonly root: string;
   private realRoot: string;
@@ -59,10 +63,13 @@ export class LocalArtifactStore {
 
   async write(relPath: string, body: Readable): Promise<void> {
     if (!relPath || relPath.endsWith('/')) throw invalid(`Invalid artifact path '${relPath}': name a file to upload.`);
+    if (isTemporaryName(path.posix.basename(relPath))) {
+      throw invalid(`Invalid artifact path '${relPath}': names of the form .<name>.<hex>.part are the store's uploads in progress (never listed); rename the file.`);
+    }
     const target = this.resolve(relPath);
     await fsp.mkdir(path.dirname(target), { recursive: true });
     this.assertNoSymlinkEscape(target, relPath);
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.part`);
+    const tmp = path.join(path.dirname(target), temporaryName(path.basename(target)));
     try {
       await pipeline(body, fs.createWriteStream(tmp, { flags: 'wx' }));
       const stat = await fsp.lstat(target).catch(() => undefined);
@@ -98,7 +105,7 @@ export class LocalArtifactStore {
     }
     const out: FileInfo[] = [];
     for (const e of entries) {
-      if (e.name.endsWith('.part') && e.name.startsWith('.')) continue; // an upload in progress
+      if (isTemporaryName(e.name)) continue; // an upload in progress
       if (e.isSymbolicLink()) continue; // never follow links out of the root
       if (e.isDirectory()) out.push({ path: e.name, is_dir: true });
       else if (e.isFile()) {

@@ -63,7 +63,38 @@ export function mlflowArtifactsPath(uri: string): string {
   const m = /^mlflow-artifacts:(\/\/[^/]*)?\/?(.*)$/.exec(uri);
   if (!m) throw invalid(`Not an mlflow-artifacts URI: '${uri}'.`);
   if (m[1] && m[1] !== '//') throw invalid(`Invalid URI '${uri}': mlflow-artifacts URIs must not name a host.`);
-  return m[2].replace(/\/+$/, '');
+  const rel = m[2].replace(/\/+$/, '');
+  assertSafeRelativePath(rel, 'URI path');
+  return rel;
+}
+
+/**
+ * Top-level folders of the artifact store that belong to the workspace, not to an experiment:
+ * code snapshots, local uploads (both content-addressed) and job outputs.
+ */
+export const WORKSPACE_FOLDERS = new Set(['snapshots', 'uploads', 'jobs']);
+
+/** A store path's segments, without empty and `.` segments (after the traversal checks). */
+export function storeSegments(relPath: string): string[] {
+  assertSafeRelativePath(relPath);
+  return relPath.split('/').filter((s) => s !== '' && s !== '.');
+}
+
+/** Written last into a snapshot or upload folder; its presence makes the folder complete and immutable. */
+export const COMPLETE_MARKER = '.stratus-complete';
+
+/** Content-addressed snapshot and upload folders: `snapshots/<hash>/…`, `uploads/<hash>/…`. */
+export function contentAddressedFolder(segments: string[]): string | undefined {
+  if (segments.length < 3 || (segments[0] !== 'snapshots' && segments[0] !== 'uploads')) return undefined;
+  return /^[0-9a-f]{32}$/.test(segments[1]) ? `${segments[0]}/${segments[1]}` : undefined;
+}
+
+/** Where an experiment may keep its artifacts inside the store: its own folder, never the workspace's. */
+export function assertExperimentFolder(uri: string, segments: string[]): void {
+  const bad = (why: string) => invalid(`Invalid artifact_location '${uri}': ${why}. Leave it empty to get the experiment's own folder.`);
+  if (segments.length === 0) throw bad('it is the whole artifact store');
+  if (WORKSPACE_FOLDERS.has(segments[0])) throw bad(`'${segments[0]}/' holds the workspace's own files`);
+  if (/^\d+$/.test(segments[0])) throw bad(`'${segments[0]}/' is the folder of experiment ${segments[0]}`);
 }
 
 /** Experiment artifact locations: `mlflow-artifacts:/…` or an external object store. */
@@ -71,7 +102,7 @@ export function validateArtifactLocation(uri: string, field = 'artifact_location
   rejectCommonTricks(uri, field);
   const scheme = schemeOf(uri);
   if (scheme === 'mlflow-artifacts') {
-    mlflowArtifactsPath(uri);
+    assertExperimentFolder(uri, storeSegments(mlflowArtifactsPath(uri)));
     return;
   }
   if (scheme && EXTERNAL_STORE_SCHEMES.has(scheme)) return;

@@ -3,6 +3,7 @@
  * content hash of their spec: a second job with the same environment starts with no build.
  * The build log is kept beside the environment.
  */
+import { childEnv } from '../util/child-env.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -103,7 +104,7 @@ export class EnvironmentBuilder {
     const step = (cmd: string, args: string[]) =>
       new Promise<void>((resolve, reject) => {
         emit(`$ ${cmd} ${args.join(' ')}\n`);
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ PIP_DISABLE_PIP_VERSION_CHECK: '1' }) });
         child.stdout.on('data', (d) => emit(d.toString()));
         child.stderr.on('data', (d) => emit(d.toString()));
         child.on('error', (err) => reject(err));

@@ -14,6 +14,7 @@ import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
 import type { ExperimentService } from '../tracking/experiments.ts';
 import type { RunService } from '../tracking/runs.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
+import { childEnv } from '../util/child-env.ts';
 import type { EnvironmentBuilder, BuiltEnvironment } from '../environments/builder.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
 import { environmentLabel, resolveEnvironment } from '../environments/resolve.ts';
@@ -21,7 +22,7 @@ import type { ComputeService } from './computes.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { DataAssetService } from '../assets/data.ts';
 import { renderCommand } from './expressions.ts';
-import { isAlive, jobPaths, killTree, readFrom, startProcess, waitForExit, type JobPaths } from './local-executor.ts';
+import { isAlive, jobPaths, killTree, readFrom, startProcess, waitForExit, exitTime, type JobPaths } from './local-executor.ts';
 import type { EnvironmentRef, JobSpec } from './spec.ts';
 import { isTerminal } from './status.ts';
 
@@ -493,7 +494,7 @@ export class JobService {
   }
 
   private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined): NodeJS.ProcessEnv {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MLFLOW_') && !k.startsWith('STRATUS_AUTH')));
+    const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('MLFLOW_')));
     const vars: NodeJS.ProcessEnv = {
       ...base,
       ...spec.environment_variables,
@@ -524,6 +525,7 @@ export class JobService {
         }, Math.max(0, timeoutSeconds * 1000 - (Date.now() - Number(job.started_at ?? Date.now()))))
       : undefined;
     const code = await waitForExit(pid, paths.exitCode);
+    const endedAt = Math.round(exitTime(paths.exitCode));
     if (timer) clearTimeout(timer);
     if (this.stopping) return; // the next start re-attaches
     const current = await this.row(job.name);
@@ -532,8 +534,8 @@ export class JobService {
     await this.collectArtifacts(current);
     if (timedOut) return this.fail(current, { message: `The job exceeded limits.timeout of ${timeoutSeconds} s and was stopped.`, stderr_tail: this.tail(paths.stderr) });
     if (code === 0) {
-      await this.transition(job.name, ['Finalizing'], 'Completed', { ended_at: Date.now() });
-      await this.runs.update(job.run_id, { status: 'FINISHED', endTime: Date.now() }).catch(() => undefined);
+      await this.transition(job.name, ['Finalizing'], 'Completed', { ended_at: endedAt });
+      await this.runs.update(job.run_id, { status: 'FINISHED', endTime: endedAt }).catch(() => undefined);
       await this.settled(job.name);
       return;
     }
@@ -541,7 +543,7 @@ export class JobService {
       message: code === null ? 'The job process ended without an exit code (killed, or lost while the server was down).' : `The command exited with code ${code}.`,
       exit_code: code ?? undefined,
       stderr_tail: this.tail(paths.stderr),
-    });
+    }, endedAt);
   }
 
   private tail(file: string, lines = 20): string | undefined {
@@ -566,10 +568,10 @@ export class JobService {
     await importFolder(this.artifacts, paths.namedOutputs, `jobs/${job.name}/named-outputs`);
   }
 
-  private async fail(job: JobRow, error: JobError): Promise<void> {
+  private async fail(job: JobRow, error: JobError, endedAt = Date.now()): Promise<void> {
     await this.db.run(`UPDATE jobs SET status = 'Failed', error = ?, ended_at = ? WHERE name = ? AND status NOT IN ('Completed', 'Failed', 'Canceled')`,
-      [JSON.stringify(error), Date.now(), job.name]);
-    await this.runs.update(job.run_id, { status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
+      [JSON.stringify(error), endedAt, job.name]);
+    await this.runs.update(job.run_id, { status: 'FAILED', endTime: endedAt }).catch(() => undefined);
     await this.settled(job.name);
   }
 

@@ -101,6 +101,15 @@ function groupAlive(pgid: number): boolean {
  * Resolves with the exit code once the process is gone: on its exit event when this server
  * started it, by polling when it was re-attached after a restart.
  */
+/** When the process ended: its exit file's time (it may have ended while the server was down), else now. */
+export function exitTime(exitFile: string): number {
+  try {
+    return Math.min(fs.statSync(exitFile).mtimeMs, Date.now());
+  } catch {
+    return Date.now();
+  }
+}
+
 export async function waitForExit(pid: number, exitFile: string, pollMs = 200): Promise<number | null> {
   const exited = exits.get(pid);
   if (exited) await exited;

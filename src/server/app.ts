@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Workspace } from '../workspace.ts';
 import { HTTP_STATUS, StratusError, type ErrorCode } from '../util/errors.ts';
-import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
+import { authEnabled, type AuthConfig } from './auth.ts';
 import { trackingRoutes, type Route } from './mlflow/tracking-routes.ts';
 import { registryRoutes } from './mlflow/registry-routes.ts';
 import { artifactRoutes } from './mlflow/artifact-routes.ts';
@@ -10,7 +10,13 @@ import { requestArgs } from './mlflow/request.ts';
 import { registerV1 } from './v1/routes.ts';
 import { endpointDataPlane } from './endpoints-routes.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
-import { isApiPath, serveStudio } from './studio.ts';
+import { serveStudio } from './studio.ts';
+import { installAuthGate, PUBLIC_ROUTE } from './auth-gate.ts';
+import { parseJsonText } from './json-body.ts';
+import { rejectHostileInput } from './input-guard.ts';
+import { fromStoreError, storeProblem } from '../store/health.ts';
+import { withCancellation } from '../store/cancellation.ts';
+import { clientGone } from './client-gone.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
@@ -23,18 +29,12 @@ function sendError(reply: FastifyReply, code: ErrorCode, message: string): Fasti
   return reply.status(HTTP_STATUS[code]).type('application/json').send({ error_code: code, message });
 }
 
-/** JSON bodies: empty means {}, and Python's bare NaN/Infinity tokens are tolerated. */
+/** JSON bodies: empty means {}, and Python's bare NaN/Infinity tokens are tolerated (linear time). */
 function parseJsonBody(_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void): void {
-  if (!body || !body.trim()) return done(null, {});
   try {
-    done(null, JSON.parse(body));
-  } catch {
-    try {
-      const patched = body.replace(/(?<=[:,\[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '"$1"');
-      done(null, JSON.parse(patched));
-    } catch (err) {
-      done(new StratusError('BAD_REQUEST', `Malformed JSON request body: ${(err as Error).message}`));
-    }
+    done(null, parseJsonText(body));
+  } catch (err) {
+    done(err as Error);
   }
 }
 
@@ -48,6 +48,8 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof StratusError) return sendError(reply, err.code, err.message);
+    const storeError = fromStoreError(err);
+    if (storeError) return sendError(reply, storeError.code, storeError.message);
     const e = err as { statusCode?: number; message?: string; code?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const code: ErrorCode = e.statusCode === 404 ? 'ENDPOINT_NOT_FOUND' : e.statusCode === 401 ? 'UNAUTHENTICATED' : 'BAD_REQUEST';
@@ -61,32 +63,27 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
     return sendError(reply, 'ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${req.url.split('?')[0]}. See docs/rest-api.md for the routes this server offers.`);
   });
 
-  if (authEnabled(opts.auth)) {
-    app.addHook('onRequest', async (req, reply) => {
-      // Scoring requests carry the endpoint's own key, checked by the data plane; the studio's
-      // files hold no data (the app asks for a token before it calls the API).
-      if (req.url === '/health' || req.url.startsWith('/endpoints/')) return;
-      if (req.method === 'GET' && !isApiPath(req.url)) return;
-      if (!isAuthorized(opts.auth!, req.headers.authorization)) {
-        reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
-        return sendError(reply, 'UNAUTHENTICATED',
-          'Authentication required: send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN) or HTTP Basic credentials (MLFLOW_TRACKING_USERNAME/PASSWORD).');
-      }
-    });
-  }
+  if (authEnabled(opts.auth)) installAuthGate(app, opts.auth!, (reply) => sendError(reply, 'UNAUTHENTICATED',
+    'Authentication required: send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN) or HTTP Basic credentials (MLFLOW_TRACKING_USERNAME/PASSWORD).'));
+  app.addHook('preHandler', async (req) => rejectHostileInput(req));
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, parseJsonBody);
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
 
-  app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
+  app.get('/health', { config: PUBLIC_ROUTE }, async (_req, reply) => {
+    // Healthy means the store answers, not merely that this process is up.
+    const problem = await storeProblem(ws.db);
+    if (problem) return reply.status(503).type('text/plain').send(`Unavailable: the metadata store does not answer (${problem}).`);
+    return reply.type('text/plain').send('OK');
+  });
   app.get('/version', async (_req, reply) => reply.type('text/plain').header('X-Stratus-Version', STRATUS_VERSION).send(MLFLOW_API_VERSION));
   // `/` is the studio (served by the not-found handler with the rest of its files).
 
   const routes: Route[] = [...trackingRoutes(ws), ...registryRoutes(ws)];
   for (const prefix of MLFLOW_PREFIXES) {
     for (const [method, path, handler] of routes) {
-      app.route({ method, url: prefix + path, handler: async (req) => handler(requestArgs(req)) });
+      app.route({ method, url: prefix + path, handler: async (req, reply) => withCancellation(clientGone(reply), async () => handler(requestArgs(req))) });
     }
   }
   registerV1(app, ws);

@@ -4,7 +4,7 @@
  * accepts HTTP Basic (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD). Comparisons are
  * constant-time.
  */
-import crypto from 'node:crypto';
+import { sameSecret as same } from '../util/secrets.ts';
 
 export interface AuthConfig {
   token?: string;
@@ -14,12 +14,6 @@ export interface AuthConfig {
 
 export function authEnabled(auth: AuthConfig | undefined): boolean {
   return !!(auth && (auth.token || (auth.username && auth.password)));
-}
-
-function same(a: string, b: string): boolean {
-  const ha = crypto.createHash('sha256').update(a).digest();
-  const hb = crypto.createHash('sha256').update(b).digest();
-  return crypto.timingSafeEqual(ha, hb);
 }
 
 export function isAuthorized(auth: AuthConfig, header: string | undefined): boolean {

@@ -4,23 +4,36 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../workspace.ts';
-import { invalid } from '../util/errors.ts';
-import type { AuthConfig } from './auth.ts';
+import { invalid, StratusError } from '../util/errors.ts';
+import { INVALID_KEY } from '../serving/endpoints.ts';
+import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
+import { PUBLIC_ROUTE } from './auth-gate.ts';
 
 export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, auth: AuthConfig | undefined): Promise<void> {
+  /** The endpoint, if the caller's key opens it; an unknown name looks like a wrong key unless the caller is a workspace user. */
+  const authorize = async (name: string, header: string | undefined) => {
+    try {
+      return await ws.endpoints.authorize(name, header, auth?.token);
+    } catch (err) {
+      const unknown = err instanceof StratusError && err.code === 'RESOURCE_DOES_NOT_EXIST';
+      if (unknown && authEnabled(auth) && !isAuthorized(auth!, header)) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
+      throw err;
+    }
+  };
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  app.get('/endpoints/:name/swagger.json', async (req) => {
+  app.get('/endpoints/:name/swagger.json', { config: PUBLIC_ROUTE }, async (req) => {
     const { name } = req.params as { name: string };
-    const endpoint = await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
+    const endpoint = await authorize(name, req.headers.authorization);
     const pinned = req.headers['azureml-model-deployment'];
     return ws.endpoints.swagger(endpoint, typeof pinned === 'string' && pinned ? pinned : undefined);
   });
 
-  app.post('/endpoints/:name/score', async (req, reply) => {
+  app.post('/endpoints/:name/score', { config: PUBLIC_ROUTE }, async (req, reply) => {
     const { name } = req.params as { name: string };
-    const endpoint = await ws.endpoints.authorize(name, req.headers.authorization, auth?.token);
+    const endpoint = await authorize(name, req.headers.authorization);
     const body = typeof req.body === 'string' ? req.body : '';
     if (/json/i.test(String(req.headers['content-type'] ?? ''))) {
       try {

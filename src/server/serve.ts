@@ -27,8 +27,25 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** Shortest secret accepted on a server other hosts can reach. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** Secrets that are set must be real: blank ones are refused, and short ones on the network. */
+function checkSecrets(host: string, auth: AuthConfig | undefined): void {
+  const secrets: [string, string | undefined][] = [['STRATUS_AUTH_TOKEN', auth?.token], ['STRATUS_AUTH_PASSWORD', auth?.password]];
+  for (const [name, value] of secrets) {
+    if (value === undefined || value === '') continue;
+    if (!value.trim()) throw new Error(`${name} is blank: set a real secret (at least ${MIN_SECRET_LENGTH} characters), or unset it.`);
+    if (!isLoopback(host) && value.length < MIN_SECRET_LENGTH) {
+      throw new Error(`${name} is ${value.length} characters long: a server listening on ${host} needs at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 24).`);
+    }
+  }
+  if (auth?.username !== undefined && auth.username !== '' && !auth.username.trim()) throw new Error('STRATUS_AUTH_USERNAME is blank: set a user name, or unset it.');
+}
+
 /** A workspace runs users' code: it must never be reachable from the network by accident. */
 export function checkExposure(host: string, auth: AuthConfig | undefined): void {
+  checkSecrets(host, auth);
   if (!isLoopback(host) && !authEnabled(auth)) {
     throw new Error(
       `Refusing to listen on ${host} without authentication: anyone who can reach it could run code here.\n` +
@@ -61,7 +78,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Jobs reach the server on loopback even when it listens on all interfaces.
   const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
   await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
-  await workspace.endpoints.start(`http://${hostForUrl}:${port}`);
+  // A server on every interface is reached by this machine's name, never by 0.0.0.0.
+  const publicHost = opts.host === '0.0.0.0' || opts.host === '::' ? os.hostname() : hostForUrl;
+  await workspace.endpoints.start(`http://${publicHost}:${port}`);
   await workspace.schedules.start();
   return {
     app,

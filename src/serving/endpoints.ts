@@ -17,6 +17,8 @@ import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { ModelAssetService } from '../assets/models.ts';
 import type { EnvironmentRef } from '../jobs/spec.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
+import { sameSecret } from '../util/secrets.ts';
+import { childEnv } from '../util/child-env.ts';
 import { HARNESS, InitError, WorkerPool, type Scorer, type ScoreResult } from './worker-pool.ts';
 import { findOnnxFile, OnnxScorer } from './onnx-scorer.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
@@ -58,6 +60,9 @@ function mlflowModelEnvironment(modelFolder: string): PythonEnvSpec {
 }
 
 const newKey = () => crypto.randomBytes(24).toString('base64url');
+
+/** The one answer to a wrong key, whether or not the endpoint exists (names cannot be probed). */
+export const INVALID_KEY = 'The key is not valid for this endpoint (it may have been regenerated).';
 
 export class EndpointService {
   private pools = new Map<string, Scorer>();
@@ -253,7 +258,7 @@ export class EndpointService {
         appRoot,
         entryScript: noCode ? 'mlflow_score.py' : spec.scoring_script!,
         env: {
-          ...process.env, ...spec.environment_variables, AZUREML_MODEL_DIR: modelDir, PYTHONUNBUFFERED: '1',
+          ...childEnv(), ...spec.environment_variables, AZUREML_MODEL_DIR: modelDir, PYTHONUNBUFFERED: '1',
           ...(modelFolder ? { STRATUS_MLFLOW_MODEL_PATH: modelFolder } : {}),
           ...(built?.prefix ? { VIRTUAL_ENV: built.prefix, PATH: `${path.join(built.prefix, 'bin')}:${process.env.PATH ?? ''}` } : {}),
         },
@@ -364,14 +369,19 @@ export class EndpointService {
     return doc;
   }
 
-  /** Checks the caller's key (or workspace token for aml_token endpoints). */
+  /**
+   * Checks the caller's key (or workspace token for aml_token endpoints), in constant time. A
+   * caller without a key learns nothing: the header is checked before the endpoint is looked up.
+   */
   async authorize(endpoint: string, header: string | undefined, workspaceToken?: string): Promise<AuthorizedEndpoint> {
-    const row = await this.endpointRow(endpoint);
     const token = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new StratusError('UNAUTHENTICATED', `Missing Authorization header: send "Authorization: Bearer <key>" (stratus online-endpoint get-credentials --name ${endpoint}).`);
+    const row = await this.endpointRow(endpoint);
     const keys = JSON.parse(row.keys) as { primaryKey: string; secondaryKey: string };
-    const ok = row.auth_mode === 'key' ? token === keys.primaryKey || token === keys.secondaryKey : !!workspaceToken && token === workspaceToken;
-    if (!ok) throw new StratusError('UNAUTHENTICATED', 'The key is not valid for this endpoint (it may have been regenerated).');
+    const ok = row.auth_mode === 'key'
+      ? sameSecret(token, keys.primaryKey) || sameSecret(token, keys.secondaryKey)
+      : !!workspaceToken && sameSecret(token, workspaceToken);
+    if (!ok) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
     return row;
   }
 

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import fs from 'node:fs';
 import path from 'node:path';
+import { currentCancellation } from './cancellation.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Row = Record<string, any>;
@@ -257,16 +258,58 @@ class PgClientView implements Db {
   async close(): Promise<void> {}
 }
 
+/** Bounds on PostgreSQL work, so no request can hold the pool: see docs/security.md. */
+export const PG_LIMITS = {
+  /** A statement running longer is stopped by the server (SQLSTATE 57014). */
+  statementTimeoutMs: Number(process.env.STRATUS_PG_STATEMENT_TIMEOUT_MS) || 30_000,
+  /** Waiting longer than this for a pooled connection fails the request with a 503. */
+  connectTimeoutMs: 10_000,
+  poolSize: 10,
+};
+
 export class PostgresDb implements Db {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
-  constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 10 });
+  constructor(private url: string) {
+    this.pool = new pg.Pool({
+      connectionString: url, max: PG_LIMITS.poolSize,
+      statement_timeout: PG_LIMITS.statementTimeoutMs, connectionTimeoutMillis: PG_LIMITS.connectTimeoutMs,
+    });
     // An idle client losing its connection must not crash the server.
     this.pool.on('error', () => undefined);
   }
   async all<T>(sql: string, params?: Param[]): Promise<T[]> {
-    return (await this.pool.query(toPg(sql), params as unknown[])).rows as T[];
+    const signal = currentCancellation();
+    if (!signal) return (await this.pool.query(toPg(sql), params as unknown[])).rows as T[];
+    return this.cancellable<T>(sql, params, signal);
+  }
+
+  /** A read that the server cancels (pg_cancel_backend) when the request's client goes away. */
+  private async cancellable<T>(sql: string, params: Param[] | undefined, signal: AbortSignal): Promise<T[]> {
+    if (signal.aborted) throw new Error('The client went away before the query started.');
+    const client = await this.pool.connect();
+    const cancel = () => void this.cancelBackend((client as unknown as { processID: number }).processID);
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return (await client.query(toPg(sql), params as unknown[])).rows as T[];
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      client.release();
+    }
+  }
+
+  /** Cancels a running statement from a connection of its own (the pool may be full). */
+  private async cancelBackend(pid: number): Promise<void> {
+    const side = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: PG_LIMITS.connectTimeoutMs });
+    side.on('error', () => undefined);
+    try {
+      await side.connect();
+      await side.query('SELECT pg_cancel_backend($1)', [pid]);
+    } catch {
+      // The statement ends at the statement timeout anyway.
+    } finally {
+      await side.end().catch(() => undefined);
+    }
   }
   async get<T>(sql: string, params?: Param[]): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];

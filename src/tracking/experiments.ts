@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
-import { validateArtifactLocation } from '../artifacts/uri-policy.ts';
+import { mlflowArtifactsPath, storeSegments, validateArtifactLocation } from '../artifacts/uri-policy.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString } from './filter.ts';
 import { lifecycleStages, placeholders, type Experiment, type KeyValue, type ViewType } from './types.ts';
 import { LIMITS, validateKey, validateLength, validateMaxResults } from './validation.ts';
@@ -16,9 +16,16 @@ interface ExperimentRow {
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 
+/** Experiment folders are looked for at most this deep in the store. */
+const MAX_LOCATION_DEPTH = 32;
+
+/** Both spellings of an `mlflow-artifacts:` location for a store path. */
+const locationForms = (rel: string) => [`mlflow-artifacts:/${rel}`, `mlflow-artifacts:///${rel}`, `mlflow-artifacts:/${rel}/`, `mlflow-artifacts:///${rel}/`];
+
 function parseExperimentId(id: unknown): number {
   const s = String(id ?? '');
-  if (!/^\d+$/.test(s)) throw notFound(`No Experiment with id=${s} exists`);
+  // Ids are BIGINTs: a longer string of digits cannot name one (and would overflow the column).
+  if (!/^\d{1,18}$/.test(s)) throw notFound(`No Experiment with id=${s.slice(0, 40)} exists`);
   return Number(s);
 }
 
@@ -42,7 +49,10 @@ export class ExperimentService {
   async create(name: string, artifactLocation?: string, tags: KeyValue[] = []): Promise<string> {
     if (!name || typeof name !== 'string') throw invalid("Invalid experiment name: ''. Give the experiment a non-empty name.");
     validateLength('name', name, LIMITS.experimentName);
-    if (artifactLocation) validateArtifactLocation(artifactLocation, 'artifact_location');
+    if (artifactLocation) {
+      validateArtifactLocation(artifactLocation, 'artifact_location');
+      if (artifactLocation.startsWith('mlflow-artifacts:')) await this.assertUnclaimedFolder(artifactLocation);
+    }
     for (const tag of tags) this.validateTag(tag.key, tag.value);
     try {
       return await this.db.tx(async (t) => {
@@ -69,6 +79,33 @@ export class ExperimentService {
       if (isUniqueViolation(err)) throw alreadyExists(`Experiment(name=${name}) already exists.`);
       throw err;
     }
+  }
+
+  /**
+   * The experiment whose artifact folder strictly contains a store path (`<exp>/<run>/…`), if
+   * any: clients may change files there and nowhere else in the store.
+   */
+  async owningExperiment(segments: string[]): Promise<string | undefined> {
+    const prefixes: string[] = [];
+    for (let k = 1; k < segments.length && k <= MAX_LOCATION_DEPTH; k++) prefixes.push(...locationForms(segments.slice(0, k).join('/')));
+    if (prefixes.length === 0) return undefined;
+    const row = await this.db.get<{ experiment_id: number }>(
+      `SELECT experiment_id FROM experiments WHERE artifact_location IN (${placeholders(prefixes.length)}) LIMIT 1`, prefixes);
+    return row ? String(row.experiment_id) : undefined;
+  }
+
+  /** A new experiment's folder must not lie inside another's, nor contain one. */
+  private async assertUnclaimedFolder(location: string): Promise<void> {
+    const segments = storeSegments(mlflowArtifactsPath(location));
+    if (segments.length > MAX_LOCATION_DEPTH) throw invalid(`Invalid artifact_location '${location}': at most ${MAX_LOCATION_DEPTH} folders deep.`);
+    const rel = segments.join('/');
+    const inside = await this.owningExperiment([...segments, '_']);
+    const escaped = rel.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const contains = await this.db.get<{ experiment_id: number }>(
+      `SELECT experiment_id FROM experiments WHERE artifact_location LIKE ? ESCAPE '\\' OR artifact_location LIKE ? ESCAPE '\\' LIMIT 1`,
+      [`mlflow-artifacts:/${escaped}/%`, `mlflow-artifacts:///${escaped}/%`]);
+    const other = inside ?? (contains ? String(contains.experiment_id) : undefined);
+    if (other !== undefined) throw invalid(`Invalid artifact_location '${location}': it overlaps the artifact folder of experiment ${other}.`);
   }
 
   private validateTag(key: string, value: string): void {

@@ -36,8 +36,15 @@ type Token =
 
 const WORDS = new Set(['AND', 'IN', 'NOT', 'LIKE', 'ILIKE', 'IS', 'NULL']);
 
+/**
+ * Bounds on what one filter may ask of the store: every clause is a subquery, so an unbounded
+ * filter could hold a database connection for minutes.
+ */
+export const FILTER_LIMITS = { length: 20_000, clauses: 50, inValues: 1000 };
+
 function fail(filter: string, why: string): never {
-  throw invalid(`Invalid filter '${filter}': ${why}`);
+  const shown = filter.length > 200 ? `${filter.slice(0, 200)}…` : filter;
+  throw invalid(`Invalid filter '${shown}': ${why}`);
 }
 
 function readQuoted(src: string, i: number, filter: string): [string, number] {
@@ -134,6 +141,7 @@ function tokenize(filter: string): Token[] {
 
 export function parseFilter(filter: string | undefined | null): Clause[] {
   if (!filter || !filter.trim()) return [];
+  if (filter.length > FILTER_LIMITS.length) fail(filter, `it is ${filter.length} characters long; at most ${FILTER_LIMITS.length} are accepted`);
   const tokens = tokenize(filter);
   const clauses: Clause[] = [];
   let i = 0;
@@ -167,6 +175,7 @@ export function parseFilter(filter: string | undefined | null): Clause[] {
         const v = tokens[i++];
         if (v?.kind !== 'string') fail(filter, `${op} lists hold quoted strings`);
         values.push(v.value);
+        if (values.length > FILTER_LIMITS.inValues) fail(filter, `an ${op} list holds at most ${FILTER_LIMITS.inValues} values`);
         const sep = tokens[i++];
         if (sep?.kind === 'punct' && sep.value === ')') break;
         if (sep?.kind !== 'punct' || sep.value !== ',') fail(filter, `expected ',' or ')' in the ${op} list`);
@@ -176,6 +185,7 @@ export function parseFilter(filter: string | undefined | null): Clause[] {
       fail(filter, `expected a comparison operator after '${ident.key}'`);
     }
     clauses.push(clause);
+    if (clauses.length > FILTER_LIMITS.clauses) fail(filter, `at most ${FILTER_LIMITS.clauses} clauses are accepted; narrow the search another way (e.g. by experiment)`);
     if (i < tokens.length) {
       if (!isWord(tokens[i], 'AND')) fail(filter, `expected AND between clauses, got ${describe(tokens[i])} (OR is not supported)`);
       i++;
@@ -244,7 +254,7 @@ export function decodePageToken(token: string | undefined | null): number {
   } catch {
     /* fall through */
   }
-  throw invalid(`Invalid page token '${token}': pass the next_page_token of a previous search unchanged.`);
+  throw invalid(`Invalid page token '${token.slice(0, 100)}': pass the next_page_token of a previous search unchanged.`);
 }
 
 const NUMERIC_OPS = new Set(['=', '!=', '>', '>=', '<', '<=']);

@@ -173,7 +173,7 @@ export class LoggedModelService {
     const offset = decodePageToken(opts.pageToken);
     if (!opts.experimentIds.length) throw invalid("Missing value for required parameter 'experiment_ids'.");
     const ids = opts.experimentIds.map((id) => {
-      if (!/^\d+$/.test(id)) throw invalid(`Invalid experiment ID '${id}'.`);
+      if (!/^\d{1,18}$/.test(id)) throw invalid(`Invalid experiment ID '${id.slice(0, 40)}'.`);
       return Number(id);
     });
     const where: string[] = [`lm.experiment_id IN (${placeholders(ids.length)})`, `lm.lifecycle_stage = 'active'`];

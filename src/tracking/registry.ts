@@ -1,7 +1,8 @@
 /** The model registry: registered models, versions, stages, tags and aliases. */
 import type { Db } from '../store/db.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
-import { mlflowArtifactsPath, validateModelSource } from '../artifacts/uri-policy.ts';
+import { mlflowArtifactsPath, storeSegments, validateModelSource } from '../artifacts/uri-policy.ts';
+import type { ExperimentService } from './experiments.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString, type Clause } from './filter.ts';
 import type { LoggedModelService } from './logged-models.ts';
 import type { RunService } from './runs.ts';
@@ -26,7 +27,7 @@ function canonicalStage(stage: string): string {
 
 function parseVersion(version: unknown): number {
   const s = String(version ?? '');
-  if (!/^\d+$/.test(s)) throw invalid(`Parameter 'version' must be an integer, got '${s}'.`);
+  if (!/^\d{1,15}$/.test(s)) throw invalid(`Parameter 'version' must be a positive integer of at most 15 digits, got '${s.slice(0, 40)}'.`);
   return Number(s);
 }
 
@@ -57,7 +58,7 @@ function registryTagClause(c: Clause, table: string, join: string): { sql: strin
 }
 
 export class RegistryService {
-  constructor(private db: Db, private runs: RunService, private loggedModels: LoggedModelService) {}
+  constructor(private db: Db, private runs: RunService, private loggedModels: LoggedModelService, private experiments: ExperimentService) {}
 
   private async modelRow(name: string, db: Db = this.db): Promise<ModelRow> {
     validateModelName(name);
@@ -258,7 +259,7 @@ export class RegistryService {
    * model_id, and an `mlflow-artifacts:` source must lie inside that run's or model's
    * artifact folder when one is named.
    */
-  private async resolveSource(source: string, runId?: string, modelId?: string): Promise<{ storage: string | null; modelId?: string }> {
+  private async resolveSource(source: string, runId?: string, modelId?: string, trusted = false): Promise<{ storage: string | null; modelId?: string }> {
     const { scheme } = validateModelSource(source);
     if (runId) await this.runs.getInfo(runId);
     if (scheme === 'runs') {
@@ -277,6 +278,9 @@ export class RegistryService {
     if (scheme === 'mlflow-artifacts') {
       const rel = mlflowArtifactsPath(source);
       const owner = modelId ? await this.loggedModels.artifactLocation(modelId) : runId ? (await this.runs.getInfo(runId)).artifact_uri : undefined;
+      if (!owner && !trusted && !(await this.experiments.owningExperiment(storeSegments(rel)))) {
+        throw invalid(`Invalid model version source '${source}': an mlflow-artifacts source must lie inside an experiment's artifact folder (mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/…).`);
+      }
       if (owner && owner.startsWith('mlflow-artifacts:')) {
         const root = mlflowArtifactsPath(owner);
         if (rel !== root && !rel.startsWith(`${root}/`)) {
@@ -300,7 +304,7 @@ export class RegistryService {
     validateModelName(opts.name);
     if (!opts.source) throw invalid("Missing value for required parameter 'source'.");
     for (const t of opts.tags ?? []) this.validateTag(t.key, t.value);
-    const { storage, modelId: sourceModelId } = await this.resolveSource(opts.source, opts.trustedLineage ? undefined : opts.runId, opts.modelId);
+    const { storage, modelId: sourceModelId } = await this.resolveSource(opts.source, opts.trustedLineage ? undefined : opts.runId, opts.modelId, opts.trustedLineage);
     const modelId = opts.modelId || sourceModelId;
     // A version registered from a logged model keeps the run that produced it as lineage.
     const runId = opts.runId || (modelId ? (await this.loggedModels.get(modelId)).info.source_run_id as string | undefined : undefined);

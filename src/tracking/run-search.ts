@@ -79,7 +79,7 @@ export async function searchRuns(db: Db, runs: RunService, opts: SearchRunsOptio
   const max = validateMaxResults(opts.maxResults, LIMITS.searchRunsDefault);
   const offset = decodePageToken(opts.pageToken);
   const experimentIds = opts.experimentIds.map((id) => {
-    if (!/^\d+$/.test(String(id))) throw invalid(`Invalid experiment ID '${id}'.`);
+    if (!/^\d{1,18}$/.test(String(id))) throw invalid(`Invalid experiment ID '${String(id).slice(0, 40)}'.`);
     return Number(id);
   });
   if (experimentIds.length === 0) return { runs: [] };

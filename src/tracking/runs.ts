@@ -2,8 +2,9 @@ import type { Db } from '../store/db.ts';
 import { invalid, notFound } from '../util/errors.ts';
 import type { ExperimentService } from './experiments.ts';
 import { newDatasetId, newRunId, randomRunName } from './ids.ts';
+import { decodePageToken, encodePageToken } from './filter.ts';
 import { jsonDouble, placeholders, RUN_STATUSES, type KeyValue, type Metric, type Run, type RunInfo } from './types.ts';
-import { LIMITS, validateKey, validateLength, validateRunId } from './validation.ts';
+import { LIMITS, validateKey, validateLength, validateMaxResults, validateRunId } from './validation.ts';
 
 export const RUN_NAME_TAG = 'mlflow.runName';
 
@@ -340,11 +341,10 @@ export class RunService {
 
   async metricHistory(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<{ metrics: Metric[]; next_page_token?: string }> {
     await this.row(runId);
-    const offset = pageToken ? Number(Buffer.from(pageToken, 'base64').toString()) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw invalid(`Invalid page token '${pageToken}'.`);
+    const offset = decodePageToken(pageToken);
     // Without max_results the whole history comes back in one page, as in MLflow; no LIMIT then,
     // so PostgreSQL plans the plain index range scan.
-    const limit = maxResults ?? Number.MAX_SAFE_INTEGER;
+    const limit = maxResults === undefined ? Number.MAX_SAFE_INTEGER : validateMaxResults(maxResults, 0, Number.MAX_SAFE_INTEGER);
     const base = 'SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, value';
     const rows = await this.db.all<{ key: string; value: number; is_nan: number; timestamp: number; step: number }>(
       maxResults === undefined && offset === 0 ? base : `${base} LIMIT ? OFFSET ?`,
@@ -352,7 +352,7 @@ export class RunService {
     const metrics = rows.slice(0, limit).map((m) => ({
       key: m.key, value: jsonDouble(m.value, !!m.is_nan), timestamp: Number(m.timestamp), step: Number(m.step),
     }));
-    const next = rows.length > limit ? Buffer.from(String(offset + limit)).toString('base64') : undefined;
+    const next = rows.length > limit ? encodePageToken(offset + limit) : undefined;
     return { metrics, next_page_token: next };
   }
 

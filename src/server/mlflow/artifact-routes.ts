@@ -69,6 +69,7 @@ export async function artifactRoutes(app: FastifyInstance, ws: Workspace): Promi
 
   app.put(`${base}/artifacts/*`, async (req) => {
     const rel = artifactPath(req);
+    await ws.artifactAccess.assertWritable(rel);
     const body = req.body as Readable | undefined;
     if (!body || typeof (body as Readable).pipe !== 'function') {
       const { Readable: R } = await import('node:stream');
@@ -80,7 +81,9 @@ export async function artifactRoutes(app: FastifyInstance, ws: Workspace): Promi
   });
 
   app.delete(`${base}/artifacts/*`, async (req) => {
-    await ws.artifacts.delete(artifactPath(req));
+    const rel = artifactPath(req);
+    await ws.artifactAccess.assertDeletable(rel);
+    await ws.artifacts.delete(rel);
     return {};
   });
 

@@ -38,10 +38,13 @@ export function str(args: Args, field: string, required = false): string | undef
   }
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (typeof v !== 'string') {
-    throw invalid(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: Hint: Value was of type '${typeof v}'. Expected a string.`);
+    throw invalid(`Invalid value ${shown(v)} for parameter '${field}' supplied: Hint: Value was of type '${typeof v}'. Expected a string.`);
   }
   return v;
 }
+
+/** Integers are kept exactly: JSON numbers are doubles, so beyond 2^53 they would not be. */
+export const INTEGER_DIGITS = '16 digits (±9007199254740991)';
 
 export function int(args: Args, field: string, required = false): number | undefined {
   const v = first(args[field]);
@@ -50,7 +53,7 @@ export function int(args: Args, field: string, required = false): number | undef
     return undefined;
   }
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isInteger(n)) throw invalid(`Parameter '${field}' must be an integer, got '${String(v)}'.`);
+  if (!Number.isSafeInteger(n)) throw invalid(`Parameter '${field}' must be an integer of at most ${INTEGER_DIGITS}, got ${shown(v)}.`);
   return n;
 }
 
@@ -72,7 +75,7 @@ export function toDouble(v: unknown, field: string, required = false): number | 
     const n = Number(v);
     if (v.trim() !== '' && !Number.isNaN(n)) return n;
   }
-  throw invalid(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a number.`);
+  throw invalid(`Invalid value ${shown(v)} for parameter '${field}' supplied: expected a number.`);
 }
 
 export function bool(args: Args, field: string): boolean | undefined {
@@ -81,7 +84,16 @@ export function bool(args: Args, field: string): boolean | undefined {
   if (typeof v === 'boolean') return v;
   if (v === 'true' || v === 'True' || v === '1') return true;
   if (v === 'false' || v === 'False' || v === '0') return false;
-  throw invalid(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected true or false.`);
+  throw invalid(`Invalid value ${shown(v)} for parameter '${field}' supplied: expected true or false.`);
+}
+
+/** No request field lists more values than this (each may become a bound SQL parameter). */
+export const MAX_LIST_LENGTH = 10_000;
+
+/** A value for an error message: long values are cut, never echoed whole. */
+export function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 export function list<T = unknown>(args: Args, field: string, required = false): T[] {
@@ -90,14 +102,17 @@ export function list<T = unknown>(args: Args, field: string, required = false): 
     if (required) throw missing(field);
     return [];
   }
-  if (Array.isArray(v)) return v as T[];
+  if (Array.isArray(v)) {
+    if (v.length > MAX_LIST_LENGTH) throw invalid(`Too many values for parameter '${field}': ${v.length}; at most ${MAX_LIST_LENGTH} are accepted.`);
+    return v as T[];
+  }
   if (typeof v === 'string') return [v as T];
-  throw invalid(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected an array.`);
+  throw invalid(`Invalid value ${shown(v)} for parameter '${field}' supplied: expected an array.`);
 }
 
 export function stringList(args: Args, field: string, required = false): string[] {
   return list(args, field, required).map((x) => {
-    if (typeof x !== 'string' && typeof x !== 'number') throw invalid(`Invalid value ${JSON.stringify(x)} in '${field}': expected strings.`);
+    if (typeof x !== 'string' && typeof x !== 'number') throw invalid(`Invalid value ${shown(x)} in '${field}': expected strings.`);
     return String(x);
   });
 }

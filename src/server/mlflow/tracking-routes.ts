@@ -4,7 +4,7 @@ import type { Workspace } from '../../workspace.ts';
 import { searchRuns } from '../../tracking/run-search.ts';
 import { assertSafeRelativePath, mlflowArtifactsPath } from '../../artifacts/uri-policy.ts';
 import { invalid } from '../../util/errors.ts';
-import { compact, int, keyValues, list, runId, str, stringList, toDouble, viewType, type Args } from './request.ts';
+import { compact, int, INTEGER_DIGITS, keyValues, list, runId, shown, str, stringList, toDouble, viewType, type Args } from './request.ts';
 import type { MetricInput } from '../../tracking/runs.ts';
 
 type Handler = (args: Args) => Promise<unknown>;
@@ -18,8 +18,8 @@ function metricInput(m: Record<string, unknown>, i: number | null): MetricInput 
   const value = toDouble(m.value, at('value'), true)!;
   const timestamp = toDouble(m.timestamp, at('timestamp'), true)!;
   const step = m.step === undefined || m.step === null || m.step === '' ? 0 : toDouble(m.step, at('step'))!;
-  if (!Number.isInteger(timestamp)) throw invalid(`Parameter '${at('timestamp')}' must be an integer, got '${String(m.timestamp)}'.`);
-  if (!Number.isInteger(step)) throw invalid(`Parameter '${at('step')}' must be an integer, got '${String(m.step)}'.`);
+  if (!Number.isSafeInteger(timestamp)) throw invalid(`Parameter '${at('timestamp')}' must be an integer of at most ${INTEGER_DIGITS}, got ${shown(m.timestamp)}.`);
+  if (!Number.isSafeInteger(step)) throw invalid(`Parameter '${at('step')}' must be an integer of at most ${INTEGER_DIGITS}, got ${shown(m.step)}.`);
   return compact({
     key, value, timestamp, step,
     model_id: (m.model_id as string) || undefined,
@@ -132,7 +132,7 @@ export function trackingRoutes(ws: Workspace): Route[] {
       return {};
     }],
     ['POST', '/runs/outputs', async (a) => {
-      const models = list<Record<string, unknown>>(a, 'models').map((m) => ({ model_id: String(m.model_id ?? ''), step: Number(m.step ?? 0) }));
+      const models = list<Record<string, unknown>>(a, 'models').map((m, i) => ({ model_id: String(m?.model_id ?? ''), step: int({ step: m?.step }, `models[${i}].step`) ?? 0 }));
       await runs.logOutputs(runId(a), models);
       return {};
     }],

@@ -1,0 +1,31 @@
+/**
+ * The workspace's authentication gate, decided on the route the router matched — never on the
+ * raw URL, which the router decodes (`/%61pi/…`) and strips (absolute-form targets) before it
+ * matches. Every matched route needs credentials unless it was registered as public; a request
+ * that matched no route only ever reaches the not-found handler, which serves the studio's
+ * static files (they hold no data) or a 404.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAuthorized, type AuthConfig } from './auth.ts';
+
+/** Route config that exempts a route from workspace auth (it checks its own credentials, or has none to protect). */
+export const PUBLIC_ROUTE = { public: true } as const;
+
+function isPublic(req: FastifyRequest): boolean {
+  if (req.is404) return true;
+  return (req.routeOptions.config as { public?: boolean } | undefined)?.public === true;
+}
+
+export function installAuthGate(
+  app: FastifyInstance,
+  auth: AuthConfig,
+  deny: (reply: FastifyReply) => FastifyReply,
+): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (isPublic(req)) return;
+    if (!isAuthorized(auth, req.headers.authorization)) {
+      reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
+      return deny(reply);
+    }
+  });
+}
