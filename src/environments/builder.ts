@@ -3,12 +3,13 @@
  * content hash of their spec: a second job with the same environment starts with no build.
  * The build log is kept beside the environment.
  */
-import { childEnv } from '../util/child-env.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PythonEnvSpec } from './conda.ts';
+import { childEnv } from '../util/child-env.ts';
+import { commandLine, killGroup, processAlive } from '../util/processes.ts';
 
 export interface BuiltEnvironment {
   /** Folder whose bin/ goes first on PATH; undefined for the host Python. */
@@ -21,6 +22,16 @@ export interface BuiltEnvironment {
 }
 
 const MARKER = '.stratus-env-complete';
+
+/**
+ * `<prefix>.build.lock` says which server builds an environment and the process group of the
+ * step running now. A build is owned: a server that finds the lock of a dead server kills that
+ * server's leftover venv/pip group before it starts again in the same folder; it waits for a
+ * live one (two workspaces of one user share the cache). Only the marker makes a build usable.
+ */
+interface BuildLock { server: number; group?: number }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function specHash(spec: PythonEnvSpec, python: string): string {
   return crypto.createHash('sha256').update(JSON.stringify({ python, requirements: spec.requirements })).digest('hex').slice(0, 24);
@@ -94,7 +105,31 @@ export class EnvironmentBuilder {
     return pending;
   }
 
+  /** Takes the build lock of `prefix`; false when another live server finished the build meanwhile. */
+  private async claim(prefix: string): Promise<boolean> {
+    const lockFile = `${prefix}.build.lock`;
+    for (;;) {
+      let lock: BuildLock | undefined;
+      try {
+        lock = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as BuildLock;
+      } catch {
+        lock = undefined;
+      }
+      if (lock && lock.server !== process.pid && processAlive(lock.server)) {
+        await sleep(1000);
+        if (fs.existsSync(path.join(prefix, MARKER))) return false;
+        continue;
+      }
+      // Left by a server that died mid-build: end its builder, whose command line names this folder.
+      if (lock?.group && commandLine(lock.group).includes(prefix)) killGroup(lock.group);
+      fs.writeFileSync(lockFile, JSON.stringify({ server: process.pid } satisfies BuildLock));
+      return true;
+    }
+  }
+
   private async build(spec: PythonEnvSpec, python: string, prefix: string, logFile: string, onLog: (t: string) => void): Promise<void> {
+    if (!(await this.claim(prefix))) return;
+    const lockFile = `${prefix}.build.lock`;
     fs.rmSync(prefix, { recursive: true, force: true });
     const log = fs.createWriteStream(logFile);
     const emit = (text: string) => {
@@ -104,7 +139,9 @@ export class EnvironmentBuilder {
     const step = (cmd: string, args: string[]) =>
       new Promise<void>((resolve, reject) => {
         emit(`$ ${cmd} ${args.join(' ')}\n`);
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ PIP_DISABLE_PIP_VERSION_CHECK: '1' }) });
+        // Its own process group, recorded in the lock, so a later server can end it whole.
+        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ PIP_DISABLE_PIP_VERSION_CHECK: '1' }), detached: true });
+        if (child.pid) fs.writeFileSync(lockFile, JSON.stringify({ server: process.pid, group: child.pid } satisfies BuildLock));
         child.stdout.on('data', (d) => emit(d.toString()));
         child.stderr.on('data', (d) => emit(d.toString()));
         child.on('error', (err) => reject(err));
@@ -125,6 +162,7 @@ export class EnvironmentBuilder {
       throw new Error(`Environment build failed: ${(err as Error).message}. See the build log: ${logFile}`);
     } finally {
       log.end();
+      fs.rmSync(lockFile, { force: true });
     }
   }
 }

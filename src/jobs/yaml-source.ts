@@ -3,7 +3,13 @@
  * and the key. Wraps the `yaml` package's document model with a line counter.
  */
 import fs from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+
+/** Aliases may repeat a node this many times in all: enough for any real spec, too few for a billion laughs. */
+const MAX_ALIAS_COUNT = 100;
+
+/** A spec travels to the server as one JSON body (16 MB at most); no real spec comes near this. */
+const MAX_YAML_BYTES = 8_000_000;
 import { invalid } from '../util/errors.ts';
 
 export class YamlSource {
@@ -13,26 +19,61 @@ export class YamlSource {
 
   constructor(readonly file: string, text: string) {
     this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
+    // The yaml package's own duplicate-key check is quadratic in a mapping's size; ours is linear.
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false });
     if (this.doc.errors.length) {
       const e = this.doc.errors[0];
       const pos = this.lines.linePos(e.pos[0]);
       throw invalid(`${file}:${pos.line}: invalid YAML: ${e.message.split('\n')[0]}`);
     }
-    const data = this.doc.toJS();
+    this.rejectDuplicateKeys();
+    let data: unknown;
+    try {
+      data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml package throws a ReferenceError when aliases expand past the bound.
+      throw invalid(`${file}: invalid YAML: ${(err as Error).message.split('\n')[0]} (at most ${MAX_ALIAS_COUNT} alias uses).`);
+    }
     if (!data || typeof data !== 'object' || Array.isArray(data)) {
       throw invalid(`${file}:1: expected a mapping of keys such as 'command:' and 'environment:' at the top level.`);
     }
     this.data = data as Record<string, unknown>;
   }
 
+  /** Every mapping's keys are distinct, as YAML requires: one pass over the document. */
+  private rejectDuplicateKeys(): void {
+    const stack: unknown[] = [this.doc.contents];
+    while (stack.length) {
+      const node = stack.pop();
+      if (isMap(node)) {
+        const seen = new Set<string>();
+        for (const pair of node.items) {
+          const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+          if (key !== undefined) {
+            if (seen.has(key)) {
+              const at = (pair.key as Node).range?.[0] ?? 0;
+              throw invalid(`${this.file}:${this.lines.linePos(at).line}: invalid YAML: the key '${key}' appears twice in the same mapping.`);
+            }
+            seen.add(key);
+          }
+          stack.push(pair.value);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) stack.push(item);
+      }
+    }
+  }
+
   static read(file: string): YamlSource {
     let text: string;
+    let size: number;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      size = fs.statSync(file).size;
+      text = size > MAX_YAML_BYTES ? '' : fs.readFileSync(file, 'utf8');
     } catch (err) {
       throw invalid(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
     }
+    if (size > MAX_YAML_BYTES) throw invalid(`${file}: ${(size / 1e6).toFixed(1)} MB is too large for a spec (at most ${MAX_YAML_BYTES / 1e6} MB); keep data in data assets, not in the YAML.`);
     return new YamlSource(file, text);
   }
 
