@@ -72,3 +72,28 @@ export function runCli(args: string[], opts: { url?: string; cwd?: string; env?:
     });
   });
 }
+
+/**
+ * A fresh database on the test PostgreSQL server (STRATUS_TEST_PG_URL, an admin URL), or
+ * undefined when none is configured. `drop()` removes it.
+ */
+export async function freshPgDatabase(tag: string): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const admin = process.env.STRATUS_TEST_PG_URL;
+  if (!admin) return undefined;
+  const { default: pg } = await import('pg');
+  const name = `stratus_${tag}_${process.pid}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await run(`CREATE DATABASE ${name}`);
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}

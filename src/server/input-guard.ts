@@ -7,11 +7,10 @@
 import type { FastifyRequest } from 'fastify';
 import { invalid } from '../util/errors.ts';
 
-/** Parsed JSON and query objects; never a stream or a buffer. */
+/** Parsed JSON, query and path objects (the query parser gives them a bare prototype); never a stream or a buffer. */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (!v || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  if (!v || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  return typeof (v as { pipe?: unknown }).pipe !== 'function';
 }
 
 function findNul(value: unknown, where: string): string | undefined {

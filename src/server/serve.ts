@@ -27,6 +27,12 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** The host name clients are told to use (scoring URIs): a server on every interface is reached by this machine's name, never by 0.0.0.0. */
+export function advertisedHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return os.hostname();
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Shortest secret accepted on a server other hosts can reach. */
 export const MIN_SECRET_LENGTH = 16;
 
@@ -78,9 +84,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Jobs reach the server on loopback even when it listens on all interfaces.
   const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
   await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
-  // A server on every interface is reached by this machine's name, never by 0.0.0.0.
-  const publicHost = opts.host === '0.0.0.0' || opts.host === '::' ? os.hostname() : hostForUrl;
-  await workspace.endpoints.start(`http://${publicHost}:${port}`);
+  await workspace.endpoints.start(`http://${advertisedHost(opts.host)}:${port}`);
   await workspace.schedules.start();
   return {
     app,

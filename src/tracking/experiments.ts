@@ -85,13 +85,14 @@ export class ExperimentService {
    * The experiment whose artifact folder strictly contains a store path (`<exp>/<run>/…`), if
    * any: clients may change files there and nowhere else in the store.
    */
-  async owningExperiment(segments: string[]): Promise<string | undefined> {
+  async owningExperiment(segments: string[]): Promise<{ experimentId: string; depth: number } | undefined> {
     const prefixes: string[] = [];
     for (let k = 1; k < segments.length && k <= MAX_LOCATION_DEPTH; k++) prefixes.push(...locationForms(segments.slice(0, k).join('/')));
     if (prefixes.length === 0) return undefined;
-    const row = await this.db.get<{ experiment_id: number }>(
-      `SELECT experiment_id FROM experiments WHERE artifact_location IN (${placeholders(prefixes.length)}) LIMIT 1`, prefixes);
-    return row ? String(row.experiment_id) : undefined;
+    const row = await this.db.get<{ experiment_id: number; artifact_location: string }>(
+      `SELECT experiment_id, artifact_location FROM experiments WHERE artifact_location IN (${placeholders(prefixes.length)}) LIMIT 1`, prefixes);
+    if (!row) return undefined;
+    return { experimentId: String(row.experiment_id), depth: storeSegments(mlflowArtifactsPath(row.artifact_location)).length };
   }
 
   /** A new experiment's folder must not lie inside another's, nor contain one. */
@@ -104,7 +105,7 @@ export class ExperimentService {
     const contains = await this.db.get<{ experiment_id: number }>(
       `SELECT experiment_id FROM experiments WHERE artifact_location LIKE ? ESCAPE '\\' OR artifact_location LIKE ? ESCAPE '\\' LIMIT 1`,
       [`mlflow-artifacts:/${escaped}/%`, `mlflow-artifacts:///${escaped}/%`]);
-    const other = inside ?? (contains ? String(contains.experiment_id) : undefined);
+    const other = inside?.experimentId ?? (contains ? String(contains.experiment_id) : undefined);
     if (other !== undefined) throw invalid(`Invalid artifact_location '${location}': it overlaps the artifact folder of experiment ${other}.`);
   }
 

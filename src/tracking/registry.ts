@@ -278,9 +278,7 @@ export class RegistryService {
     if (scheme === 'mlflow-artifacts') {
       const rel = mlflowArtifactsPath(source);
       const owner = modelId ? await this.loggedModels.artifactLocation(modelId) : runId ? (await this.runs.getInfo(runId)).artifact_uri : undefined;
-      if (!owner && !trusted && !(await this.experiments.owningExperiment(storeSegments(rel)))) {
-        throw invalid(`Invalid model version source '${source}': an mlflow-artifacts source must lie inside an experiment's artifact folder (mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/…).`);
-      }
+      if (!owner && !trusted) await this.assertLoggedArtifact(source, storeSegments(rel));
       if (owner && owner.startsWith('mlflow-artifacts:')) {
         const root = mlflowArtifactsPath(owner);
         if (rel !== root && !rel.startsWith(`${root}/`)) {
@@ -290,6 +288,26 @@ export class RegistryService {
       return { storage: source };
     }
     return { storage: source };
+  }
+
+  /**
+   * An `mlflow-artifacts:` source given without a run or model must still be something a run or
+   * a logged model logged: `<experiment folder>/<run_id>/artifacts/…` of a run of that
+   * experiment, or `<experiment folder>/models/<model_id>/artifacts/…` of one of its models.
+   */
+  private async assertLoggedArtifact(source: string, segments: string[]): Promise<void> {
+    const owner = await this.experiments.owningExperiment(segments);
+    const rest = owner ? segments.slice(owner.depth) : [];
+    let experimentOfSource: string | undefined;
+    if (rest[0] === 'models' && rest[2] === 'artifacts') {
+      experimentOfSource = await this.loggedModels.get(rest[1]).then((m) => String(m.info.experiment_id), () => undefined);
+    } else if (rest[1] === 'artifacts') {
+      experimentOfSource = await this.runs.getInfo(rest[0]).then((r) => String(r.experiment_id), () => undefined);
+    }
+    if (!owner || experimentOfSource !== owner.experimentId) {
+      throw invalid(`Invalid model version source '${source}': an mlflow-artifacts source must lie inside the artifacts of a run or logged model ` +
+        `(mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/…); better, register runs:/<run_id>/<path> or models:/<model_id>.`);
+    }
   }
 
   /**
