@@ -28,7 +28,11 @@ export interface RawResponse {
 export function raw(baseUrl: string, method: string, rawPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
   const u = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method, path: rawPath, headers }, (res) => {
+    // Node sends GET and DELETE bodies without framing unless told their length.
+    const framing: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    // `connection: close` means a socket of its own, never one from the pool.
+    const agent = headers.connection === 'close' ? false : undefined;
+    const req = http.request({ host: u.hostname, port: u.port, method, path: rawPath, headers: { ...framing, ...headers }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

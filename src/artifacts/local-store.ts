@@ -35,6 +35,10 @@ export class LocalArtifactStore {
   /** Resolves a relative path under the root, refusing anything that escapes it. */
   resolve(relPath: string): string {
     assertSafeRelativePath(relPath);
+    // File systems refuse longer names (ENAMETOOLONG): say so before touching one.
+    if (relPath.length > 4000 || relPath.split('/').some((seg) => Buffer.byteLength(seg) > 255)) {
+      throw invalid(`Invalid path '${relPath.slice(0, 100)}…': a name is at most 255 bytes long and a path at most 4000 characters.`);
+    }
     const full = path.resolve(this.root, relPath);
     if (full !== this.root && !full.startsWith(this.root + path.sep)) {
       throw invalid(`Invalid path '${relPath}': it resolves outside the artifact root.`);

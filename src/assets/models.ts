@@ -22,6 +22,7 @@ export class ModelAssetService {
 
   async create(input: { name: string; version?: string; path: string; type?: string; description?: string; tags?: Record<string, string> }) {
     validateNameVersion('model', input.name, input.version);
+    if (typeof input.path !== 'string' || !input.path) throw invalid("Missing 'path': the model's files (a local path that stratus model create uploads, runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>).");
     const type = input.type ?? 'custom_model';
     if (!(MODEL_TYPES as readonly string[]).includes(type)) throw invalid(`Invalid model type '${type}': use custom_model or mlflow_model.`);
     let source: string;

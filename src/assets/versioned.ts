@@ -8,6 +8,8 @@ import { invalid, notFound } from '../util/errors.ts';
 export const ASSET_NAME = /^[A-Za-z0-9][\w.-]{0,254}$/;
 
 export function validateNameVersion(kind: string, name: string, version?: string): void {
+  if (typeof name !== 'string') throw invalid(`Invalid ${kind} name ${JSON.stringify(name)?.slice(0, 60)}: a string is required.`);
+  if (version !== undefined && version !== null && typeof version !== 'string') throw invalid(`Invalid ${kind} version ${JSON.stringify(version)?.slice(0, 60)}: give it as a string, e.g. "1".`);
   if (!ASSET_NAME.test(name ?? '')) throw invalid(`Invalid ${kind} name '${name}': letters, digits, '-', '_' and '.', starting with a letter or digit.`);
   if (version !== undefined && !/^[\w.-]{1,64}$/.test(version)) throw invalid(`Invalid ${kind} version '${version}': letters, digits, '-', '_' and '.'.`);
 }

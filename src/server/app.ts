@@ -38,12 +38,28 @@ function parseJsonBody(_req: FastifyRequest, body: string, done: (err: Error | n
   }
 }
 
+export interface RegisteredRoute { method: string; url: string; public: boolean }
+
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route the app serves, as registered (for the route fuzz test and the docs check). */
+export function listRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
+
 export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ? { level: 'info' } : false,
     bodyLimit: 16 * 1024 * 1024,
     // Artifact paths may legitimately be long.
     routerOptions: { maxParamLength: 4096 },
+  });
+  const served: RegisteredRoute[] = [];
+  registered.set(app, served);
+  app.addHook('onRoute', (r) => {
+    for (const method of ([] as string[]).concat(r.method)) {
+      if (method !== 'HEAD') served.push({ method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true });
+    }
   });
 
   app.setErrorHandler((err: unknown, req, reply) => {

@@ -36,7 +36,7 @@ export function v1Routes(ws: Workspace): V1Route[] {
       method: 'GET', path: '/api/v1/jobs', summary: 'List top-level jobs, newest first (?status=&max_results=), the steps or trials of ?parent_job_name=, or the jobs of ?compute=',
       handler: async ({ query }) => ({
         value: await ws.jobs.list({
-          status: query.status, maxResults: query.max_results ? Number(query.max_results) : undefined, parent: query.parent_job_name, compute: query.compute,
+          status: query.status, maxResults: intQuery(query, 'max_results', undefined, 1, 10_000), parent: query.parent_job_name, compute: query.compute,
         }),
       }),
     },
@@ -52,7 +52,7 @@ export function v1Routes(ws: Workspace): V1Route[] {
     { method: 'POST', path: '/api/v1/jobs/:name/cancel', summary: 'Cancel a job (ends its whole process tree)', handler: async ({ params }) => ws.jobs.cancel(params.name) },
     {
       method: 'GET', path: '/api/v1/jobs/:name/logs', summary: 'Log text since offsets (?stdout=&stderr=&build=), with the status',
-      handler: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: Number(query.stdout ?? 0), stderr: Number(query.stderr ?? 0), build: Number(query.build ?? 0) }),
+      handler: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: intQuery(query, 'stdout', 0), stderr: intQuery(query, 'stderr', 0), build: intQuery(query, 'build', 0) }),
     },
     ...assetRoutes('environments', 'environment', {
       create: (b) => ws.environments.create(b), list: (n) => ws.environments.list(n),
@@ -63,7 +63,7 @@ export function v1Routes(ws: Workspace): V1Route[] {
     }),
     {
       method: 'GET', path: '/api/v1/data/:name/versions/:version/preview', summary: 'First rows (?rows=20) and per-column statistics of a data asset\'s table (DuckDB)',
-      handler: async ({ params, query }) => ws.data.preview(params.name, params.version, query.rows ? Number(query.rows) : 20),
+      handler: async ({ params, query }) => ws.data.preview(params.name, params.version, intQuery(query, 'rows', 20, 1, 10_000)),
     },
     {
       method: 'GET', path: '/api/v1/environments/:name/versions/:version/build', summary: 'Build state (built, building, failed, not built) and build log of an environment',
@@ -151,7 +151,7 @@ function endpointRoutes(ws: Workspace): V1Route[] {
     },
     {
       method: 'GET', path: `${base}/:name/deployments/:deployment/logs`, summary: 'Worker logs (?lines=)',
-      handler: async ({ params, query }) => ({ content: await e.logs(params.name, params.deployment, query.lines ? Number(query.lines) : 100) }),
+      handler: async ({ params, query }) => ({ content: await e.logs(params.name, params.deployment, intQuery(query, 'lines', 100, 1, 100_000)) }),
     },
   ];
 }
@@ -181,13 +181,37 @@ function assetRoutes(plural: string, kind: string, ops: AssetOps): V1Route[] {
   ];
 }
 
+/** An integer query parameter in [min, max], or `fallback` when absent; anything else is a 400. */
+function intQuery<T extends number | undefined>(query: Record<string, string>, field: string, fallback: T, min = 0, max = Number.MAX_SAFE_INTEGER): number | T {
+  const v = query[field];
+  if (v === undefined || v === '') return fallback;
+  const n = /^-?\d{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(`Query parameter '${field}' must be an integer from ${min} to ${max}, got '${v.slice(0, 40)}'.`);
+  return n;
+}
+
+/** Query strings with each field at most once (a repeated field is ambiguous here), as strings. */
+function singleValued(query: Record<string, unknown>): Record<string, string> {
+  for (const [k, v] of Object.entries(query)) {
+    if (typeof v !== 'string') throw invalid(`Query parameter '${k.slice(0, 40)}' is given more than once; give it once.`);
+  }
+  return query as Record<string, string>;
+}
+
+/** A JSON object body (or none); arrays and scalars are a 400 before any service sees them. */
+function objectBody(body: unknown): Record<string, any> | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalid('The request body must be a JSON object.');
+  return body as Record<string, any>;
+}
+
 export function registerV1(app: FastifyInstance, ws: Workspace): void {
   for (const r of v1Routes(ws)) {
     app.route({
       method: r.method,
       url: r.path,
       handler: async (req, reply) => withCancellation(clientGone(reply),
-        () => r.handler({ params: req.params as Record<string, string>, query: req.query as Record<string, string>, body: req.body })),
+        () => r.handler({ params: req.params as Record<string, string>, query: singleValued(req.query as Record<string, unknown>), body: objectBody(req.body) })),
     });
   }
   app.get('/api/v1/openapi.json', async () => openApi(v1Routes(ws)));
