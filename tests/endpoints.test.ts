@@ -137,7 +137,7 @@ describe('online endpoints', () => {
 
   test('probes: a frozen worker leaves rotation, then is replaced; an init() that never ends fails the deployment', async () => {
     const probed = await cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--name', 'probed', '--set', 'instance_count=2',
-      '--set', 'readiness_probe.period=0.3', '--set', 'readiness_probe.timeout=0.3', '--set', 'readiness_probe.failure_threshold=1',
+      '--set', 'readiness_probe.initial_delay=0', '--set', 'readiness_probe.period=0.3', '--set', 'readiness_probe.timeout=0.3', '--set', 'readiness_probe.failure_threshold=1',
       '--set', 'liveness_probe.initial_delay=0', '--set', 'liveness_probe.period=0.5', '--set', 'liveness_probe.timeout=0.3',
       '--set', 'liveness_probe.failure_threshold=6', '--output', 'json']);
     assert.equal(probed.code, 0, probed.stderr);
@@ -200,6 +200,38 @@ describe('online endpoints', () => {
     assert.ok(blue.metrics.requests_total > 100 && blue.metrics.latency_ms.p99 > 0);
   });
 
+  test('a failed update keeps the last good version serving, reports Failed, and survives a restart', async () => {
+    const before = await client.deployments.show('linear', 'blue');
+    const upd = await cli(['online-deployment', 'update', '--name', 'blue', '--endpoint-name', 'linear', '--file', 'deploy-v1.yml',
+      '--set', 'model.path=./broken-model/linear-model']);
+    assert.notEqual(upd.code, 0, 'update exits non-zero when the new version fails');
+    assert.match(upd.stderr, /previous version keeps serving/);
+    assert.match(upd.stderr, /init\(\) failed/);
+    const shown = await client.deployments.show('linear', 'blue');
+    assert.equal(shown.provisioning_state, 'Failed');
+    assert.equal(shown.model, before.model, 'show reports the spec in force, not the failed one');
+    const res = await score({ data: [[1, 2]] });
+    assert.equal(res.status, 200, 'the old version still serves');
+    const logs = (await client.deployments.logs('linear', 'blue', 200)).content;
+    assert.match(logs, /weights.json is marked corrupt/);
+
+    // A restart brings back the version that served, not the failed one.
+    const dataDir = server.dataDir;
+    await server.close();
+    server = await startServer({ dataDir });
+    client = new StratusClient({ baseUrl: server.url });
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'Succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = (await client.deployments.show('linear', 'blue')).provisioning_state;
+    }
+    assert.equal(state, 'Succeeded');
+    scoringUri = (await client.endpoints.show('linear')).scoring_uri;
+    const after = await score({ data: [[1, 2]] });
+    assert.equal(after.status, 200);
+    assert.equal((await client.deployments.show('linear', 'blue')).model, before.model);
+  });
+
   test('a script with an inference-schema declares a swagger document and gets named inputs', async () => {
     const noSchema = await fetch(scoringUri.replace(/score$/, 'swagger.json'), { headers: { authorization: `Bearer ${key}` } });
     assert.equal(noSchema.status, 404);
@@ -224,5 +256,20 @@ describe('online endpoints', () => {
     assert.match(res.stderr, /still receives 100% of the traffic/);
     assert.equal((await cli(['online-endpoint', 'delete', '--name', 'linear', '--yes'])).code, 0);
     assert.equal((await score({ data: [[1, 1]] })).status, 404);
+  });
+});
+
+describe('probe timing', () => {
+  test('readiness_probe.initial_delay delays the first readiness probe (period does not)', async () => {
+    const { ProbeState, DEFAULT_PROBE } = await import('../src/serving/probes.ts');
+    const liveness = { ...DEFAULT_PROBE, initial_delay: 100, period: 100 };
+    const readiness = { ...DEFAULT_PROBE, initial_delay: 5, period: 0.1 };
+    const start = 1_000_000;
+    const probe = new ProbeState(liveness, readiness, start);
+    assert.equal(probe.due(start + 1000), false, 'no readiness probe before initial_delay, though period has passed');
+    assert.equal(probe.due(start + 5000), true);
+    probe.record(true, start + 5000);
+    assert.equal(probe.due(start + 5050), false);
+    assert.equal(probe.due(start + 5100), true, 'then every period');
   });
 });

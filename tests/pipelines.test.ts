@@ -41,7 +41,7 @@ describe('components, pipelines and sweeps', () => {
   test('a three-step pipeline of local components passes folders from step to step', async () => {
     const { code, stderr, job } = await runPipeline(['--file', 'pipeline.yml']);
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /unknown setting 'settings.default_datestore' is ignored/);
+    assert.match(stderr, /unknown key 'settings.default_datestore' is ignored \(did you mean 'default_datastore'\?\)/);
     assert.equal(job.type, 'pipeline');
     assert.equal(job.status, 'Completed');
     assert.deepEqual(Object.keys(job.jobs), ['prep', 'train', 'evaluate']);
@@ -267,6 +267,46 @@ jobs:
     const bestRun = parent.data.tags?.find((t: any) => t.key === 'best_child_run_id')?.value;
     assert.equal(bestRun, job.best_trial.run_id);
     assert.match(stderr, /best trial .*\{"x":6\}/);
+  });
+
+  test('misspelt sweep keys are warned with the intended key; unseeded random sweeps draw their own trials and record the seed', async () => {
+    const sweep = (extra: string) => `$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json
+type: sweep
+experiment_name: seeds
+trial:
+  code: ./src
+  command: python3 trial.py --x \${{search_space.x}} --steps 1 --delay 0
+sampling_algorithm: random
+search_space:
+  x:
+    type: uniform
+    min_value: 0
+    max_value: 100
+objective:
+  goal: maximize
+  primary_metric: score
+limits:
+  max_total_trials: 2
+${extra}`;
+    const dir = scratch({
+      'typo.yml': sweep('  max_total_trails: 5\nearly_terminaton:\n  type: bandit\n  slack_factor: 0.1\nproperties:\n  team: a\n'),
+      'plain.yml': sweep(''),
+    });
+    const checked = await cli(['job', 'validate', '--file', 'typo.yml'], dir);
+    assert.match(checked.stderr, /typo\.yml:18: unknown key 'limits\.max_total_trails' is ignored \(did you mean 'max_total_trials'\?\)/);
+    assert.match(checked.stderr, /typo\.yml:19: unknown key 'early_terminaton' is ignored \(did you mean 'early_termination'\?\)/);
+    assert.match(checked.stderr, /'properties' is accepted but not applied/);
+
+    const a = await runPipeline(['--file', 'plain.yml'], dir);
+    const b = await runPipeline(['--file', 'plain.yml'], dir);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const seedA = a.job.sampling_algorithm.seed;
+    const seedB = b.job.sampling_algorithm.seed;
+    assert.ok(Number.isInteger(seedA) && Number.isInteger(seedB), 'the drawn seed is recorded on the sweep');
+    assert.notEqual(seedA, seedB);
+    const xs = (j: any) => j.trials.map((t: any) => Number(t.params.x)).sort();
+    assert.notDeepEqual(xs(a.job), xs(b.job), 'two unseeded sweeps draw different trials');
   });
 
   test('a sweep runs as a pipeline step, and its best trial\'s outputs are the step\'s', async () => {

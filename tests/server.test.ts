@@ -156,7 +156,7 @@ describe('exposure guard', () => {
   test('loopback, or any host with auth, is allowed', () => {
     checkExposure('127.0.0.1', undefined);
     checkExposure('localhost', undefined);
-    checkExposure('0.0.0.0', { token: 't' });
-    checkExposure('0.0.0.0', { username: 'u', password: 'p' });
+    checkExposure('0.0.0.0', { token: 't'.repeat(16) });
+    checkExposure('0.0.0.0', { username: 'u', password: 'p'.repeat(16) });
   });
 });

@@ -53,3 +53,25 @@ def test_onnx_rejects_wrong_shapes_with_400(endpoint):
         r = requests.post(uri, json=body, headers=headers)
         assert r.status_code == 400, body
         assert message in r.json()["error"]
+
+
+def test_onnx_request_settings_are_enforced(endpoint, server_url):
+    """One request at a time and a 1 ms budget: concurrent callers get 429, accepted slow ones 504."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    uri, headers, X, _ = endpoint
+    endpoint_name = uri.split("/endpoints/")[1].split("/")[0]
+    api = f"{server_url}/api/v1/online-endpoints/{endpoint_name}/deployments/main"
+    tight = {"request_settings": {"request_timeout_ms": 1, "max_concurrent_requests_per_instance": 1}}
+    assert requests.patch(api, json=tight, timeout=120).json()["provisioning_state"] == "Succeeded"
+    try:
+        rows = np.tile(X, (400, 1)).tolist()  # 60,000 rows: far more than 1 ms of work
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda _: requests.post(uri, json={"inputs": rows}, headers=headers).status_code, range(32)))
+        assert 429 in statuses, statuses
+        assert 504 in statuses, statuses
+        assert set(statuses) <= {200, 429, 504}, statuses
+    finally:
+        relaxed = {"request_settings": {"request_timeout_ms": 30000, "max_concurrent_requests_per_instance": 4}}
+        assert requests.patch(api, json=relaxed, timeout=120).json()["provisioning_state"] == "Succeeded"
+    assert requests.post(uri, json={"inputs": X[:2].tolist()}, headers=headers).status_code == 200

@@ -135,6 +135,7 @@ export function registerEndpointCommands(program: Command): void {
       }
       const d = await client.deployments.update(opts.endpointName, opts.name, changes);
       print(d, opts.output, opts.query, () => table([deploymentRow(d)], DEPLOYMENT_COLUMNS));
+      if (d.provisioning_state === 'Failed') fail(`Updating deployment ${d.name} failed:\n${d.error}`);
     }));
   dep.command('get-logs').requiredOption('-n, --name <name>').requiredOption('-e, --endpoint-name <name>').option('-l, --lines <n>', 'last lines', '100').option('--local')
     .action((opts) => withClient(async (client) => {

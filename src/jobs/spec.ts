@@ -63,12 +63,18 @@ export interface ParsedJob {
   warnings: string[];
 }
 
-const KNOWN_KEYS = new Set([
+const KNOWN_KEYS = [
   '$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'command', 'code', 'environment',
   'environment_variables', 'inputs', 'outputs', 'compute', 'limits', 'resources', 'distribution', 'services', 'identity',
-  'queue_settings', 'properties', 'is_deterministic',
-]);
+  'queue_settings',
+];
 const NOT_APPLIED = ['resources', 'distribution', 'services', 'identity', 'queue_settings'];
+
+/** Keys Azure ML job YAML accepts that change nothing on this workspace, and why. */
+export const NOT_APPLIED_KEYS: Record<string, string> = {
+  properties: 'Stratus keeps no job properties; use tags',
+  is_deterministic: 'only components are reused, and a command job is never reused',
+};
 
 /** The curated environments Azure ML samples use, under every spelling they use. */
 export function curatedName(ref: string): string | undefined {
@@ -140,9 +146,8 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
   if (type !== 'command') {
     throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are.`);
   }
-  for (const key of Object.keys(data)) {
-    if (!KNOWN_KEYS.has(key)) warnings.push(`${src.file}:${src.lineOf([key])}: unknown key '${key}' is ignored.`);
-  }
+  warnings.push(...src.keyWarnings([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));
+  warnings.push(...src.keyWarnings(['limits'], data.limits, ['timeout']));
   for (const key of NOT_APPLIED) {
     if (data[key] !== undefined) notes.push(`'${key}' is accepted but does not apply to local compute: ${JSON.stringify(data[key])}`);
   }

@@ -90,8 +90,52 @@ export class YamlSource {
     return 1;
   }
 
+  /**
+   * Warnings for the keys of the mapping at `where` that the spec does not use: unknown keys
+   * (with the nearest known one, so `early_terminaton` says "did you mean early_termination?"),
+   * and keys in `notApplied` that are accepted but change nothing here, with why.
+   */
+  keyWarnings(where: (string | number)[], value: unknown, known: Iterable<string>, notApplied: Record<string, string> = {}): string[] {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+    const knownKeys = [...known];
+    const out: string[] = [];
+    for (const key of Object.keys(value)) {
+      const file = `${this.file}:${this.lineOf([...where, key])}`;
+      const name = [...where, key].join('.');
+      if (key in notApplied) out.push(`${file}: '${name}' is accepted but not applied: ${notApplied[key]}.`);
+      else if (!knownKeys.includes(key)) {
+        const near = nearest(key, [...knownKeys, ...Object.keys(notApplied)]);
+        out.push(`${file}: unknown key '${name}' is ignored${near ? ` (did you mean '${near}'?)` : ''}.`);
+      }
+    }
+    return out;
+  }
+
   /** An error pointing at `file:line` and the key. */
   error(path: (string | number)[], message: string) {
     return invalid(`${this.file}:${this.lineOf(path)}: '${path.join('.')}': ${message}`);
   }
+}
+
+/** The known key closest to a misspelt one, if it is close enough to be the likely intent. */
+function nearest(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+/** Levenshtein distance (keys are short, so the quadratic table is tiny). */
+function editDistance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Infinity;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }

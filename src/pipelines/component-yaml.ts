@@ -20,8 +20,13 @@ export interface ParseContext {
   notes: string[];
 }
 
-const COMPONENT_KEYS = new Set(['$schema', 'type', 'name', 'version', 'display_name', 'description', 'tags', 'inputs', 'outputs', 'code',
-  'environment', 'environment_variables', 'command', 'additional_includes', 'is_deterministic', 'resources', 'distribution', 'properties', 'jobs']);
+const COMPONENT_KEYS = ['$schema', 'type', 'name', 'version', 'display_name', 'description', 'tags', 'inputs', 'outputs', 'code',
+  'environment', 'environment_variables', 'command', 'additional_includes', 'is_deterministic', 'jobs'];
+const COMPONENT_NOT_APPLIED: Record<string, string> = {
+  properties: 'Stratus keeps no component properties; use tags',
+  resources: 'this workspace runs components as local processes',
+  distribution: 'this workspace runs components as local processes',
+};
 
 /** Says what is wrong with a literal for an input declaration, or nothing when it fits. */
 export function literalProblem(decl: ComponentInput, value: unknown): string | undefined {
@@ -117,7 +122,7 @@ export function parseCommandComponent(src: YamlSource, data: Record<string, unkn
   declared?: Pick<ComponentSpec, 'inputs' | 'outputs'>): ComponentSpec {
   const base = path.dirname(path.resolve(src.file));
   if (where.length === 0) {
-    for (const key of Object.keys(data)) if (!COMPONENT_KEYS.has(key)) ctx.warnings.push(`${src.file}:${src.lineOf([key])}: unknown key '${key}' is ignored.`);
+    ctx.warnings.push(...src.keyWarnings([], data, COMPONENT_KEYS, COMPONENT_NOT_APPLIED));
   }
   const command = data.command;
   if (typeof command !== 'string' || !command.trim()) throw src.error([...where, 'command'], "a command component needs 'command:', the shell command to run.");

@@ -5,7 +5,7 @@
  * `${{parent.jobs.<step>.outputs.<y>}}`. The graph itself is checked by graph.ts.
  */
 import path from 'node:path';
-import { computeName, isLocalPath, parseJobHeader, stringMap } from '../jobs/spec.ts';
+import { computeName, isLocalPath, NOT_APPLIED_KEYS, parseJobHeader, stringMap } from '../jobs/spec.ts';
 import { YamlSource } from '../jobs/yaml-source.ts';
 import type { InputSpec, OutputSpec } from '../jobs/spec.ts';
 import { parseSweepSettings } from '../sweeps/sweep-yaml.ts';
@@ -17,12 +17,18 @@ const PARENT_INPUT = /^\$\{\{\s*parent\.inputs\.(\w+)\s*\}\}$/;
 const STEP_OUTPUT = /^\$\{\{\s*parent\.jobs\.([\w-]+)\.outputs\.(\w+)\s*\}\}$/;
 const PARENT_OUTPUT = /^\$\{\{\s*parent\.outputs\.(\w+)\s*\}\}$/;
 
-const PIPELINE_KEYS = new Set(['$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'compute', 'settings',
-  'inputs', 'outputs', 'jobs', 'properties', 'identity']);
-const SETTINGS_KEYS = new Set(['default_compute', 'continue_on_step_failure', 'force_rerun', 'default_datastore']);
-const STEP_KEYS = new Set(['type', 'component', 'inputs', 'outputs', 'compute', 'display_name', 'description', 'tags', 'environment_variables',
+const PIPELINE_KEYS = ['$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'compute', 'settings',
+  'inputs', 'outputs', 'jobs'];
+const SETTINGS_KEYS = ['default_compute', 'continue_on_step_failure', 'force_rerun'];
+const STEP_KEYS = ['type', 'component', 'inputs', 'outputs', 'compute', 'display_name', 'description', 'tags', 'environment_variables',
   'limits', 'command', 'code', 'environment', 'additional_includes', 'trial', 'search_space', 'sampling_algorithm', 'objective',
-  'early_termination', 'resources', 'distribution', 'name', 'properties', 'is_deterministic']);
+  'early_termination', 'name'];
+const SWEEP_JOB_KEYS = ['$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'compute', 'inputs', 'outputs',
+  'trial', 'search_space', 'sampling_algorithm', 'objective', 'limits', 'early_termination'];
+const LOCAL_COMPUTE = 'this workspace runs steps as local processes';
+const STEP_NOT_APPLIED: Record<string, string> = {
+  ...NOT_APPLIED_KEYS, is_deterministic: "set it on the step's component, which decides reuse", resources: LOCAL_COMPUTE, distribution: LOCAL_COMPUTE,
+};
 
 export interface ParsedComposite<S> {
   spec: S;
@@ -147,7 +153,7 @@ function parseComponentRef(src: YamlSource, value: unknown, where: string[], fil
 function parseStep(src: YamlSource, name: string, d: Record<string, unknown>, ctx: ParseContext, files: ComponentFiles,
   parentTypes: Record<string, ComponentInput['type']>): StepSpec {
   const where = ['jobs', name];
-  for (const key of Object.keys(d)) if (!STEP_KEYS.has(key)) ctx.warnings.push(`${src.file}:${src.lineOf([...where, key])}: unknown key '${where.join('.')}.${key}' is ignored.`);
+  ctx.warnings.push(...src.keyWarnings(where, d, STEP_KEYS, STEP_NOT_APPLIED));
   const type = String(d.type ?? (d.trial ? 'sweep' : 'command'));
   if (!['command', 'pipeline', 'sweep'].includes(type)) throw src.error([...where, 'type'], `unknown step type '${type}'. Use command, pipeline or sweep.`);
   const inputs: Record<string, Binding> = {};
@@ -170,7 +176,7 @@ function parseStep(src: YamlSource, name: string, d: Record<string, unknown>, ct
   if (type === 'sweep') {
     if (d.trial === undefined) throw src.error([...where, 'trial'], 'a sweep step needs trial: a command component file or azureml:<name>:<version>.');
     component = parseComponentRef(src, d.trial, [...where, 'trial'], files);
-    sweep = parseSweepSettings(src, d, where);
+    sweep = parseSweepSettings(src, d, where, ctx.warnings);
   } else if (d.component !== undefined) {
     component = parseComponentRef(src, d.component, [...where, 'component'], files);
   } else if (type === 'command') {
@@ -219,12 +225,10 @@ function parseJobInputs(src: YamlSource, raw: unknown, ctx: ParseContext): Recor
 export function parsePipelineJob(src: YamlSource, opts: { name?: string; defaultExperiment: string }): ParsedComposite<PipelineJobSpec> {
   const ctx = newContext();
   const data = src.data;
-  for (const key of Object.keys(data)) if (!PIPELINE_KEYS.has(key)) ctx.warnings.push(`${src.file}:${src.lineOf([key])}: unknown key '${key}' is ignored.`);
+  ctx.warnings.push(...src.keyWarnings([], data, PIPELINE_KEYS, { ...NOT_APPLIED_KEYS, identity: LOCAL_COMPUTE }));
   const settings = (data.settings ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(settings)) {
-    // Samples carry typos such as default_datestore: say so, and run anyway.
-    if (!SETTINGS_KEYS.has(key)) ctx.warnings.push(`${src.file}:${src.lineOf(['settings', key])}: unknown setting 'settings.${key}' is ignored.`);
-  }
+  // Samples carry typos such as default_datestore: say so, and run anyway.
+  ctx.warnings.push(...src.keyWarnings(['settings'], settings, SETTINGS_KEYS, { default_datastore: 'artifacts live in the workspace store' }));
   const inputs = parseJobInputs(src, data.inputs, ctx);
   const outputs: Record<string, OutputSpec> = {};
   for (const [k, v] of Object.entries((data.outputs ?? {}) as Record<string, unknown>)) {
@@ -255,8 +259,9 @@ export function parsePipelineJob(src: YamlSource, opts: { name?: string; default
 export function parseSweepJob(src: YamlSource, opts: { name?: string; defaultExperiment: string }): ParsedComposite<SweepJobSpec> {
   const ctx = newContext();
   const data = src.data;
+  ctx.warnings.push(...src.keyWarnings([], data, SWEEP_JOB_KEYS, { ...NOT_APPLIED_KEYS, identity: LOCAL_COMPUTE, queue_settings: LOCAL_COMPUTE, resources: LOCAL_COMPUTE }));
   const inputs = parseJobInputs(src, data.inputs, ctx);
-  const settings = parseSweepSettings(src, data, []);
+  const settings = parseSweepSettings(src, data, [], ctx.warnings);
   let trial: ComponentSpec | { ref: string };
   if (typeof data.trial === 'string') trial = parseComponentRef(src, data.trial, ['trial'], new ComponentFiles(ctx));
   else {

@@ -19,7 +19,9 @@ import type { EnvironmentRef } from '../jobs/spec.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import { sameSecret } from '../util/secrets.ts';
 import { childEnv } from '../util/child-env.ts';
-import { HARNESS, InitError, WorkerPool, type Scorer, type ScoreResult } from './worker-pool.ts';
+import { HARNESS, InitError, WorkerPool } from './worker-pool.ts';
+import type { Scorer, ScoreResult } from './scorer.ts';
+import { AdmissionControl } from './admission.ts';
 import { findOnnxFile, OnnxScorer } from './onnx-scorer.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
 import { pickDeployment, validateTraffic } from './traffic.ts';
@@ -81,7 +83,7 @@ export class EndpointService {
   /** Brings every deployment that was up before a restart back up. */
   async start(baseUrl: string): Promise<void> {
     this.baseUrl = baseUrl;
-    const rows = await this.db.all<DeploymentRow>(`SELECT * FROM online_deployments WHERE provisioning_state IN ('Succeeded', 'Creating', 'Updating')`);
+    const rows = await this.db.all<DeploymentRow>(`SELECT * FROM online_deployments WHERE provisioning_state IN ('Succeeded', 'Creating', 'Updating') OR served = 1`);
     for (const r of rows) void this.provision(JSON.parse(r.spec) as DeploymentSpec).catch(() => undefined);
   }
 
@@ -242,7 +244,9 @@ export class EndpointService {
       const onnxFile = noCode && modelFolder ? findOnnxFile(modelFolder) : undefined;
       if (onnxFile) {
         fs.appendFileSync(logFile, `serving ${path.basename(onnxFile)} with onnxruntime-node in the server process\n`);
-        return await this.swapIn(spec, await OnnxScorer.load(onnxFile));
+        // No process to probe and no Python environment; request_settings apply as to workers.
+        const limit = spec.instance_count * spec.request_settings.max_concurrent_requests_per_instance;
+        return await this.swapIn(spec, new AdmissionControl(await OnnxScorer.load(onnxFile), limit, spec.request_settings.request_timeout_ms));
       }
       if (noCode && !(modelFolder && fs.existsSync(path.join(modelFolder, 'MLmodel')))) {
         throw invalid('A deployment without code_configuration needs an MLflow model (a folder with an MLmodel file) or an ONNX model (one .onnx file).');
@@ -271,11 +275,13 @@ export class EndpointService {
       await pool.start();
       await this.swapIn(spec, pool);
     } catch (err) {
-      const message = err instanceof InitError ? `init() failed in score.py:\n${err.message}` : (err as Error).message;
+      const reason = err instanceof InitError ? `init() failed in score.py:\n${err.message}` : (err as Error).message;
+      // A failed update leaves the last good version serving, and its spec stored (Azure's rule).
+      const message = this.pools.has(key) ? `The update failed; the previous version keeps serving. ${reason}` : reason;
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
       fs.appendFileSync(logFile, `${message}\n`);
       await this.db.run('UPDATE online_deployments SET provisioning_state = ?, error = ?, updated_at = ? WHERE endpoint = ? AND name = ?',
-        [this.pools.has(key) ? 'Succeeded' : 'Failed', message, Date.now(), spec.endpoint_name, spec.name]);
+        ['Failed', message, Date.now(), spec.endpoint_name, spec.name]);
     }
   }
 
@@ -285,8 +291,9 @@ export class EndpointService {
     const old = this.pools.get(key);
     this.pools.set(key, scorer);
     if (!this.stats.has(key)) this.stats.set(key, new LatencyStats());
-    await this.db.run('UPDATE online_deployments SET provisioning_state = ?, error = NULL, updated_at = ? WHERE endpoint = ? AND name = ?',
-      ['Succeeded', Date.now(), spec.endpoint_name, spec.name]);
+    // The stored spec is always the one that serves: an update's spec is stored only now.
+    await this.db.run('UPDATE online_deployments SET spec = ?, provisioning_state = ?, error = NULL, served = 1, updated_at = ? WHERE endpoint = ? AND name = ?',
+      [JSON.stringify(spec), 'Succeeded', Date.now(), spec.endpoint_name, spec.name]);
     if (old) void old.drain();
   }
 
@@ -308,7 +315,7 @@ export class EndpointService {
       description: spec.description,
       notes: spec.notes.length ? spec.notes : undefined,
       metrics: this.stats.get(this.key(endpoint, name))?.summary(),
-      runtime: spec.code ? 'score.py' : this.pools.get(this.key(endpoint, name)) instanceof OnnxScorer ? 'onnx' : 'mlflow',
+      runtime: spec.code ? 'score.py' : this.pools.get(this.key(endpoint, name))?.runtime === 'onnx' ? 'onnx' : 'mlflow',
       workers: this.pools.get(this.key(endpoint, name))?.pids().length ?? 0,
     };
   }
@@ -323,8 +330,8 @@ export class EndpointService {
     const row = await this.deploymentRow(endpoint, name);
     const spec = { ...(JSON.parse(row.spec) as DeploymentSpec), ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) } as DeploymentSpec;
     this.checkSpec(spec);
-    await this.db.run('UPDATE online_deployments SET spec = ?, provisioning_state = ?, updated_at = ? WHERE endpoint = ? AND name = ?',
-      [JSON.stringify(spec), 'Updating', Date.now(), endpoint, name]);
+    await this.db.run('UPDATE online_deployments SET provisioning_state = ?, updated_at = ? WHERE endpoint = ? AND name = ?',
+      ['Updating', Date.now(), endpoint, name]);
     await this.provision(spec);
     return this.showDeployment(endpoint, name);
   }

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { Scorer, ScoreResult } from './worker-pool.ts';
+import type { Scorer, ScoreResult } from './scorer.ts';
 
 const bad = (message: string): ScoreResult => ({ status: 400, body: JSON.stringify({ error: message }) });
 
@@ -29,6 +29,7 @@ function rowsOf(payload: any): { rows: unknown; azure: boolean } | undefined {
 }
 
 export class OnnxScorer implements Scorer {
+  readonly runtime = 'onnx' as const;
   private inflight = 0;
 
   private constructor(private session: ort.InferenceSession, private features: number | undefined) {}

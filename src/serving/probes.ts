@@ -56,9 +56,9 @@ export class ProbeState {
   ready = true;
 
   constructor(private liveness: ProbeSettings, private readiness: ProbeSettings, now: number) {
-    // initial_delay counts from the end of init(): the worker announces that itself.
+    // Both probes' initial_delay counts from the end of init(): the worker announces that itself.
     this.nextLiveness = now + liveness.initial_delay * 1000;
-    this.nextReadiness = now + readiness.period * 1000;
+    this.nextReadiness = now + readiness.initial_delay * 1000;
   }
 
   /** Whether a probe is due; the ping's answer is then given to `record`. */

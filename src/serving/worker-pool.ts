@@ -9,6 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { initDeadlineSeconds, ProbeState, type ProbeSettings } from './probes.ts';
+import { TOO_MANY, timedOut } from './admission.ts';
+import type { Scorer, ScoreResult } from './scorer.ts';
+
 
 /** python/, where the scoring harness (stratus_scoring) lives. */
 export const HARNESS = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../python');
@@ -26,11 +29,6 @@ export interface PoolOptions {
   readiness: ProbeSettings;
 }
 
-export interface ScoreResult {
-  status: number;
-  body: string;
-}
-
 interface Job {
   body: string;
   resolve: (r: ScoreResult) => void;
@@ -39,18 +37,9 @@ interface Job {
   queueTimer?: NodeJS.Timeout;
 }
 
-const timedOut = (ms: number): ScoreResult => ({ status: 504, body: JSON.stringify({ error: `The scoring request took longer than request_timeout_ms (${ms} ms).` }) });
 
 export class InitError extends Error {}
 
-/** What an endpoint needs of a deployment's runtime (Python workers, or ONNX in-process). */
-export interface Scorer {
-  score(body: string): Promise<ScoreResult>;
-  drain(): Promise<void>;
-  stop(): Promise<void>;
-  pids(): number[];
-  swagger(): unknown;
-}
 
 class Worker {
   proc: ChildProcess;
@@ -160,6 +149,7 @@ class Worker {
 }
 
 export class WorkerPool implements Scorer {
+  readonly runtime = 'python' as const;
   private workers: Worker[] = [];
   private idle: Worker[] = [];
   private queue: Job[] = [];
@@ -196,7 +186,7 @@ export class WorkerPool implements Scorer {
       const worker = this.idle.pop();
       if (worker) return worker.send(job, this.opts.timeoutMs);
       if (this.queue.length >= this.opts.maxQueued) {
-        return resolve({ status: 429, body: JSON.stringify({ error: 'Too many requests: every worker is busy and the queue is full. Retry later or raise max_concurrent_requests_per_instance / instance_count.' }) });
+        return resolve(TOO_MANY);
       }
       this.enqueue(job);
     });

@@ -137,6 +137,15 @@ const MIGRATIONS: Migration[] = [
         PRIMARY KEY (schedule, slot))`,
     ],
   },
+  {
+    version: 6,
+    name: 'deployments remember whether their stored spec has served',
+    statements: [
+      // 1 once the stored spec has served: a failed update then leaves it serving (and a restart brings it back).
+      `ALTER TABLE online_deployments ADD COLUMN served INTEGER NOT NULL DEFAULT 0`,
+      `UPDATE online_deployments SET served = 1 WHERE provisioning_state = 'Succeeded'`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -88,6 +88,7 @@ export class Sampler {
     }
     // Random sampling is replayable: trial n always gets the n-th draw of the seeded stream.
     if (this.settings.sampling_algorithm.type === 'random') {
+      // The runner stores a seed on every sweep it submits (a drawn one when the YAML gives none).
       this.random = rng((this.settings.sampling_algorithm.seed ?? 0) * 1_000_003 + index);
       return this.draw();
     }

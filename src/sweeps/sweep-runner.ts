@@ -5,6 +5,7 @@
  * judged by the early termination policy and trials that fall behind are canceled. When the
  * sweep ends, its best trial is named with its parameters and its outputs are the sweep's.
  */
+import crypto from 'node:crypto';
 import { invalid } from '../util/errors.ts';
 import type { InputSpec, JobSpec, OutputSpec } from '../jobs/spec.ts';
 import type { ChildPlacement, CompositeRunner, JobRow, JobService } from '../jobs/job-service.ts';
@@ -48,6 +49,9 @@ export class SweepRunner implements CompositeRunner {
 
   async submit(raw: Record<string, unknown>, placement?: ChildPlacement): Promise<string> {
     const { spec, trialStep, compute } = await this.checked(raw);
+    const sampling = trialStep.sweep!.sampling_algorithm;
+    // Without a seed each sweep draws its own trials; the drawn seed is stored so it can be replayed.
+    if (sampling.seed === undefined) trialStep.sweep = { ...trialStep.sweep!, sampling_algorithm: { ...sampling, seed: crypto.randomInt(2 ** 31) } };
     const name = await this.jobs.newJobName(spec.name);
     await this.jobs.insertJob({
       name, type: 'sweep', status: 'Running', spec: { ...spec, name, compute, inputs: spec.inputs ?? {}, step: trialStep, tags: spec.tags ?? {}, notes: spec.notes ?? [] },

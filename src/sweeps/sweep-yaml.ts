@@ -22,7 +22,7 @@ function num(src: YamlSource, where: string[], value: unknown, least?: number): 
   return n;
 }
 
-export function parseSearchSpace(src: YamlSource, raw: unknown, where: string[]): Record<string, Distribution> {
+export function parseSearchSpace(src: YamlSource, raw: unknown, where: string[], warnings: string[] = []): Record<string, Distribution> {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !Object.keys(raw).length) {
     throw src.error(where, 'a sweep needs a search_space mapping each hyperparameter to a distribution, e.g. {type: uniform, min_value: 0.01, max_value: 1}.');
   }
@@ -32,6 +32,7 @@ export function parseSearchSpace(src: YamlSource, raw: unknown, where: string[])
     const v = (value ?? {}) as Record<string, unknown>;
     const type = String(v.type ?? '') as Distribution['type'];
     if (!PARAMS[type]) throw src.error([...at, 'type'], `unknown distribution '${v.type}'. Use ${Object.keys(PARAMS).join(', ')}.`);
+    warnings.push(...src.keyWarnings(at, v, ['type', ...PARAMS[type]]));
     if (type === 'choice') {
       if (!Array.isArray(v.values) || !v.values.length) throw src.error([...at, 'values'], 'choice needs a non-empty list of values.');
       out[name] = { type, values: v.values as (string | number | boolean)[] };
@@ -45,13 +46,21 @@ export function parseSearchSpace(src: YamlSource, raw: unknown, where: string[])
   return out;
 }
 
-function parseEarlyTermination(src: YamlSource, raw: unknown, where: string[]): EarlyTermination | undefined {
+/** The settings each early-termination policy reads. */
+const POLICY_KEYS: Record<EarlyTermination['type'], string[]> = {
+  bandit: ['slack_factor', 'slack_amount'],
+  median_stopping: [],
+  truncation_selection: ['truncation_percentage'],
+};
+
+function parseEarlyTermination(src: YamlSource, raw: unknown, where: string[], warnings: string[]): EarlyTermination | undefined {
   if (raw === undefined || raw === null) return undefined;
   const v = raw as Record<string, unknown>;
   const type = String(v.type ?? '');
   if (!['bandit', 'median_stopping', 'truncation_selection'].includes(type)) {
     throw src.error([...where, 'type'], `unknown early_termination policy '${v.type}'. Use bandit, median_stopping or truncation_selection.`);
   }
+  warnings.push(...src.keyWarnings(where, v, ['type', 'evaluation_interval', 'delay_evaluation', ...POLICY_KEYS[type as EarlyTermination['type']]]));
   const policy: EarlyTermination = {
     type: type as EarlyTermination['type'],
     evaluation_interval: v.evaluation_interval === undefined ? 1 : num(src, [...where, 'evaluation_interval'], v.evaluation_interval, 1),
@@ -70,9 +79,12 @@ function parseEarlyTermination(src: YamlSource, raw: unknown, where: string[]): 
   return policy;
 }
 
-/** Reads the sweep settings of `data` (a sweep job, or a `type: sweep` step at `where`). */
-export function parseSweepSettings(src: YamlSource, data: Record<string, unknown>, where: string[]): SweepSettings {
+/** Reads the sweep settings of `data` (a sweep job, or a `type: sweep` step at `where`); unused keys become warnings. */
+export function parseSweepSettings(src: YamlSource, data: Record<string, unknown>, where: string[], warnings: string[]): SweepSettings {
   const sampling = data.sampling_algorithm;
+  warnings.push(...src.keyWarnings([...where, 'sampling_algorithm'], sampling, ['type', 'seed']));
+  warnings.push(...src.keyWarnings([...where, 'objective'], data.objective, ['goal', 'primary_metric']));
+  warnings.push(...src.keyWarnings([...where, 'limits'], data.limits, ['max_total_trials', 'max_concurrent_trials', 'timeout', 'trial_timeout']));
   const samplingType = String(typeof sampling === 'object' && sampling ? (sampling as Record<string, unknown>).type : sampling ?? 'random').toLowerCase();
   if (!['random', 'grid', 'bayesian'].includes(samplingType)) throw src.error([...where, 'sampling_algorithm'], `unknown sampling_algorithm '${samplingType}'. Use random, grid or bayesian.`);
   const seedRaw = typeof sampling === 'object' && sampling ? (sampling as Record<string, unknown>).seed : undefined;
@@ -83,7 +95,7 @@ export function parseSweepSettings(src: YamlSource, data: Record<string, unknown
   const goal = String(objective.goal ?? '').toLowerCase();
   if (goal !== 'maximize' && goal !== 'minimize') throw src.error([...where, 'objective', 'goal'], `expected maximize or minimize, got ${JSON.stringify(objective.goal)}.`);
   const limits = (data.limits ?? {}) as Record<string, unknown>;
-  const search = parseSearchSpace(src, data.search_space, [...where, 'search_space']);
+  const search = parseSearchSpace(src, data.search_space, [...where, 'search_space'], warnings);
   if (samplingType === 'grid') {
     for (const [name, d] of Object.entries(search)) {
       if (d.type !== 'choice') throw src.error([...where, 'search_space', name, 'type'], `grid sampling takes choice distributions only, got ${d.type}.`);
@@ -101,7 +113,7 @@ export function parseSweepSettings(src: YamlSource, data: Record<string, unknown
       timeout: limits.timeout === undefined ? undefined : num(src, [...where, 'limits', 'timeout'], limits.timeout, 1),
       trial_timeout: limits.trial_timeout === undefined ? undefined : num(src, [...where, 'limits', 'trial_timeout'], limits.trial_timeout, 1),
     },
-    early_termination: parseEarlyTermination(src, data.early_termination, [...where, 'early_termination']),
+    early_termination: parseEarlyTermination(src, data.early_termination, [...where, 'early_termination'], warnings),
   };
 }
 
