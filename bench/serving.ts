@@ -65,7 +65,9 @@ async function benchModel(work: string, model: string, stratusUrl: string, cli: 
       'request_settings:', '  request_timeout_ms: 60000', '  max_concurrent_requests_per_instance: 128',
       'environment_variables:', `  WORKER_COUNT: ${WORKERS}`, `  MODEL_NAME: ${model}`, '',
     ].join('\n'));
-    fs.writeFileSync(path.join(work, `${model}-onnx.yml`), `name: onnx\nendpoint_name: ${model}-onnx\nmodel:\n  path: ${path.join(work, `${model}-onnx`)}\ninstance_count: 1\n`);
+    // The same request_settings as the score.py deployment: the ONNX runtime applies them too.
+    fs.writeFileSync(path.join(work, `${model}-onnx.yml`), `name: onnx\nendpoint_name: ${model}-onnx\nmodel:\n  path: ${path.join(work, `${model}-onnx`)}\ninstance_count: 1\n` +
+      'request_settings:\n  request_timeout_ms: 60000\n  max_concurrent_requests_per_instance: 128\n');
     for (const name of [model, `${model}-onnx`]) {
       cli(['online-endpoint', 'create', '--name', name]);
       cli(['online-deployment', 'create', '--file', `${name}.yml`, '--all-traffic']);
@@ -98,12 +100,13 @@ function table(title: string, { peer, ours, onnx }: ModelRows): string[] {
   return [
     title,
     '',
-    '| connections | azmlinfsrv req/s | Stratus score.py req/s | ratio | azmlinfsrv p50 / p99 ms | Stratus p50 / p99 ms | Stratus ONNX req/s | ONNX / azmlinfsrv | ONNX p50 / p99 ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| connections | azmlinfsrv req/s | Stratus score.py req/s | ratio | azmlinfsrv p50 / p99 ms | Stratus p50 / p99 ms | Stratus ONNX req/s | ONNX / azmlinfsrv | ONNX p50 / p99 ms | errors (azmlinfsrv / score.py / ONNX) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...LEVELS.map((c, i) => {
       const [p, s, o] = [peer[i], ours[i], onnx[i]];
       return `| ${c} | ${p.throughput.toFixed(0)} | ${s.throughput.toFixed(0)} | ${(s.throughput / p.throughput).toFixed(1)}× | ${p.p50Ms.toFixed(2)} / ${p.p99Ms.toFixed(2)} | ` +
-        `${s.p50Ms.toFixed(2)} / ${s.p99Ms.toFixed(2)} | ${o.throughput.toFixed(0)} | ${(o.throughput / p.throughput).toFixed(1)}× | ${o.p50Ms.toFixed(2)} / ${o.p99Ms.toFixed(2)} |`;
+        `${s.p50Ms.toFixed(2)} / ${s.p99Ms.toFixed(2)} | ${o.throughput.toFixed(0)} | ${(o.throughput / p.throughput).toFixed(1)}× | ${o.p50Ms.toFixed(2)} / ${o.p99Ms.toFixed(2)} | ` +
+        `${p.errors} / ${s.errors} / ${o.errors} |`;
     }),
     '',
   ];
@@ -130,7 +133,9 @@ async function main() {
       'converted with skl2onnx, served in-process by Stratus\'s ONNX runtime. Closed-loop keep-alive load from the same machine,',
       `${SECONDS} s per level, after a warm-up; each request scores two rows. Two models: a logistic regression, whose predict`,
       'takes microseconds so the serving stack is most of the cost, and a 50-tree random forest, whose predict takes milliseconds',
-      'of the same Python in both servers, so no server can be much faster at one connection.',
+      'of the same Python in both servers, so no server can be much faster at one connection. Both Stratus deployments run',
+      'with `request_settings` of 128 concurrent requests per instance and a 60 s timeout (the ONNX runtime enforces them',
+      'in-process); errors are requests answered with anything but 200, and throughput counts 200s only.',
       '',
       ...table('Logistic regression (iris-logreg):', logreg),
       ...table('Random forest, 50 trees (iris-rf):', rf),

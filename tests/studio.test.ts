@@ -3,18 +3,23 @@
  * workspace holding real jobs, runs, a registered model and data. Each step is what a user does:
  * open each page, follow a job's live log, compare two runs, deploy the model a job produced,
  * send a request from the test console, change traffic — and, on a server with auth, nothing is
- * shown before a token. Screenshots of each page go to docs/screenshots/.
+ * shown before a token. With STRATUS_SCREENSHOTS=1, screenshots of each page are written to
+ * docs/screenshots/ (for the README); otherwise to a temporary folder, so `npm test` leaves the
+ * working tree clean.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 
 const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../docs/screenshots');
+const SHOTS = process.env.STRATUS_SCREENSHOTS === '1'
+  ? path.resolve(import.meta.dirname, '../docs/screenshots')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-screenshots-'));
 const PIPELINE = path.resolve(import.meta.dirname, 'fixtures/pipeline');
 const STUDIO = path.resolve(import.meta.dirname, 'fixtures/studio');
 

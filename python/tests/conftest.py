@@ -30,7 +30,7 @@ class StratusServer:
         port = _free_port()
         cmd = ["node", str(REPO / "bin" / "stratus.js"), "up", "--port", str(port), "--data-dir", self.data_dir]
         store = os.environ.get("STRATUS_TEST_STORE")
-        if store and not extra_env:
+        if store:
             cmd += ["--store", store]
         env = {**os.environ, **(extra_env or {})}
         self.log_path = Path(self.data_dir) / "server.log"
