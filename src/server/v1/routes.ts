@@ -2,8 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../../workspace.ts';
 import { invalid } from '../../util/errors.ts';
-import { withCancellation } from '../../store/cancellation.ts';
-import { clientGone } from '../client-gone.ts';
 import type { JobSpec } from '../../jobs/spec.ts';
 
 export interface V1Route {
@@ -210,8 +208,7 @@ export function registerV1(app: FastifyInstance, ws: Workspace): void {
     app.route({
       method: r.method,
       url: r.path,
-      handler: async (req, reply) => withCancellation(clientGone(reply),
-        () => r.handler({ params: req.params as Record<string, string>, query: singleValued(req.query as Record<string, unknown>), body: objectBody(req.body) })),
+      handler: async (req) => r.handler({ params: req.params as Record<string, string>, query: singleValued(req.query as Record<string, unknown>), body: objectBody(req.body) }),
     });
   }
   app.get('/api/v1/openapi.json', async () => openApi(v1Routes(ws)));
