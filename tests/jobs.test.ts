@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
-import { isAlive } from '../src/jobs/local-executor.ts';
+import { isAlive } from '../src/compute/local-process.ts';
 
 const ENV_CACHE = path.resolve(import.meta.dirname, '../.cache/envs-test');
 

@@ -2,6 +2,7 @@
  * Data assets: versioned, immutable references to files in the workspace store (local
  * uploads, or a job's named output), of type uri_file, uri_folder or mltable.
  */
+import { uploadStorePath } from '../artifacts/layout.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -70,7 +71,8 @@ export class DataAssetService {
     let rel = input.path;
     const jobRef = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)$/.exec(rel);
     if (jobRef) rel = await this.jobOutput(jobRef[1], jobRef[2]);
-    else if (!rel.startsWith('uploads/')) throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it) or azureml://jobs/<job>/outputs/<name>.`);
+    else if (uploadStorePath(rel)) rel = uploadStorePath(rel)!;
+    else throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it) or azureml://jobs/<job>/outputs/<name>.`);
     const st = await this.store.stat(rel).catch(() => {
       throw notFound(`Nothing was uploaded at '${input.path}'.`);
     });

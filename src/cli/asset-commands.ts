@@ -72,8 +72,7 @@ async function storeRef(client: StratusClient, p: string, base: string, what: st
   if (/^[a-z][\w+.-]*:/i.test(p)) fail(`${what}: unsupported path '${p}'. Use a local path, runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>.`);
   const local = path.resolve(base, p);
   if (!fs.existsSync(local)) fail(`${what}: ${local} does not exist.`);
-  const { hash, base: name } = await upload(client, local, 'uploads', what);
-  return `uploads/${hash}/${name}`;
+  return (await upload(client, local, 'uploads', what)).ref;
 }
 
 /** `create` for assets made from a path (data, models): from flags or a YAML file. */

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../../workspace.ts';
 import { invalid } from '../../util/errors.ts';
+import { completeMarker } from '../../artifacts/layout.ts';
 import { withCancellation } from '../../store/cancellation.ts';
 import { clientGone } from '../client-gone.ts';
 import type { JobSpec } from '../../jobs/spec.ts';
@@ -88,8 +89,8 @@ export function v1Routes(ws: Workspace): V1Route[] {
       method: 'GET', path: '/api/v1/snapshots/:hash', summary: 'Whether a code snapshot or upload is complete',
       handler: async ({ params }) => {
         if (!/^[0-9a-f]{16,64}$/.test(params.hash)) throw invalid(`Invalid snapshot hash '${params.hash}'.`);
-        const complete = await ws.artifacts.stat(`snapshots/${params.hash}/.stratus-complete`).then(() => true, () => false);
-        const upload = await ws.artifacts.stat(`uploads/${params.hash}/.stratus-complete`).then(() => true, () => false);
+        const complete = await ws.artifacts.stat(completeMarker('snapshots', params.hash)).then(() => true, () => false);
+        const upload = await ws.artifacts.stat(completeMarker('uploads', params.hash)).then(() => true, () => false);
         return { hash: params.hash, snapshot_complete: complete, upload_complete: upload };
       },
     },
