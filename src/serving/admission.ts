@@ -25,14 +25,17 @@ export class AdmissionControl implements Scorer {
   async score(body: string): Promise<ScoreResult> {
     if (this.inflight >= this.limit) return TOO_MANY;
     this.inflight++;
-    // The slot is held until the work really ends, even when the caller already got its 504.
-    const work = this.inner.score(body).finally(() => this.inflight--);
+    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ScoreResult>((resolve) => {
       timer = setTimeout(() => resolve(timedOut(this.timeoutMs)), this.timeoutMs);
     });
     try {
-      return await Promise.race([work, late]);
+      // The slot is held until the work really ends, even when the caller already got its 504.
+      const work = this.inner.score(body).finally(() => this.inflight--);
+      const result = await Promise.race([work, late]);
+      // Work that ends after the deadline is late even if its timer has not fired yet.
+      return performance.now() - started > this.timeoutMs ? timedOut(this.timeoutMs) : result;
     } finally {
       clearTimeout(timer);
     }

@@ -5,9 +5,13 @@ import type { YamlSource } from '../jobs/yaml-source.ts';
 import type { DeploymentSpec } from './endpoints.ts';
 import { readProbe } from './probes.ts';
 
-const KNOWN = new Set(['$schema', 'name', 'endpoint_name', 'model', 'code_configuration', 'environment', 'instance_type', 'instance_count',
+const KNOWN = ['$schema', 'name', 'endpoint_name', 'model', 'code_configuration', 'environment', 'instance_type', 'instance_count',
   'request_settings', 'environment_variables', 'description', 'tags', 'liveness_probe', 'readiness_probe', 'app_insights_enabled',
-  'scale_settings', 'egress_public_network_access', 'data_collector', 'properties', 'type']);
+  'scale_settings', 'data_collector', 'type'];
+const NOT_APPLIED: Record<string, string> = {
+  properties: 'Stratus keeps no deployment properties; use tags',
+  egress_public_network_access: 'scoring workers run on this host with its network',
+};
 
 export interface ParsedDeployment {
   spec: DeploymentSpec;
@@ -21,7 +25,10 @@ export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?:
   const base = path.dirname(path.resolve(src.file));
   const warnings: string[] = [];
   const notes: string[] = [];
-  for (const k of Object.keys(d)) if (!KNOWN.has(k)) warnings.push(`${src.file}:${src.lineOf([k])}: unknown key '${k}' is ignored.`);
+  warnings.push(...src.keyWarnings([], d, KNOWN, NOT_APPLIED));
+  warnings.push(...src.keyWarnings(['request_settings'], d.request_settings, ['request_timeout_ms', 'max_concurrent_requests_per_instance'],
+    { max_queue_wait_ms: 'a queued request counts its wait against request_timeout_ms instead' }));
+  warnings.push(...src.keyWarnings(['code_configuration'], d.code_configuration, ['code', 'scoring_script']));
   for (const k of ['instance_type', 'scale_settings', 'app_insights_enabled', 'data_collector']) {
     if (d[k] !== undefined) notes.push(`'${k}' is accepted but does not apply to local worker processes: ${JSON.stringify(d[k])}`);
   }
