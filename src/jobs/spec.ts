@@ -100,6 +100,12 @@ export function applySets(data: Record<string, unknown>, sets: string[]): void {
     const eq = s.indexOf('=');
     if (eq <= 0) throw invalid(`Invalid --set '${s}': use --set key.path=value.`);
     const keys = s.slice(0, eq).split('.');
+    // An input must be declared in the YAML: --set cannot invent one (a typo would otherwise pass).
+    const inputs = data.inputs;
+    if (keys[0] === 'inputs' && keys.length > 1 && !(inputs && typeof inputs === 'object' && keys[1] in inputs)) {
+      const declared = inputs && typeof inputs === 'object' ? Object.keys(inputs) : [];
+      throw invalid(`Invalid --set '${s}': there is no input '${keys[1]}' (declared inputs: ${declared.join(', ') || 'none'}). Declare it under inputs: in the YAML.`);
+    }
     let cur: Record<string, unknown> = data;
     for (const k of keys.slice(0, -1)) {
       if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
@@ -146,8 +152,8 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
   if (type !== 'command') {
     throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are.`);
   }
-  warnings.push(...src.keyWarnings([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));
-  warnings.push(...src.keyWarnings(['limits'], data.limits, ['timeout']));
+  warnings.push(...src.checkKeys([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));
+  warnings.push(...src.checkKeys(['limits'], data.limits, ['timeout']));
   for (const key of NOT_APPLIED) {
     if (data[key] !== undefined) notes.push(`'${key}' is accepted but does not apply to local compute: ${JSON.stringify(data[key])}`);
   }
