@@ -15,7 +15,6 @@ import { advertisedHost, checkExposure } from '../src/server/serve.ts';
 import { childEnv } from '../src/util/child-env.ts';
 import { EnvironmentBuilder, specHash, choosePython } from '../src/environments/builder.ts';
 import { PostgresDb } from '../src/store/db.ts';
-import { withCancellation } from '../src/store/cancellation.ts';
 import { processAlive } from '../src/util/processes.ts';
 
 const TOKEN = 'security-test-token-0123456789';
@@ -233,7 +232,7 @@ describe('PostgreSQL work is bounded', { skip: process.env.STRATUS_TEST_PG_URL ?
       const gone = new AbortController();
       setTimeout(() => gone.abort(), 300);
       const started = Date.now();
-      await assert.rejects(withCancellation(gone.signal, () => db.all('SELECT pg_sleep(20)')), (err: { code?: string }) => err.code === '57014');
+      await assert.rejects(db.all('SELECT pg_sleep(20)', [], { signal: gone.signal }), (err: { code?: string }) => err.code === '57014');
       assert.ok(Date.now() - started < 15_000, 'the query was cancelled, not left to run for 20 s');
       const active = await db.all("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'");
       assert.equal(active.length, 0);

@@ -15,7 +15,6 @@ import { installAuthGate, PUBLIC_ROUTE } from './auth-gate.ts';
 import { parseJsonText } from './json-body.ts';
 import { rejectHostileInput } from './input-guard.ts';
 import { fromStoreError, storeProblem } from '../store/health.ts';
-import { withCancellation } from '../store/cancellation.ts';
 import { clientGone } from './client-gone.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
@@ -81,7 +80,14 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
 
   if (authEnabled(opts.auth)) installAuthGate(app, opts.auth!, (reply) => sendError(reply, 'UNAUTHENTICATED',
     'Authentication required: send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN) or HTTP Basic credentials (MLFLOW_TRACKING_USERNAME/PASSWORD).'));
-  app.addHook('preHandler', async (req) => rejectHostileInput(req));
+  app.addHook('preHandler', (req, _reply, done) => {
+    try {
+      rejectHostileInput(req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, parseJsonBody);
@@ -99,7 +105,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   const routes: Route[] = [...trackingRoutes(ws), ...registryRoutes(ws)];
   for (const prefix of MLFLOW_PREFIXES) {
     for (const [method, path, handler] of routes) {
-      app.route({ method, url: prefix + path, handler: async (req, reply) => withCancellation(clientGone(reply), async () => handler(requestArgs(req))) });
+      app.route({ method, url: prefix + path, handler: async (req, reply) => handler(requestArgs(req), { clientGone: () => clientGone(reply) }) });
     }
   }
   registerV1(app, ws);

@@ -9,15 +9,17 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import fs from 'node:fs';
 import path from 'node:path';
-import { currentCancellation } from './cancellation.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Row = Record<string, any>;
 export type Param = string | number | bigint | null | boolean | Buffer;
 
+/** `signal`: the read is cancelled on the database when it fires (a request whose client went away). */
+export interface ReadOptions { signal?: AbortSignal }
+
 export interface Db {
   readonly dialect: Dialect;
-  all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
+  all<T = Row>(sql: string, params?: Param[], opts?: ReadOptions): Promise<T[]>;
   get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
   run(sql: string, params?: Param[]): Promise<number>;
   /**
@@ -278,10 +280,9 @@ export class PostgresDb implements Db {
     // An idle client losing its connection must not crash the server.
     this.pool.on('error', () => undefined);
   }
-  async all<T>(sql: string, params?: Param[]): Promise<T[]> {
-    const signal = currentCancellation();
-    if (!signal) return (await this.pool.query(toPg(sql), params as unknown[])).rows as T[];
-    return this.cancellable<T>(sql, params, signal);
+  async all<T>(sql: string, params?: Param[], opts?: ReadOptions): Promise<T[]> {
+    if (!opts?.signal) return (await this.pool.query(toPg(sql), params as unknown[])).rows as T[];
+    return this.cancellable<T>(sql, params, opts.signal);
   }
 
   /** A read that the server cancels (pg_cancel_backend) when the request's client goes away. */

@@ -73,6 +73,8 @@ export interface SearchRunsOptions {
   maxResults?: number;
   orderBy?: string[];
   pageToken?: string;
+  /** Cancels the search on the database when it fires. */
+  signal?: AbortSignal;
 }
 
 export async function searchRuns(db: Db, runs: RunService, opts: SearchRunsOptions): Promise<{ runs: Run[]; next_page_token?: string }> {
@@ -119,7 +121,7 @@ export async function searchRuns(db: Db, runs: RunService, opts: SearchRunsOptio
     `SELECT r.run_uuid FROM runs r ${joins.map((j) => j.sql).join(' ')} WHERE ${where.map((w) => w.sql).join(' AND ')} ` +
     `ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
   const params = [...joins.flatMap((j) => j.params), ...where.flatMap((w) => w.params), max + 1, offset];
-  const ids = (await db.all<{ run_uuid: string }>(sql, params)).map((r) => r.run_uuid);
+  const ids = (await db.all<{ run_uuid: string }>(sql, params, { signal: opts.signal })).map((r) => r.run_uuid);
   const page = ids.slice(0, max);
   return {
     runs: await runs.getMany(page),

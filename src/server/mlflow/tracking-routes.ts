@@ -7,7 +7,9 @@ import { invalid } from '../../util/errors.ts';
 import { compact, int, INTEGER_DIGITS, keyValues, list, runId, shown, str, stringList, toDouble, viewType, type Args } from './request.ts';
 import type { MetricInput } from '../../tracking/runs.ts';
 
-type Handler = (args: Args) => Promise<unknown>;
+/** What a handler may ask of its request besides its fields: a signal that fires if the client goes away. */
+export interface RequestContext { clientGone(): AbortSignal }
+type Handler = (args: Args, ctx: RequestContext) => Promise<unknown>;
 export type Route = [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, handler: Handler];
 
 function metricInput(m: Record<string, unknown>, i: number | null): MetricInput {
@@ -80,7 +82,9 @@ export function trackingRoutes(ws: Workspace): Route[] {
       await runs.setLifecycle(runId(a), 'active');
       return {};
     }],
-    ['POST', '/runs/search', async (a) => compact(await searchRuns(ws.db, runs, {
+    // A search can be the most expensive query a client asks for: it stops when its client goes away.
+    ['POST', '/runs/search', async (a, ctx) => compact(await searchRuns(ws.db, runs, {
+      signal: ctx.clientGone(),
       experimentIds: stringList(a, 'experiment_ids'),
       filter: str(a, 'filter'),
       viewType: viewType(a, 'run_view_type'),

@@ -3,8 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../../workspace.ts';
 import { invalid } from '../../util/errors.ts';
 import { completeMarker } from '../../artifacts/layout.ts';
-import { withCancellation } from '../../store/cancellation.ts';
-import { clientGone } from '../client-gone.ts';
 import { toJSONSchema, type z } from 'zod';
 import { checked } from '../../specs/validate.ts';
 import { SubmitJob, UpdateJob } from '../../specs/jobs.ts';
@@ -209,12 +207,11 @@ export function registerV1(app: FastifyInstance, ws: Workspace): void {
     app.route({
       method: r.method,
       url: r.path,
-      handler: async (req, reply) => withCancellation(clientGone(reply),
-        () => r.handler({
-          params: req.params as Record<string, string>,
-          query: singleValued(req.query as Record<string, unknown>),
-          body: r.body ? checked(r.body, objectBody(req.body) ?? {}, 'request body') : objectBody(req.body),
-        })),
+      handler: async (req) => r.handler({
+        params: req.params as Record<string, string>,
+        query: singleValued(req.query as Record<string, unknown>),
+        body: r.body ? checked(r.body, objectBody(req.body) ?? {}, 'request body') : objectBody(req.body),
+      }),
     });
   }
   app.get('/api/v1/openapi.json', async () => openApi(v1Routes(ws)));
