@@ -9,31 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Compute } from './computes.ts';
 import type { ComputeProvider, Exit, Launch } from './provider.ts';
-
-export interface JobPaths {
-  root: string;
-  workdir: string;
-  stdout: string;
-  stderr: string;
-  exitCode: string;
-  buildLog: string;
-  inputs: string;
-  namedOutputs: string;
-}
-
-export function jobPaths(jobsDir: string, name: string): JobPaths {
-  const root = path.join(jobsDir, name);
-  return {
-    root,
-    workdir: path.join(root, 'wd'),
-    stdout: path.join(root, 'user_logs', 'std_log.txt'),
-    stderr: path.join(root, 'user_logs', 'std_err.txt'),
-    exitCode: path.join(root, 'exit_code'),
-    buildLog: path.join(root, 'system_logs', 'environment_build.txt'),
-    inputs: path.join(root, 'inputs'),
-    namedOutputs: path.join(root, 'named-outputs'),
-  };
-}
+import type { JobPaths } from './job-paths.ts';
 
 /** Processes started by this server: their exit is an event, not something to poll for. */
 const exits = new Map<number, Promise<void>>();

@@ -7,7 +7,7 @@
  * implement this interface in a file of its own here and register it in `providers.ts`.
  */
 import type { Compute } from './computes.ts';
-import type { JobPaths } from './local-process.ts';
+import type { JobPaths } from './job-paths.ts';
 
 /** One job's command, ready to run: its files live under `paths`. */
 export interface Launch {

@@ -12,7 +12,8 @@ import { completeMarker, jobOutputFolder, snapshotFolder } from '../artifacts/la
 import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { Compute, ComputeService } from '../compute/computes.ts';
-import { jobPaths, readFrom, type JobPaths } from '../compute/local-process.ts';
+import { jobPaths, type JobPaths } from '../compute/job-paths.ts';
+import { readFrom } from '../compute/local-process.ts';
 import type { ComputeProviders } from '../compute/providers.ts';
 import type { BuiltEnvironment, EnvironmentBuilder } from '../environments/builder.ts';
 import { resolveEnvironment } from '../environments/resolve.ts';

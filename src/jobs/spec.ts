@@ -3,7 +3,7 @@
  *
  * Parsing happens where the YAML file is (the CLI), because `code`, local input paths and
  * `conda_file` are relative to it; the result names those local paths so the CLI can upload
- * them. The server re-checks the uploaded spec with `validateJobSpec`.
+ * them. The server checks every spec it receives against its schema (specs/jobs.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,21 +11,19 @@ import { parse as parseYamlScalar } from 'yaml';
 import { invalid } from '../util/errors.ts';
 import { YamlSource } from './yaml-source.ts';
 import { referencedNames } from './expressions.ts';
+import type { z } from 'zod';
+import {
+  ASSET_TYPES, OUTPUT_TYPES, type AssetInput as AssetInputSchema, type EnvironmentRef as EnvironmentRefSchema,
+  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema,
+} from '../specs/jobs.ts';
 
-/** Azure ML's data input and output types: one list for jobs, components and pipelines. */
-export const ASSET_TYPES = ['uri_file', 'uri_folder', 'mltable', 'mlflow_model', 'custom_model'] as const;
-export const OUTPUT_TYPES = ['uri_folder', 'uri_file', 'mlflow_model', 'custom_model'] as const;
-
-export type LiteralInput = { type: 'literal'; value: string | number | boolean };
-export type AssetInput = { type: (typeof ASSET_TYPES)[number]; path: string; mode?: string };
+// The shapes a job spec is made of are written once, as schemas (specs/jobs.ts).
+export { ASSET_TYPES, OUTPUT_TYPES };
+export type LiteralInput = z.infer<typeof LiteralInputSchema>;
+export type AssetInput = z.infer<typeof AssetInputSchema>;
 export type InputSpec = LiteralInput | AssetInput;
-export type OutputSpec = { type: (typeof OUTPUT_TYPES)[number]; mode?: string };
-
-export type EnvironmentRef =
-  | { kind: 'host'; image?: string }
-  | { kind: 'curated'; name: string }
-  | { kind: 'registered'; name: string; version?: string; label?: string }
-  | { kind: 'inline'; image?: string; conda: string };
+export type OutputSpec = z.infer<typeof OutputSpecSchema>;
+export type EnvironmentRef = z.infer<typeof EnvironmentRefSchema>;
 
 /** What every kind of job (command, pipeline, sweep) says about itself. */
 export interface JobHeader {
