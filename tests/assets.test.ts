@@ -131,7 +131,7 @@ describe('assets and computes', () => {
 
   test('the v1 OpenAPI document lists the routes', async () => {
     const doc = await fetch(`${server.url}/api/v1/openapi.json`).then((r) => r.json());
-    assert.equal(doc.openapi, '3.0.3');
+    assert.equal(doc.openapi, '3.1.0');
     for (const p of ['/api/v1/jobs', '/api/v1/jobs/{name}/cancel', '/api/v1/data', '/api/v1/models/{name}/versions/{version}', '/api/v1/computes']) {
       assert.ok(doc.paths[p], p);
     }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
-import { isAlive } from '../src/jobs/local-executor.ts';
+import { isAlive } from '../src/compute/local-process.ts';
 
 const ENV_CACHE = path.resolve(import.meta.dirname, '../.cache/envs-test');
 
@@ -176,13 +176,36 @@ describe('command jobs', () => {
     assert.equal((await client.jobs.list()).value.length, before, 'no job was created');
   });
 
-  test('unknown keys are tolerated with a warning; unsupported settings are noted on the job', async () => {
-    const file = writeJob(path.join(work, 'warn'), 'command: echo ok\nresources:\n  instance_count: 2\nfancy_key: 1\n');
+  test('unknown keys are errors with the intended key; --set cannot invent an input; unsupported settings are noted on the job', async () => {
+    const typo = writeJob(path.join(work, 'typo'), 'command: echo ok\nenviroment: azureml:AzureML-sklearn-1.5@latest\n');
+    const bad = await stratus(['job', 'create', '--file', typo], server.url, path.dirname(typo));
+    assert.notEqual(bad.code, 0, 'a misspelt environment must not run the job on the host Python');
+    assert.match(bad.stderr, /job\.yml:2:1: unknown key 'enviroment' \(did you mean 'environment'\?\)/);
+    const setTypo = await stratus(['job', 'create', '--file', typo, '--set', 'inputs.epochs=3'], server.url, path.dirname(typo));
+    assert.notEqual(setTypo.code, 0);
+    assert.match(setTypo.stderr, /there is no input 'epochs'/);
+
+    const file = writeJob(path.join(work, 'warn'), 'command: echo ok\nresources:\n  instance_count: 2\nproperties:\n  team: a\n');
     const res = await stratus(['job', 'create', '--file', file, '--output', 'json'], server.url, path.dirname(file));
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, /warning: .*job\.yml:4: unknown key 'fancy_key' is ignored/);
+    assert.match(res.stderr, /warning: .*job\.yml:4: 'properties' is accepted but not applied/);
     const job = JSON.parse(res.stdout);
     assert.match(job.notes[0], /'resources' is accepted but does not apply/);
+  });
+
+  test('the REST API checks job bodies against their schema: 400 naming the field, never a 500', async () => {
+    const post = (body: unknown) => fetch(`${server.url}/api/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then(async (r) => ({ status: r.status, json: await r.json() as { error_code: string; message: string } }));
+    const bare = await post({ spec: { command: 'echo hi', inputs: { epochs: 5 } } });
+    assert.equal(bare.status, 400);
+    assert.match(bare.json.message, /'spec\.inputs\.epochs'/);
+    const unknown = await post({ spec: { command: 'echo hi', enviroment: { kind: 'host' } } });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.message, /'spec\.enviroment': unknown field/);
+    const ok = await post({ spec: { command: 'echo from-rest', experiment_name: 'rest' } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    const spec = await (await fetch(`${server.url}/api/v1/openapi.json`)).json() as any;
+    assert.ok(spec.paths['/api/v1/jobs'].post.requestBody.content['application/json'].schema.properties.spec, 'the OpenAPI document describes the body');
   });
 });
 

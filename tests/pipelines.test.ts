@@ -41,7 +41,7 @@ describe('components, pipelines and sweeps', () => {
   test('a three-step pipeline of local components passes folders from step to step', async () => {
     const { code, stderr, job } = await runPipeline(['--file', 'pipeline.yml']);
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /unknown key 'settings.default_datestore' is ignored \(did you mean 'default_datastore'\?\)/);
+    assert.match(stderr, /'settings\.default_datastore' is accepted but not applied/);
     assert.equal(job.type, 'pipeline');
     assert.equal(job.status, 'Completed');
     assert.deepEqual(Object.keys(job.jobs), ['prep', 'train', 'evaluate']);
@@ -289,13 +289,19 @@ limits:
   max_total_trials: 2
 ${extra}`;
     const dir = scratch({
-      'typo.yml': sweep('  max_total_trails: 5\nearly_terminaton:\n  type: bandit\n  slack_factor: 0.1\nproperties:\n  team: a\n'),
+      'typo.yml': sweep('  max_total_trails: 5\n'),
+      'policy.yml': sweep('early_terminaton:\n  type: bandit\n  slack_factor: 0.1\n'),
+      'props.yml': sweep('properties:\n  team: a\n'),
       'plain.yml': sweep(''),
     });
     const checked = await cli(['job', 'validate', '--file', 'typo.yml'], dir);
-    assert.match(checked.stderr, /typo\.yml:18: unknown key 'limits\.max_total_trails' is ignored \(did you mean 'max_total_trials'\?\)/);
-    assert.match(checked.stderr, /typo\.yml:19: unknown key 'early_terminaton' is ignored \(did you mean 'early_termination'\?\)/);
-    assert.match(checked.stderr, /'properties' is accepted but not applied/);
+    assert.notEqual(checked.code, 0, 'a misspelt key is an error, as in Azure ML');
+    assert.match(checked.stderr, /typo\.yml:18:3: unknown key 'limits\.max_total_trails' \(did you mean 'max_total_trials'\?\)/);
+    const policy = await cli(['job', 'validate', '--file', 'policy.yml'], dir);
+    assert.match(policy.stderr, /policy\.yml:18:1: unknown key 'early_terminaton' \(did you mean 'early_termination'\?\)/);
+    const props = await cli(['job', 'validate', '--file', 'props.yml'], dir);
+    assert.equal(props.code, 0, props.stderr);
+    assert.match(props.stderr, /'properties' is accepted but not applied/);
 
     const a = await runPipeline(['--file', 'plain.yml'], dir);
     const b = await runPipeline(['--file', 'plain.yml'], dir);

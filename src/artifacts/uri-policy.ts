@@ -9,6 +9,7 @@
  * local-file-inclusion and SSRF advisories.
  */
 import { invalid } from '../util/errors.ts';
+import { WORKSPACE_FOLDERS } from './layout.ts';
 
 /** Object-store schemes a client may keep its artifacts in; the server never touches them. */
 const EXTERNAL_STORE_SCHEMES = new Set(['s3', 'gs', 'wasbs', 'wasb', 'abfss', 'abfs', 'hdfs', 'dbfs', 'oss', 'r2']);
@@ -68,25 +69,11 @@ export function mlflowArtifactsPath(uri: string): string {
   return rel;
 }
 
-/**
- * Top-level folders of the artifact store that belong to the workspace, not to an experiment:
- * code snapshots, local uploads (both content-addressed) and job outputs.
- */
-export const WORKSPACE_FOLDERS = new Set(['snapshots', 'uploads', 'jobs']);
 
 /** A store path's segments, without empty and `.` segments (after the traversal checks). */
 export function storeSegments(relPath: string): string[] {
   assertSafeRelativePath(relPath);
   return relPath.split('/').filter((s) => s !== '' && s !== '.');
-}
-
-/** Written last into a snapshot or upload folder; its presence makes the folder complete and immutable. */
-export const COMPLETE_MARKER = '.stratus-complete';
-
-/** Content-addressed snapshot and upload folders: `snapshots/<hash>/…`, `uploads/<hash>/…`. */
-export function contentAddressedFolder(segments: string[]): string | undefined {
-  if (segments.length < 3 || (segments[0] !== 'snapshots' && segments[0] !== 'uploads')) return undefined;
-  return /^[0-9a-f]{32}$/.test(segments[1]) ? `${segments[0]}/${segments[1]}` : undefined;
 }
 
 /** Where an experiment may keep its artifacts inside the store: its own folder, never the workspace's. */

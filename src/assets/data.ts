@@ -2,13 +2,12 @@
  * Data assets: versioned, immutable references to files in the workspace store (local
  * uploads, or a job's named output), of type uri_file, uri_folder or mltable.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
+import { uploadStorePath } from '../artifacts/layout.ts';
 import type { Db } from '../store/db.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
 import { validateNameVersion, VersionedTable } from './versioned.ts';
+import { readMlTable } from './mltable.ts';
 
 interface DataRow {
   name: string; version: string; type: string; path: string; description: string | null; tags: string; created_at: number; archived: number;
@@ -16,44 +15,6 @@ interface DataRow {
 
 export const DATA_TYPES = ['uri_file', 'uri_folder', 'mltable'] as const;
 
-export interface MlTable {
-  files: string[];
-  read_delimited?: Record<string, unknown>;
-}
-
-/** Reads an MLTable file: its `paths` (file, folder, pattern) and a read_delimited step. */
-export function readMlTable(folder: string): MlTable {
-  const file = path.join(folder, 'MLTable');
-  let doc: any;
-  try {
-    doc = parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw invalid(`An mltable folder needs a readable MLTable file (${(err as Error).message.split('\n')[0]}).`);
-  }
-  if (!Array.isArray(doc?.paths) || doc.paths.length === 0) throw invalid("The MLTable file needs 'paths:' with at least one file, folder or pattern.");
-  const files: string[] = [];
-  for (const p of doc.paths) {
-    const target = p.file ?? p.folder ?? p.pattern;
-    if (typeof target !== 'string' || /^[a-z]+:\/\//i.test(target)) throw invalid(`MLTable path ${JSON.stringify(p)}: only paths relative to the MLTable folder are supported.`);
-    const rel = path.posix.normalize(target.replace(/^\.\//, ''));
-    if (rel.startsWith('..')) throw invalid(`MLTable path '${target}' leaves the MLTable folder.`);
-    if (p.file) {
-      if (!fs.existsSync(path.join(folder, rel))) throw invalid(`MLTable path '${target}' does not exist in the uploaded folder.`);
-      files.push(rel);
-    } else {
-      const base = p.folder ? rel : path.posix.dirname(rel);
-      const glob = p.pattern ? new RegExp(`^${path.posix.basename(rel).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`) : undefined;
-      const dir = path.join(folder, base === '.' ? '' : base);
-      if (!fs.existsSync(dir)) throw invalid(`MLTable path '${target}' does not exist in the uploaded folder.`);
-      for (const f of fs.readdirSync(dir)) {
-        if (f === 'MLTable' || (glob && !glob.test(f))) continue;
-        if (fs.statSync(path.join(dir, f)).isFile()) files.push(base === '.' ? f : `${base}/${f}`);
-      }
-    }
-  }
-  const step = (doc.transformations ?? []).find((t: any) => t && typeof t === 'object' && 'read_delimited' in t);
-  return { files, read_delimited: step?.read_delimited ?? undefined };
-}
 
 export class DataAssetService {
   private table: VersionedTable<DataRow>;
@@ -70,7 +31,8 @@ export class DataAssetService {
     let rel = input.path;
     const jobRef = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)$/.exec(rel);
     if (jobRef) rel = await this.jobOutput(jobRef[1], jobRef[2]);
-    else if (!rel.startsWith('uploads/')) throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it) or azureml://jobs/<job>/outputs/<name>.`);
+    else if (uploadStorePath(rel)) rel = uploadStorePath(rel)!;
+    else throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it) or azureml://jobs/<job>/outputs/<name>.`);
     const st = await this.store.stat(rel).catch(() => {
       throw notFound(`Nothing was uploaded at '${input.path}'.`);
     });

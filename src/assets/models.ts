@@ -3,6 +3,7 @@
  * registered model version (visible to MLflow clients), and every MLflow-registered version is
  * a model asset here. Lineage to the job or run that produced a model is kept on the version.
  */
+import { uploadStorePath } from '../artifacts/layout.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
 import type { RegistryService } from '../tracking/registry.ts';
@@ -39,8 +40,8 @@ export class ModelAssetService {
     } else if (input.path.startsWith('runs:/')) {
       source = input.path;
       runId = /^runs:\/+([^/]+)/.exec(input.path)?.[1];
-    } else if (input.path.startsWith('uploads/')) {
-      storePath = input.path;
+    } else if (uploadStorePath(input.path)) {
+      storePath = uploadStorePath(input.path);
       source = `mlflow-artifacts:/${storePath}`;
     } else {
       throw invalid(`Unsupported model path '${input.path}': give a local path (stratus model create uploads it), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>.`);

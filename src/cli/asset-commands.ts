@@ -59,10 +59,26 @@ function commonVerbs(cmd: Command, api: (c: StratusClient) => AssetApi): void {
     }));
 }
 
-function readSpec(file: string | undefined, sets: string[] | undefined): { data: Record<string, any>; base: string } {
+/** Keys of Azure ML's asset YAML that change nothing on this workspace, and why. */
+const ASSET_NOT_APPLIED: Record<string, string> = {
+  properties: 'Stratus keeps no asset properties; use tags',
+  datastore: 'assets live in the workspace artifact store',
+  stage: 'use model aliases (mlflow) instead of stages',
+};
+const ASSET_KEYS = ['$schema', 'name', 'version', 'description', 'tags'];
+const DATA_KEYS = [...ASSET_KEYS, 'type', 'path'];
+const MODEL_KEYS = [...ASSET_KEYS, 'type', 'path'];
+const ENVIRONMENT_KEYS = [...ASSET_KEYS, 'image', 'conda_file', 'build'];
+const ENVIRONMENT_NOT_APPLIED: Record<string, string> = {
+  ...ASSET_NOT_APPLIED, os_type: 'environments run on this host', inference_config: 'deployments name their scoring script',
+};
+
+/** An asset YAML (or none), with --set applied and its keys checked; warnings go to stderr. */
+function readSpec(file: string | undefined, sets: string[] | undefined, known: string[], notApplied = ASSET_NOT_APPLIED): { data: Record<string, any>; base: string } {
   if (!file) return { data: {}, base: process.cwd() };
   const src = YamlSource.read(file);
   applySets(src.data, sets ?? []);
+  for (const w of src.checkKeys([], src.data, known, notApplied)) process.stderr.write(`warning: ${w}\n`);
   return { data: src.data as Record<string, any>, base: path.dirname(path.resolve(file)) };
 }
 
@@ -72,8 +88,7 @@ async function storeRef(client: StratusClient, p: string, base: string, what: st
   if (/^[a-z][\w+.-]*:/i.test(p)) fail(`${what}: unsupported path '${p}'. Use a local path, runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>.`);
   const local = path.resolve(base, p);
   if (!fs.existsSync(local)) fail(`${what}: ${local} does not exist.`);
-  const { hash, base: name } = await upload(client, local, 'uploads', what);
-  return `uploads/${hash}/${name}`;
+  return (await upload(client, local, 'uploads', what)).ref;
 }
 
 /** `create` for assets made from a path (data, models): from flags or a YAML file. */
@@ -90,7 +105,7 @@ function pathAssetCreate(cmd: Command, kind: string, pathHelp: string, typeHelp:
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const { data: d, base } = readSpec(opts.file, opts.set);
+      const { data: d, base } = readSpec(opts.file, opts.set, kind === 'model' ? MODEL_KEYS : DATA_KEYS);
       const name = opts.name ?? d.name;
       const p = opts.path ?? d.path;
       if (!name || !p) fail(`give --name and --path, or --file ${kind}.yml with name and path.`);
@@ -113,7 +128,7 @@ export function registerAssetCommands(program: Command): void {
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const { data, base } = readSpec(opts.file, opts.set);
+      const { data, base } = readSpec(opts.file, opts.set, ENVIRONMENT_KEYS, ENVIRONMENT_NOT_APPLIED);
       let conda: string | undefined;
       const condaPath = data.conda_file ?? (data.build?.path ? ['conda.yml', 'conda.yaml', 'environment.yml', 'conda_dependencies.yaml'].map((f) => path.join(String(data.build.path), f)).find((f) => fs.existsSync(path.resolve(base, f))) : undefined);
       if (typeof condaPath === 'string') {

@@ -26,8 +26,7 @@ async function uploadDeploymentFiles(client: StratusClient, file: string, opts: 
   for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
   if (parsed.uploads.code) parsed.spec.code = (await upload(client, parsed.uploads.code, 'snapshots', 'code_configuration.code')).hash;
   if (parsed.uploads.model) {
-    const { hash, base } = await upload(client, parsed.uploads.model, 'uploads', 'model.path');
-    parsed.spec.model = `uploads/${hash}/${base}`;
+    parsed.spec.model = (await upload(client, parsed.uploads.model, 'uploads', 'model.path')).ref;
   }
   return parsed.spec;
 }

@@ -104,9 +104,9 @@ export async function prepareJobFrom(client: StratusClient, src: YamlSource, opt
   const spec = parsed.spec;
   if (parsed.uploads.code) spec.code = (await upload(client, parsed.uploads.code, 'snapshots', "'code'")).hash;
   for (const [input, local] of Object.entries(parsed.uploads.inputs)) {
-    const { hash, base } = await upload(client, local, 'uploads', `inputs.${input}`);
+    const { ref } = await upload(client, local, 'uploads', `inputs.${input}`);
     const value = spec.inputs[input];
-    if (value.type !== 'literal') value.path = `stratus-upload:${hash}/${base}`;
+    if (value.type !== 'literal') value.path = ref;
   }
   return spec as unknown as Record<string, unknown>;
 }
@@ -257,8 +257,9 @@ export function registerJobCommands(program: Command): void {
       }
       for (const out of Object.keys(j.outputs ?? {})) {
         if (opts.outputName && out !== opts.outputName) continue;
-        const stored = (j.outputs[out] as { store_path?: string }).store_path ?? `jobs/${j.name}/named-outputs/${out}`;
-        n += await downloadTree(client, stored, path.join(dest, 'named-outputs', out));
+        // The server says where each output's files are; a job that has not produced one yet has none.
+        const stored = (j.outputs[out] as { store_path?: string }).store_path;
+        if (stored) n += await downloadTree(client, stored, path.join(dest, 'named-outputs', out));
       }
       console.log(`Downloaded ${n} files to ${dest}`);
     }));

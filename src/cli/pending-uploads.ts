@@ -23,8 +23,7 @@ function mergedCodeFolder(paths: string[], what: string): string {
 export async function runUploads(client: StratusClient, uploads: PendingUpload[]): Promise<void> {
   for (const u of uploads) {
     if (u.kind === 'input') {
-      const { hash, base } = await upload(client, u.path, 'uploads', u.what);
-      u.assign(`stratus-upload:${hash}/${base}`);
+      u.assign((await upload(client, u.path, 'uploads', u.what)).ref);
       continue;
     }
     const folder = u.paths.length > 1 ? mergedCodeFolder(u.paths, u.what) : u.paths[0];

@@ -5,9 +5,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StratusClient } from '../client/index.ts';
 import { collectFiles, contentHash } from '../jobs/snapshot.ts';
+import { COMPLETE_MARKER, uploadFolder, uploadRef, type UploadKind } from '../specs/uploads.ts';
 
-/** Uploads a folder or file once per content hash; returns the hash. */
-export async function upload(client: StratusClient, target: string, kind: 'snapshots' | 'uploads', what: string): Promise<{ hash: string; base: string }> {
+/** Uploads a folder or file once per content hash; returns the hash and, for an upload, how a spec names it. */
+export async function upload(client: StratusClient, target: string, kind: UploadKind, what: string): Promise<{ hash: string; base: string; ref: string }> {
   const files = collectFiles(target, what, kind === 'snapshots');
   const base = path.basename(target);
   const hash = contentHash(files, kind === 'uploads' ? base : '');
@@ -16,12 +17,13 @@ export async function upload(client: StratusClient, target: string, kind: 'snaps
   if (!done) {
     const isFile = fs.statSync(target).isFile();
     for (const f of files) {
-      const dest = kind === 'snapshots' ? `snapshots/${hash}/${f.rel}` : isFile ? `uploads/${hash}/${base}` : `uploads/${hash}/${base}/${f.rel}`;
+      const folder = uploadFolder(kind, hash);
+      const dest = kind === 'snapshots' ? `${folder}/${f.rel}` : isFile ? `${folder}/${base}` : `${folder}/${base}/${f.rel}`;
       await client.putArtifact(dest, Readable.toWeb(fs.createReadStream(f.abs)) as ReadableStream);
     }
-    await client.putArtifact(`${kind}/${hash}/.stratus-complete`, Buffer.from(new Date().toISOString()));
+    await client.putArtifact(`${uploadFolder(kind, hash)}/${COMPLETE_MARKER}`, Buffer.from(new Date().toISOString()));
   }
-  return { hash, base };
+  return { hash, base, ref: uploadRef(hash, base) };
 }
 
 /** Downloads a stored folder (or one file) to `dest`; returns the number of files. */

@@ -6,7 +6,7 @@
  */
 import type { Experiment, Run, RunInfo } from '../tracking/types.ts';
 import type { JobSpec } from '../jobs/spec.ts';
-import type { Compute } from '../jobs/computes.ts';
+import type { Compute } from '../compute/computes.ts';
 
 export type ScheduleJson = Record<string, any> & { name: string; is_enabled: boolean };
 export type JobJson = Record<string, any> & { name: string; status: string; display_name?: string; experiment_name?: string; compute?: string };

@@ -3,7 +3,7 @@
  *
  * Parsing happens where the YAML file is (the CLI), because `code`, local input paths and
  * `conda_file` are relative to it; the result names those local paths so the CLI can upload
- * them. The server re-checks the uploaded spec with `validateJobSpec`.
+ * them. The server checks every spec it receives against its schema (specs/jobs.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,21 +11,19 @@ import { parse as parseYamlScalar } from 'yaml';
 import { invalid } from '../util/errors.ts';
 import { YamlSource } from './yaml-source.ts';
 import { referencedNames } from './expressions.ts';
+import type { z } from 'zod';
+import {
+  ASSET_TYPES, OUTPUT_TYPES, type AssetInput as AssetInputSchema, type EnvironmentRef as EnvironmentRefSchema,
+  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema,
+} from '../specs/jobs.ts';
 
-/** Azure ML's data input and output types: one list for jobs, components and pipelines. */
-export const ASSET_TYPES = ['uri_file', 'uri_folder', 'mltable', 'mlflow_model', 'custom_model'] as const;
-export const OUTPUT_TYPES = ['uri_folder', 'uri_file', 'mlflow_model', 'custom_model'] as const;
-
-export type LiteralInput = { type: 'literal'; value: string | number | boolean };
-export type AssetInput = { type: (typeof ASSET_TYPES)[number]; path: string; mode?: string };
+// The shapes a job spec is made of are written once, as schemas (specs/jobs.ts).
+export { ASSET_TYPES, OUTPUT_TYPES };
+export type LiteralInput = z.infer<typeof LiteralInputSchema>;
+export type AssetInput = z.infer<typeof AssetInputSchema>;
 export type InputSpec = LiteralInput | AssetInput;
-export type OutputSpec = { type: (typeof OUTPUT_TYPES)[number]; mode?: string };
-
-export type EnvironmentRef =
-  | { kind: 'host'; image?: string }
-  | { kind: 'curated'; name: string }
-  | { kind: 'registered'; name: string; version?: string; label?: string }
-  | { kind: 'inline'; image?: string; conda: string };
+export type OutputSpec = z.infer<typeof OutputSpecSchema>;
+export type EnvironmentRef = z.infer<typeof EnvironmentRefSchema>;
 
 /** What every kind of job (command, pipeline, sweep) says about itself. */
 export interface JobHeader {
@@ -100,6 +98,12 @@ export function applySets(data: Record<string, unknown>, sets: string[]): void {
     const eq = s.indexOf('=');
     if (eq <= 0) throw invalid(`Invalid --set '${s}': use --set key.path=value.`);
     const keys = s.slice(0, eq).split('.');
+    // An input must be declared in the YAML: --set cannot invent one (a typo would otherwise pass).
+    const inputs = data.inputs;
+    if (keys[0] === 'inputs' && keys.length > 1 && !(inputs && typeof inputs === 'object' && keys[1] in inputs)) {
+      const declared = inputs && typeof inputs === 'object' ? Object.keys(inputs) : [];
+      throw invalid(`Invalid --set '${s}': there is no input '${keys[1]}' (declared inputs: ${declared.join(', ') || 'none'}). Declare it under inputs: in the YAML.`);
+    }
     let cur: Record<string, unknown> = data;
     for (const k of keys.slice(0, -1)) {
       if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
@@ -146,8 +150,8 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
   if (type !== 'command') {
     throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are.`);
   }
-  warnings.push(...src.keyWarnings([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));
-  warnings.push(...src.keyWarnings(['limits'], data.limits, ['timeout']));
+  warnings.push(...src.checkKeys([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));
+  warnings.push(...src.checkKeys(['limits'], data.limits, ['timeout']));
   for (const key of NOT_APPLIED) {
     if (data[key] !== undefined) notes.push(`'${key}' is accepted but does not apply to local compute: ${JSON.stringify(data[key])}`);
   }

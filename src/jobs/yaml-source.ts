@@ -79,36 +79,43 @@ export class YamlSource {
 
   /** The line of a key path such as ['inputs', 'iris', 'path'] (the nearest existing parent's line otherwise). */
   lineOf(path: (string | number)[]): number {
+    return this.positionOf(path).line;
+  }
+
+  /**
+   * Azure's schema rule for the keys of the mapping at `where`: a key the spec does not know is an
+   * error at its file:line:column, with the nearest known key when it looks like a misspelling
+   * (`early_terminaton` → "did you mean 'early_termination'?"); a key Azure ML accepts but that
+   * changes nothing here (`notApplied`) is a warning that says why. Returns the warnings.
+   */
+  checkKeys(where: (string | number)[], value: unknown, known: Iterable<string>, notApplied: Record<string, string> = {}): string[] {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+    const knownKeys = [...known];
+    const out: string[] = [];
+    for (const key of Object.keys(value)) {
+      const name = [...where, key].join('.');
+      if (key in notApplied) out.push(`${this.file}:${this.lineOf([...where, key])}: '${name}' is accepted but not applied: ${notApplied[key]}.`);
+      else if (!knownKeys.includes(key)) {
+        const near = nearest(key, [...knownKeys, ...Object.keys(notApplied)]);
+        const pos = this.positionOf([...where, key]);
+        throw invalid(`${this.file}:${pos.line}:${pos.col}: unknown key '${name}'${near ? ` (did you mean '${near}'?)` : ''}. ` +
+          `Known keys here: ${knownKeys.filter((k) => !k.startsWith('$')).join(', ')}.`);
+      }
+    }
+    return out;
+  }
+
+  /** Line and column of a key path (the nearest existing parent's when the key is not in the file, e.g. from --set). */
+  positionOf(path: (string | number)[]): { line: number; col: number } {
     for (let n = path.length; n > 0; n--) {
       const parent = n > 1 ? this.doc.getIn(path.slice(0, n - 1), true) : this.doc.contents;
       if (isMap(parent)) {
         const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[n - 1]));
         const range = (pair?.key as Node | undefined)?.range;
-        if (range) return this.lines.linePos(range[0]).line;
+        if (range) return this.lines.linePos(range[0]);
       }
     }
-    return 1;
-  }
-
-  /**
-   * Warnings for the keys of the mapping at `where` that the spec does not use: unknown keys
-   * (with the nearest known one, so `early_terminaton` says "did you mean early_termination?"),
-   * and keys in `notApplied` that are accepted but change nothing here, with why.
-   */
-  keyWarnings(where: (string | number)[], value: unknown, known: Iterable<string>, notApplied: Record<string, string> = {}): string[] {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
-    const knownKeys = [...known];
-    const out: string[] = [];
-    for (const key of Object.keys(value)) {
-      const file = `${this.file}:${this.lineOf([...where, key])}`;
-      const name = [...where, key].join('.');
-      if (key in notApplied) out.push(`${file}: '${name}' is accepted but not applied: ${notApplied[key]}.`);
-      else if (!knownKeys.includes(key)) {
-        const near = nearest(key, [...knownKeys, ...Object.keys(notApplied)]);
-        out.push(`${file}: unknown key '${name}' is ignored${near ? ` (did you mean '${near}'?)` : ''}.`);
-      }
-    }
-    return out;
+    return { line: 1, col: 1 };
   }
 
   /** An error pointing at `file:line` and the key. */

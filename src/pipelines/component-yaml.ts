@@ -122,7 +122,7 @@ export function parseCommandComponent(src: YamlSource, data: Record<string, unkn
   declared?: Pick<ComponentSpec, 'inputs' | 'outputs'>): ComponentSpec {
   const base = path.dirname(path.resolve(src.file));
   if (where.length === 0) {
-    ctx.warnings.push(...src.keyWarnings([], data, COMPONENT_KEYS, COMPONENT_NOT_APPLIED));
+    ctx.warnings.push(...src.checkKeys([], data, COMPONENT_KEYS, COMPONENT_NOT_APPLIED));
   }
   const command = data.command;
   if (typeof command !== 'string' || !command.trim()) throw src.error([...where, 'command'], "a command component needs 'command:', the shell command to run.");

@@ -3,6 +3,7 @@
  * name:version with different content is refused, the same content is answered as it is.
  * Pipelines name them as `azureml:<name>:<version>` or `@latest`.
  */
+import { completeMarker } from '../artifacts/layout.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Db } from '../store/db.ts';
@@ -72,7 +73,7 @@ export class ComponentService {
   }
 
   private async resolveComponent(spec: ComponentSpec): Promise<ComponentSpec> {
-    if (spec.code && !fs.existsSync(this.artifacts.resolve(`snapshots/${spec.code}/.stratus-complete`))) {
+    if (spec.code && !fs.existsSync(this.artifacts.resolve(completeMarker('snapshots', spec.code)))) {
       throw invalid(`Code snapshot ${spec.code} of component '${spec.name ?? 'inline'}' has not been uploaded completely. Submit it again with the stratus CLI.`);
     }
     if (spec.type === 'pipeline') return { ...spec, jobs: await this.resolveSteps(spec.jobs ?? {}) };

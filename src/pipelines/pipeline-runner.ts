@@ -7,7 +7,7 @@
  */
 import { invalid } from '../util/errors.ts';
 import type { InputSpec, JobSpec, OutputSpec } from '../jobs/spec.ts';
-import type { ChildPlacement, CompositeRunner, JobRow, JobService } from '../jobs/job-service.ts';
+import type { ChildPlacement, JobTypeRunner, JobRow, JobService } from '../jobs/job-service.ts';
 import { isTerminal } from '../jobs/status.ts';
 import type { ComponentService } from './components.ts';
 import { checkGraph, formatProblems, stepDependencies, topologicalOrder } from './graph.ts';
@@ -20,7 +20,7 @@ function computeOf(spec: PipelineJobSpec, step?: StepSpec): string {
   return step?.compute ?? spec.settings.default_compute ?? spec.compute ?? 'local';
 }
 
-export class PipelineRunner implements CompositeRunner {
+export class PipelineRunner implements JobTypeRunner {
   private queue = new PerJobQueue();
 
   constructor(private jobs: JobService, private components: ComponentService) {}
@@ -51,8 +51,8 @@ export class PipelineRunner implements CompositeRunner {
   async submit(raw: Record<string, unknown>, placement?: ChildPlacement): Promise<string> {
     const spec = await this.checked(raw);
     const compute = computeOf(spec);
-    const name = await this.jobs.newJobName(spec.name);
-    await this.jobs.insertJob({
+    const name = await this.jobs.store.newJobName(spec.name);
+    await this.jobs.store.insert({
       name, type: 'pipeline', status: 'Running', spec: { ...spec, name }, experimentName: spec.experiment_name, displayName: spec.display_name,
       description: spec.description, compute, tags: spec.tags, placement, runStatus: 'RUNNING', startedAt: Date.now(),
     });
@@ -69,20 +69,20 @@ export class PipelineRunner implements CompositeRunner {
   }
 
   async cancel(name: string): Promise<void> {
-    await this.jobs.settleComposite(name, 'Canceled');
-    for (const child of await this.jobs.children(name)) if (!isTerminal(child.status)) await this.jobs.cancel(child.name);
+    await this.jobs.store.settle(name, 'Canceled');
+    for (const child of await this.jobs.store.children(name)) if (!isTerminal(child.status)) await this.jobs.cancel(child.name);
   }
 
   advance(name: string): Promise<void> {
-    return this.queue.run(name, () => this.step(name), (err) => this.jobs.settleComposite(name, 'Failed', { message: err.message }));
+    return this.queue.run(name, () => this.step(name), async (err) => { await this.jobs.store.settle(name, 'Failed', { error: { message: err.message } }); });
   }
 
   /** Starts what can start, cancels what must stop, and ends the pipeline when nothing is left. */
   private async step(name: string): Promise<void> {
-    const row = await this.jobs.rowOf(name);
+    const row = await this.jobs.store.get(name);
     if (isTerminal(row.status)) return;
     const spec = JSON.parse(row.spec) as PipelineJobSpec;
-    const children = new Map((await this.jobs.children(name)).map((c) => [c.step_name!, c]));
+    const children = new Map((await this.jobs.store.children(name)).map((c) => [c.step_name!, c]));
     const failed = [...children.values()].filter((c) => c.status === 'Failed' || c.status === 'Canceled');
     const stopping = failed.length > 0 && !spec.settings.continue_on_step_failure;
     if (stopping) {
@@ -102,16 +102,16 @@ export class PipelineRunner implements CompositeRunner {
     if (steps.every((s) => children.get(s)?.status === 'Completed')) {
       const outputs: Record<string, string> = {};
       for (const [stepName, step] of Object.entries(spec.jobs)) {
-        for (const [out, o] of Object.entries(step.outputs)) if (o.parent_output) outputs[o.parent_output] = this.jobs.outputPath(children.get(stepName)!, out);
+        for (const [out, o] of Object.entries(step.outputs)) if (o.parent_output) outputs[o.parent_output] = this.jobs.store.outputPath(children.get(stepName)!, out);
       }
-      await this.jobs.settleComposite(name, 'Completed', undefined, outputs);
+      await this.jobs.store.settle(name, 'Completed', { outputsMap: outputs });
       return;
     }
     const failures = current.filter((c) => c.status !== 'Completed').map((c) => `${c.step_name} ${c.status.toLowerCase()}${c.error ? ` (${JSON.parse(c.error).message})` : ''}`);
     const notRun = steps.filter((s) => !children.has(s));
-    await this.jobs.settleComposite(name, 'Failed', {
+    await this.jobs.store.settle(name, 'Failed', { error: {
       message: `Step ${failures.join(', ')}.${notRun.length ? ` Not run: ${notRun.join(', ')}.` : ''}`,
-    });
+    } });
   }
 
   /** The concrete inputs of a step: bindings evaluated in the pipeline's context. */
@@ -147,12 +147,12 @@ export class PipelineRunner implements CompositeRunner {
         type: 'pipeline', display_name: step.display_name ?? stepName, tags: {}, experiment_name: spec.experiment_name, compute, settings: spec.settings,
         inputs, outputs, jobs: component.jobs ?? {}, notes: [],
       };
-      return this.jobs.rowOf(await this.submit(child as unknown as Record<string, unknown>, placement));
+      return this.jobs.store.get(await this.submit(child as unknown as Record<string, unknown>, placement));
     }
     if (step.type === 'sweep') {
       const sweep = { type: 'sweep', display_name: step.display_name ?? stepName, tags: {}, experiment_name: spec.experiment_name, compute, inputs,
         step: { ...step, outputs: {}, inputs: Object.fromEntries(Object.keys(inputs).map((k) => [k, { kind: 'parent_input', name: k }])) }, notes: [] };
-      return this.jobs.rowOf(String((await this.jobs.submit(sweep, placement)).name));
+      return this.jobs.store.get(String((await this.jobs.submit(sweep, placement)).name));
     }
     const jobSpec: JobSpec = {
       type: 'command', display_name: step.display_name ?? stepName, tags: {}, experiment_name: spec.experiment_name, command: component.command!,
@@ -167,20 +167,20 @@ export class PipelineRunner implements CompositeRunner {
   async runOrReuse(jobSpec: JobSpec, placement: ChildPlacement, component: ComponentSpec, spec: { experiment_name: string; settings?: { force_rerun?: boolean } }, stepName: string): Promise<JobRow> {
     const identities: Record<string, string> = {};
     for (const [input, value] of Object.entries(jobSpec.inputs)) {
-      if (value.type !== 'literal') identities[input] = await this.jobs.inputSource(`${stepName}.${input}`, value.path);
+      if (value.type !== 'literal') identities[input] = await this.jobs.inputs.resolve(`${stepName}.${input}`, value.path);
     }
     const parts = reuseParts(jobSpec, identities);
     const hash = reuseHash(parts);
     const stepKey = component.name ? `component:${component.name}` : `step:${spec.experiment_name}/${stepName}`;
     const forced = !!spec.settings?.force_rerun;
     if (!forced && component.is_deterministic) {
-      const earlier = await this.jobs.findReusable(hash);
+      const earlier = await this.jobs.store.findReusable(hash);
       if (earlier) {
         const now = Date.now();
-        return this.jobs.insertJob({
-          name: await this.jobs.newJobName(), type: 'command', status: 'Completed', runStatus: 'FINISHED', spec: jobSpec,
+        return this.jobs.store.insert({
+          name: await this.jobs.store.newJobName(), type: 'command', status: 'Completed', runStatus: 'FINISHED', spec: jobSpec,
           experimentName: jobSpec.experiment_name, displayName: jobSpec.display_name, compute: jobSpec.compute, tags: { 'stratus.reused_from': earlier.name },
-          outputsMap: Object.fromEntries(Object.keys(jobSpec.outputs).map((o) => [o, this.jobs.outputPath(earlier, o)])),
+          outputsMap: Object.fromEntries(Object.keys(jobSpec.outputs).map((o) => [o, this.jobs.store.outputPath(earlier, o)])),
           startedAt: now, endedAt: now,
           placement: { ...placement, stepKey, reuseHash: hash, info: { reused: true, reused_from: earlier.name, reason: `same component, code, environment and inputs as job ${earlier.name}`, parts } },
         });
@@ -190,18 +190,18 @@ export class PipelineRunner implements CompositeRunner {
     if (forced) reason = 'settings.force_rerun is true';
     else if (!component.is_deterministic) reason = 'the component is not deterministic (is_deterministic: false)';
     else {
-      const last = await this.jobs.lastRunOf(stepKey);
+      const last = await this.jobs.store.lastRunOf(stepKey);
       reason = explainRerun(parts, last?.step_info ? { job: last.name, parts: (JSON.parse(last.step_info) as { parts: ReuseParts }).parts } : undefined);
     }
-    const name = await this.jobs.submitCommand(jobSpec, { ...placement, stepKey, reuseHash: hash, info: { reused: false, reason, parts } });
-    return this.jobs.rowOf(name);
+    const name = await this.jobs.commands.submit(jobSpec, { ...placement, stepKey, reuseHash: hash, info: { reused: false, reason, parts } });
+    return this.jobs.store.get(name);
   }
 
   /** `job show` of a pipeline: each step's job, status and reuse. */
   async describe(row: JobRow): Promise<Record<string, unknown>> {
     if (row.type !== 'pipeline') return {};
     const spec = JSON.parse(row.spec) as PipelineJobSpec;
-    const children = new Map((await this.jobs.children(row.name)).map((c) => [c.step_name!, c]));
+    const children = new Map((await this.jobs.store.children(row.name)).map((c) => [c.step_name!, c]));
     const jobs: Record<string, unknown> = {};
     for (const stepName of topologicalOrder(spec.jobs)) {
       const child = children.get(stepName);
@@ -221,7 +221,8 @@ export class PipelineRunner implements CompositeRunner {
     return {
       settings: spec.settings,
       jobs,
-      outputs: Object.fromEntries(Object.entries(spec.outputs).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${row.name}/outputs/${k}` }])),
+      // store_path: where the files are in this workspace's store (the step output each one is).
+      outputs: Object.fromEntries(Object.entries(spec.outputs).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${row.name}/outputs/${k}`, store_path: this.jobs.store.outputPath(row, k) }])),
     };
   }
 }

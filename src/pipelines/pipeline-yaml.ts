@@ -153,7 +153,7 @@ function parseComponentRef(src: YamlSource, value: unknown, where: string[], fil
 function parseStep(src: YamlSource, name: string, d: Record<string, unknown>, ctx: ParseContext, files: ComponentFiles,
   parentTypes: Record<string, ComponentInput['type']>): StepSpec {
   const where = ['jobs', name];
-  ctx.warnings.push(...src.keyWarnings(where, d, STEP_KEYS, STEP_NOT_APPLIED));
+  ctx.warnings.push(...src.checkKeys(where, d, STEP_KEYS, STEP_NOT_APPLIED));
   const type = String(d.type ?? (d.trial ? 'sweep' : 'command'));
   if (!['command', 'pipeline', 'sweep'].includes(type)) throw src.error([...where, 'type'], `unknown step type '${type}'. Use command, pipeline or sweep.`);
   const inputs: Record<string, Binding> = {};
@@ -225,10 +225,10 @@ function parseJobInputs(src: YamlSource, raw: unknown, ctx: ParseContext): Recor
 export function parsePipelineJob(src: YamlSource, opts: { name?: string; defaultExperiment: string }): ParsedComposite<PipelineJobSpec> {
   const ctx = newContext();
   const data = src.data;
-  ctx.warnings.push(...src.keyWarnings([], data, PIPELINE_KEYS, { ...NOT_APPLIED_KEYS, identity: LOCAL_COMPUTE }));
+  ctx.warnings.push(...src.checkKeys([], data, PIPELINE_KEYS, { ...NOT_APPLIED_KEYS, identity: LOCAL_COMPUTE }));
   const settings = (data.settings ?? {}) as Record<string, unknown>;
   // Samples carry typos such as default_datestore: say so, and run anyway.
-  ctx.warnings.push(...src.keyWarnings(['settings'], settings, SETTINGS_KEYS, { default_datastore: 'artifacts live in the workspace store' }));
+  ctx.warnings.push(...src.checkKeys(['settings'], settings, SETTINGS_KEYS, { default_datastore: 'artifacts live in the workspace store' }));
   const inputs = parseJobInputs(src, data.inputs, ctx);
   const outputs: Record<string, OutputSpec> = {};
   for (const [k, v] of Object.entries((data.outputs ?? {}) as Record<string, unknown>)) {
@@ -259,7 +259,7 @@ export function parsePipelineJob(src: YamlSource, opts: { name?: string; default
 export function parseSweepJob(src: YamlSource, opts: { name?: string; defaultExperiment: string }): ParsedComposite<SweepJobSpec> {
   const ctx = newContext();
   const data = src.data;
-  ctx.warnings.push(...src.keyWarnings([], data, SWEEP_JOB_KEYS, { ...NOT_APPLIED_KEYS, identity: LOCAL_COMPUTE, queue_settings: LOCAL_COMPUTE, resources: LOCAL_COMPUTE }));
+  ctx.warnings.push(...src.checkKeys([], data, SWEEP_JOB_KEYS, { ...NOT_APPLIED_KEYS, identity: LOCAL_COMPUTE, queue_settings: LOCAL_COMPUTE, resources: LOCAL_COMPUTE }));
   const inputs = parseJobInputs(src, data.inputs, ctx);
   const settings = parseSweepSettings(src, data, [], ctx.warnings);
   let trial: ComponentSpec | { ref: string };

@@ -3,71 +3,25 @@
  * definitions with typed inputs), steps that bind a component's inputs, and the pipeline job
  * itself. Every local path has been uploaded by then: `code` is a snapshot hash.
  */
-import { ASSET_TYPES, type EnvironmentRef, type InputSpec, type JobHeader, type OutputSpec } from '../jobs/spec.ts';
+import type { z } from 'zod';
+import type { InputSpec, JobHeader, OutputSpec } from '../jobs/spec.ts';
+import {
+  ASSET_TYPES, LITERAL_TYPES, type Binding as BindingSchema, type ComponentInput as ComponentInputSchema,
+  type ComponentOutput as ComponentOutputSchema, type ComponentSpecShape, type StepSpecShape,
+} from '../specs/jobs.ts';
 import type { SweepSettings } from '../sweeps/types.ts';
 
-export const LITERAL_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
-export { ASSET_TYPES };
+export { ASSET_TYPES, LITERAL_TYPES };
 export type LiteralType = (typeof LITERAL_TYPES)[number];
 export type AssetType = (typeof ASSET_TYPES)[number];
 
-export interface ComponentInput {
-  type: LiteralType | AssetType;
-  default?: string | number | boolean;
-  optional?: boolean;
-  min?: number;
-  max?: number;
-  enum?: (string | number)[];
-  description?: string;
-}
-
-export interface ComponentOutput {
-  type: OutputSpec['type'];
-  description?: string;
-}
-
-export interface ComponentSpec {
-  type: 'command' | 'pipeline';
-  name?: string;
-  version?: string;
-  display_name?: string;
-  description?: string;
-  tags: Record<string, string>;
-  inputs: Record<string, ComponentInput>;
-  outputs: Record<string, ComponentOutput>;
-  /** Command components. */
-  command?: string;
-  code?: string;
-  environment?: EnvironmentRef;
-  environment_variables?: Record<string, string>;
-  /** false: never reuse this component's earlier results. */
-  is_deterministic: boolean;
-  /** Pipeline components. */
-  jobs?: Record<string, StepSpec>;
-  /** For pipeline components: which step output each pipeline output is. */
-  output_bindings?: Record<string, Binding>;
-}
-
+// The shapes are written once, as the schemas the server checks them with (specs/jobs.ts).
+export type ComponentInput = z.infer<typeof ComponentInputSchema>;
+export type ComponentOutput = z.infer<typeof ComponentOutputSchema>;
+export type ComponentSpec = ComponentSpecShape;
 /** Where a step input's value comes from. */
-export type Binding =
-  | { kind: 'literal'; value: string | number | boolean }
-  | { kind: 'asset'; type: AssetType; path: string; mode?: string }
-  | { kind: 'parent_input'; name: string }
-  | { kind: 'step_output'; step: string; output: string };
-
-export interface StepSpec {
-  type: 'command' | 'pipeline' | 'sweep';
-  /** Inline, from a local file, or `azureml:name:version` until the server resolves it. */
-  component: ComponentSpec | { ref: string };
-  inputs: Record<string, Binding>;
-  /** Step outputs that are the pipeline's outputs: `${{parent.outputs.x}}`. */
-  outputs: Record<string, { parent_output?: string; type?: OutputSpec['type'] }>;
-  compute?: string;
-  display_name?: string;
-  environment_variables?: Record<string, string>;
-  timeout_seconds?: number;
-  sweep?: SweepSettings;
-}
+export type Binding = z.infer<typeof BindingSchema>;
+export type StepSpec = StepSpecShape;
 
 export interface PipelineSettings {
   default_compute?: string;

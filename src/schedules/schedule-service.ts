@@ -57,7 +57,7 @@ export class ScheduleService {
     if (typeof createJob === 'string') {
       const m = /^azureml:([\w-]+)$/.exec(createJob);
       if (!m) throw invalid(`create_job '${createJob}': give a job YAML file (the CLI reads it) or azureml:<existing job name>.`);
-      const row = await this.jobs.rowOf(m[1]);
+      const row = await this.jobs.store.get(m[1]);
       const spec = JSON.parse(row.spec) as Record<string, unknown>;
       delete spec.name;
       return spec;

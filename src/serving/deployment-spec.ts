@@ -25,10 +25,10 @@ export function parseDeployment(src: YamlSource, opts: { sets?: string[]; name?:
   const base = path.dirname(path.resolve(src.file));
   const warnings: string[] = [];
   const notes: string[] = [];
-  warnings.push(...src.keyWarnings([], d, KNOWN, NOT_APPLIED));
-  warnings.push(...src.keyWarnings(['request_settings'], d.request_settings, ['request_timeout_ms', 'max_concurrent_requests_per_instance'],
+  warnings.push(...src.checkKeys([], d, KNOWN, NOT_APPLIED));
+  warnings.push(...src.checkKeys(['request_settings'], d.request_settings, ['request_timeout_ms', 'max_concurrent_requests_per_instance'],
     { max_queue_wait_ms: 'a queued request counts its wait against request_timeout_ms instead' }));
-  warnings.push(...src.keyWarnings(['code_configuration'], d.code_configuration, ['code', 'scoring_script']));
+  warnings.push(...src.checkKeys(['code_configuration'], d.code_configuration, ['code', 'scoring_script']));
   for (const k of ['instance_type', 'scale_settings', 'app_insights_enabled', 'data_collector']) {
     if (d[k] !== undefined) notes.push(`'${k}' is accepted but does not apply to local worker processes: ${JSON.stringify(d[k])}`);
   }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Db } from '../store/db.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { exportPath } from '../artifacts/local-store.ts';
+import { snapshotFolder, uploadStorePath } from '../artifacts/layout.ts';
 import type { EnvironmentBuilder } from '../environments/builder.ts';
 import { resolveEnvironment } from '../environments/resolve.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
@@ -215,7 +216,8 @@ export class EndpointService {
   }
 
   private async modelPath(model: string): Promise<string> {
-    if (model.startsWith('uploads/')) return model;
+    const upload = uploadStorePath(model);
+    if (upload) return upload;
     const m = /^azureml:([A-Za-z0-9][\w.-]*?)(?::(\d+)|@latest)?$/.exec(model);
     if (!m) throw invalid(`Cannot read model '${model}': use azureml:<name>:<version> or a local path.`);
     const version = m[2] ?? String((await this.models.show(m[1])).version);
@@ -254,7 +256,7 @@ export class EndpointService {
       const envSpec = noCode && spec.environment.kind === 'host' ? mlflowModelEnvironment(modelFolder!) : await resolveEnvironment(spec.environment, this.environments);
       const built = envSpec ? await this.builder.ensure(envSpec, (t) => fs.appendFileSync(logFile, t)) : undefined;
       const appRoot = noCode ? path.join(HARNESS, 'stratus_scoring') : path.join(release, 'code');
-      if (!noCode) await exportPath(this.store, `snapshots/${spec.code}`, appRoot);
+      if (!noCode) await exportPath(this.store, snapshotFolder(spec.code!), appRoot);
       const workersPerInstance = Number(spec.environment_variables.WORKER_COUNT ?? 1) || 1;
       const pool = new WorkerPool({
         workers: spec.instance_count * workersPerInstance,

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { invalid } from '../util/errors.ts';
 import type { InputSpec, JobSpec, OutputSpec } from '../jobs/spec.ts';
-import type { ChildPlacement, CompositeRunner, JobRow, JobService } from '../jobs/job-service.ts';
+import type { ChildPlacement, JobTypeRunner, JobRow, JobService } from '../jobs/job-service.ts';
 import { isTerminal } from '../jobs/status.ts';
 import type { RunService } from '../tracking/runs.ts';
 import type { ComponentService } from '../pipelines/components.ts';
@@ -22,7 +22,7 @@ const POLL_MS = 500;
 
 interface TrialState { params: Params; early_terminated?: string }
 
-export class SweepRunner implements CompositeRunner {
+export class SweepRunner implements JobTypeRunner {
   private queue = new PerJobQueue();
   private timers = new Map<string, NodeJS.Timeout>();
 
@@ -52,8 +52,8 @@ export class SweepRunner implements CompositeRunner {
     const sampling = trialStep.sweep!.sampling_algorithm;
     // Without a seed each sweep draws its own trials; the drawn seed is stored so it can be replayed.
     if (sampling.seed === undefined) trialStep.sweep = { ...trialStep.sweep!, sampling_algorithm: { ...sampling, seed: crypto.randomInt(2 ** 31) } };
-    const name = await this.jobs.newJobName(spec.name);
-    await this.jobs.insertJob({
+    const name = await this.jobs.store.newJobName(spec.name);
+    await this.jobs.store.insert({
       name, type: 'sweep', status: 'Running', spec: { ...spec, name, compute, inputs: spec.inputs ?? {}, step: trialStep, tags: spec.tags ?? {}, notes: spec.notes ?? [] },
       experimentName: spec.experiment_name, displayName: spec.display_name, description: spec.description, compute, tags: spec.tags ?? {},
       placement, runStatus: 'RUNNING', startedAt: Date.now(),
@@ -72,8 +72,8 @@ export class SweepRunner implements CompositeRunner {
 
   async cancel(name: string): Promise<void> {
     this.unwatch(name);
-    await this.jobs.settleComposite(name, 'Canceled');
-    for (const child of await this.jobs.children(name)) if (!isTerminal(child.status)) await this.jobs.cancel(child.name);
+    await this.jobs.store.settle(name, 'Canceled');
+    for (const child of await this.jobs.store.children(name)) if (!isTerminal(child.status)) await this.jobs.cancel(child.name);
   }
 
   stopAll(): void {
@@ -97,7 +97,7 @@ export class SweepRunner implements CompositeRunner {
   private advance(name: string): Promise<void> {
     return this.queue.run(name, () => this.step(name), async (err) => {
       this.unwatch(name);
-      await this.jobs.settleComposite(name, 'Failed', { message: err.message });
+      await this.jobs.store.settle(name, 'Failed', { error: { message: err.message } });
     });
   }
 
@@ -111,11 +111,11 @@ export class SweepRunner implements CompositeRunner {
   }
 
   private async step(name: string): Promise<void> {
-    const row = await this.jobs.rowOf(name);
+    const row = await this.jobs.store.get(name);
     if (isTerminal(row.status)) return this.unwatch(name);
     const spec = JSON.parse(row.spec) as SweepJobSpec;
     const settings = spec.step.sweep!;
-    const trials = await this.jobs.children(name);
+    const trials = await this.jobs.store.children(name);
     const histories = await this.histories(spec, trials);
     const timedOut = settings.limits.timeout !== undefined && Date.now() - Number(row.started_at) > settings.limits.timeout * 1000;
 
@@ -127,11 +127,11 @@ export class SweepRunner implements CompositeRunner {
         // The trial may have finished since its metrics were read: only a trial this stops is marked.
         if ((await this.jobs.cancel(trial.name)).status !== 'Canceled') continue;
         await this.runs.setTag(trial.run_id, 'stratus.early_termination', verdict.reason).catch(() => undefined);
-        await this.jobs.setStepInfo(trial.name, { early_terminated: verdict.reason });
+        await this.jobs.store.setStepInfo(trial.name, { early_terminated: verdict.reason });
       }
     }
 
-    const current = await this.jobs.children(name);
+    const current = await this.jobs.store.children(name);
     let active = current.filter((t) => !isTerminal(t.status)).length;
     let total = current.length;
     let exhausted = false;
@@ -151,7 +151,7 @@ export class SweepRunner implements CompositeRunner {
     }
     if (active > 0 || (!timedOut && !exhausted && total < settings.limits.max_total_trials)) return;
     this.unwatch(name);
-    await this.finish(row, spec, await this.jobs.children(name), timedOut);
+    await this.finish(row, spec, await this.jobs.store.children(name), timedOut);
   }
 
   private observations(trials: JobRow[], histories: TrialHistory[]): Observation[] {
@@ -184,7 +184,7 @@ export class SweepRunner implements CompositeRunner {
       inputs, outputs: Object.fromEntries(Object.entries(component.outputs).map(([k, o]) => [k, { type: o.type }])) as Record<string, OutputSpec>,
       compute: spec.compute ?? 'local', timeout_seconds: settings.limits.trial_timeout, notes: [],
     };
-    await this.jobs.submitCommand(jobSpec, { parent: { job: row.name, runId: row.run_id }, stepName: `trial_${index}`, info: { params } });
+    await this.jobs.commands.submit(jobSpec, { parent: { job: row.name, runId: row.run_id }, stepName: `trial_${index}`, info: { params } });
   }
 
   private best(spec: SweepJobSpec, trials: JobRow[], histories: TrialHistory[]) {
@@ -203,22 +203,22 @@ export class SweepRunner implements CompositeRunner {
     const best = this.best(spec, trials, await this.histories(spec, trials));
     const metric = spec.step.sweep!.objective.primary_metric;
     if (!best) {
-      await this.jobs.settleComposite(row.name, 'Failed', {
+      await this.jobs.store.settle(row.name, 'Failed', { error: {
         message: `No trial completed with a value for the primary metric '${metric}'${timedOut ? ' before limits.timeout' : ''}. Trials must log it with mlflow.log_metric('${metric}', value).`,
-      });
+      } });
       return;
     }
     await this.runs.setTag(row.run_id, 'best_child_run_id', best.trial.run_id).catch(() => undefined);
     await this.runs.logBatch(row.run_id, [{ key: metric, value: best.value, timestamp: Date.now(), step: 0 }], [], []).catch(() => undefined);
-    const outputs = Object.fromEntries(Object.keys((spec.step.component as ComponentSpec).outputs).map((o) => [o, this.jobs.outputPath(best.trial, o)]));
-    await this.jobs.settleComposite(row.name, 'Completed', undefined, outputs);
+    const outputs = Object.fromEntries(Object.keys((spec.step.component as ComponentSpec).outputs).map((o) => [o, this.jobs.store.outputPath(best.trial, o)]));
+    await this.jobs.store.settle(row.name, 'Completed', { outputsMap: outputs });
   }
 
   /** `job show` of a sweep: the best trial with its parameters, and every trial's status and metric. */
   async describe(row: JobRow): Promise<Record<string, unknown>> {
     if (row.type !== 'sweep') return {};
     const spec = JSON.parse(row.spec) as SweepJobSpec;
-    const trials = await this.jobs.children(row.name);
+    const trials = await this.jobs.store.children(row.name);
     const histories = await this.histories(spec, trials);
     const best = isTerminal(row.status) ? this.best(spec, trials, histories) : undefined;
     const settings = spec.step.sweep!;

@@ -32,7 +32,7 @@ export function parseSearchSpace(src: YamlSource, raw: unknown, where: string[],
     const v = (value ?? {}) as Record<string, unknown>;
     const type = String(v.type ?? '') as Distribution['type'];
     if (!PARAMS[type]) throw src.error([...at, 'type'], `unknown distribution '${v.type}'. Use ${Object.keys(PARAMS).join(', ')}.`);
-    warnings.push(...src.keyWarnings(at, v, ['type', ...PARAMS[type]]));
+    warnings.push(...src.checkKeys(at, v, ['type', ...PARAMS[type]]));
     if (type === 'choice') {
       if (!Array.isArray(v.values) || !v.values.length) throw src.error([...at, 'values'], 'choice needs a non-empty list of values.');
       out[name] = { type, values: v.values as (string | number | boolean)[] };
@@ -60,7 +60,7 @@ function parseEarlyTermination(src: YamlSource, raw: unknown, where: string[], w
   if (!['bandit', 'median_stopping', 'truncation_selection'].includes(type)) {
     throw src.error([...where, 'type'], `unknown early_termination policy '${v.type}'. Use bandit, median_stopping or truncation_selection.`);
   }
-  warnings.push(...src.keyWarnings(where, v, ['type', 'evaluation_interval', 'delay_evaluation', ...POLICY_KEYS[type as EarlyTermination['type']]]));
+  warnings.push(...src.checkKeys(where, v, ['type', 'evaluation_interval', 'delay_evaluation', ...POLICY_KEYS[type as EarlyTermination['type']]]));
   const policy: EarlyTermination = {
     type: type as EarlyTermination['type'],
     evaluation_interval: v.evaluation_interval === undefined ? 1 : num(src, [...where, 'evaluation_interval'], v.evaluation_interval, 1),
@@ -82,9 +82,9 @@ function parseEarlyTermination(src: YamlSource, raw: unknown, where: string[], w
 /** Reads the sweep settings of `data` (a sweep job, or a `type: sweep` step at `where`); unused keys become warnings. */
 export function parseSweepSettings(src: YamlSource, data: Record<string, unknown>, where: string[], warnings: string[]): SweepSettings {
   const sampling = data.sampling_algorithm;
-  warnings.push(...src.keyWarnings([...where, 'sampling_algorithm'], sampling, ['type', 'seed']));
-  warnings.push(...src.keyWarnings([...where, 'objective'], data.objective, ['goal', 'primary_metric']));
-  warnings.push(...src.keyWarnings([...where, 'limits'], data.limits, ['max_total_trials', 'max_concurrent_trials', 'timeout', 'trial_timeout']));
+  warnings.push(...src.checkKeys([...where, 'sampling_algorithm'], sampling, ['type', 'seed']));
+  warnings.push(...src.checkKeys([...where, 'objective'], data.objective, ['goal', 'primary_metric']));
+  warnings.push(...src.checkKeys([...where, 'limits'], data.limits, ['max_total_trials', 'max_concurrent_trials', 'timeout', 'trial_timeout']));
   const samplingType = String(typeof sampling === 'object' && sampling ? (sampling as Record<string, unknown>).type : sampling ?? 'random').toLowerCase();
   if (!['random', 'grid', 'bayesian'].includes(samplingType)) throw src.error([...where, 'sampling_algorithm'], `unknown sampling_algorithm '${samplingType}'. Use random, grid or bayesian.`);
   const seedRaw = typeof sampling === 'object' && sampling ? (sampling as Record<string, unknown>).seed : undefined;

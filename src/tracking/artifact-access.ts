@@ -8,7 +8,8 @@
  * - nothing else: job outputs and the store's own folders belong to the server.
  */
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
-import { COMPLETE_MARKER, contentAddressedFolder, storeSegments } from '../artifacts/uri-policy.ts';
+import { storeSegments } from '../artifacts/uri-policy.ts';
+import { COMPLETE_MARKER, contentAddressedFolder } from '../artifacts/layout.ts';
 import { StratusError } from '../util/errors.ts';
 import type { ExperimentService } from './experiments.ts';
 

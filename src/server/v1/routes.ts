@@ -2,19 +2,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../../workspace.ts';
 import { invalid } from '../../util/errors.ts';
-import type { JobSpec } from '../../jobs/spec.ts';
+import { completeMarker } from '../../artifacts/layout.ts';
+import { toJSONSchema, type z } from 'zod';
+import { checked } from '../../specs/validate.ts';
+import { SubmitJob, UpdateJob } from '../../specs/jobs.ts';
+import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from '../../specs/serving.ts';
+import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateModel } from '../../specs/assets.ts';
+import { CreateSchedule } from '../../specs/schedules.ts';
 
 export interface V1Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   summary: string;
+  /** The request body's schema: checked before the handler runs, and described in the OpenAPI document. */
+  body?: z.ZodType;
   handler: (req: { params: Record<string, string>; query: Record<string, string>; body: any }) => Promise<unknown>;
 }
 
 export function v1Routes(ws: Workspace): V1Route[] {
   return [
     { method: 'GET', path: '/api/v1/computes', summary: 'List computes', handler: async () => ({ value: await ws.computes.list() }) },
-    { method: 'POST', path: '/api/v1/computes', summary: 'Create a compute (a local pool)', handler: async ({ body }) => ws.computes.create(body ?? {}) },
+    { method: 'POST', path: '/api/v1/computes', summary: 'Create a compute (a local pool)', body: CreateCompute, handler: async ({ body }) => ws.computes.create(body) },
     { method: 'GET', path: '/api/v1/computes/:name', summary: 'Show a compute', handler: async ({ params }) => ws.computes.get(params.name) },
     {
       method: 'DELETE', path: '/api/v1/computes/:name', summary: 'Delete a compute',
@@ -24,11 +32,8 @@ export function v1Routes(ws: Workspace): V1Route[] {
       },
     },
     {
-      method: 'POST', path: '/api/v1/jobs', summary: 'Submit a job (body: {spec})',
-      handler: async ({ body }) => {
-        if (!body?.spec || typeof body.spec !== 'object') throw invalid("Send the job as {\"spec\": {...}} (stratus job create --file job.yml builds it).");
-        return ws.jobs.submit(body.spec as JobSpec | Record<string, unknown>);
-      },
+      method: 'POST', path: '/api/v1/jobs', summary: 'Submit a job (body: {spec}; stratus job create --file job.yml builds it)', body: SubmitJob,
+      handler: async ({ body }) => ws.jobs.submit(body.spec),
     },
     {
       method: 'GET', path: '/api/v1/jobs', summary: 'List top-level jobs, newest first (?status=&max_results=), the steps or trials of ?parent_job_name=, or the jobs of ?compute=',
@@ -39,25 +44,22 @@ export function v1Routes(ws: Workspace): V1Route[] {
       }),
     },
     {
-      method: 'POST', path: '/api/v1/jobs/validate', summary: 'Check a job (command, pipeline or sweep) as submit would, without running it (body: {spec})',
-      handler: async ({ body }) => {
-        if (!body?.spec || typeof body.spec !== 'object') throw invalid("Send the job as {\"spec\": {...}} (stratus job validate --file job.yml builds it).");
-        return ws.jobs.validate(body.spec);
-      },
+      method: 'POST', path: '/api/v1/jobs/validate', summary: 'Check a job (command, pipeline or sweep) as submit would, without running it (body: {spec})', body: SubmitJob,
+      handler: async ({ body }) => ws.jobs.validate(body.spec),
     },
     { method: 'GET', path: '/api/v1/jobs/:name', summary: 'Show a job', handler: async ({ params }) => ws.jobs.get(params.name) },
-    { method: 'PATCH', path: '/api/v1/jobs/:name', summary: 'Update display_name, description or tags', handler: async ({ params, body }) => ws.jobs.update(params.name, body ?? {}) },
+    { method: 'PATCH', path: '/api/v1/jobs/:name', summary: 'Update display_name, description or tags', body: UpdateJob, handler: async ({ params, body }) => ws.jobs.update(params.name, body) },
     { method: 'POST', path: '/api/v1/jobs/:name/cancel', summary: 'Cancel a job (ends its whole process tree)', handler: async ({ params }) => ws.jobs.cancel(params.name) },
     {
       method: 'GET', path: '/api/v1/jobs/:name/logs', summary: 'Log text since offsets (?stdout=&stderr=&build=), with the status',
       handler: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: intQuery(query, 'stdout', 0), stderr: intQuery(query, 'stderr', 0), build: intQuery(query, 'build', 0) }),
     },
     ...assetRoutes('environments', 'environment', {
-      create: (b) => ws.environments.create(b), list: (n) => ws.environments.list(n),
+      schema: CreateEnvironment, create: (b) => ws.environments.create(b), list: (n) => ws.environments.list(n),
       show: (n, v, l) => ws.environments.show(n, v, l), archive: (n, v) => ws.environments.archive(n, v),
     }),
     ...assetRoutes('data', 'data asset', {
-      create: (b) => ws.data.create(b), list: (n) => ws.data.list(n), show: (n, v, l) => ws.data.show(n, v, l), archive: (n, v) => ws.data.archive(n, v),
+      schema: CreateData, create: (b) => ws.data.create(b), list: (n) => ws.data.list(n), show: (n, v, l) => ws.data.show(n, v, l), archive: (n, v) => ws.data.archive(n, v),
     }),
     {
       method: 'GET', path: '/api/v1/data/:name/versions/:version/preview', summary: 'First rows (?rows=20) and per-column statistics of a data asset\'s table (DuckDB)',
@@ -71,10 +73,10 @@ export function v1Routes(ws: Workspace): V1Route[] {
       },
     },
     ...assetRoutes('components', 'component', {
-      create: (b) => ws.components.create(b), list: (n) => ws.components.list(n), show: (n, v, l) => ws.components.show(n, v, l), archive: (n, v) => ws.components.archive(n, v),
+      schema: CreateComponent, create: (b) => ws.components.create(b), list: (n) => ws.components.list(n), show: (n, v, l) => ws.components.show(n, v, l), archive: (n, v) => ws.components.archive(n, v),
     }),
     ...assetRoutes('models', 'model', {
-      create: (b) => ws.models.create(b), list: (n) => ws.models.list(n), show: (n, v, l) => ws.models.show(n, v, l), archive: (n, v) => ws.models.archive(n, v),
+      schema: CreateModel, create: (b) => ws.models.create(b), list: (n) => ws.models.list(n), show: (n, v, l) => ws.models.show(n, v, l), archive: (n, v) => ws.models.archive(n, v),
     }),
     {
       method: 'GET', path: '/api/v1/models/:name/versions/:version/files', summary: 'Where a model version\'s files are in the artifact store',
@@ -86,8 +88,8 @@ export function v1Routes(ws: Workspace): V1Route[] {
       method: 'GET', path: '/api/v1/snapshots/:hash', summary: 'Whether a code snapshot or upload is complete',
       handler: async ({ params }) => {
         if (!/^[0-9a-f]{16,64}$/.test(params.hash)) throw invalid(`Invalid snapshot hash '${params.hash}'.`);
-        const complete = await ws.artifacts.stat(`snapshots/${params.hash}/.stratus-complete`).then(() => true, () => false);
-        const upload = await ws.artifacts.stat(`uploads/${params.hash}/.stratus-complete`).then(() => true, () => false);
+        const complete = await ws.artifacts.stat(completeMarker('snapshots', params.hash)).then(() => true, () => false);
+        const upload = await ws.artifacts.stat(completeMarker('uploads', params.hash)).then(() => true, () => false);
         return { hash: params.hash, snapshot_complete: complete, upload_complete: upload };
       },
     },
@@ -98,7 +100,7 @@ function scheduleRoutes(ws: Workspace): V1Route[] {
   const s = ws.schedules;
   const base = '/api/v1/schedules';
   return [
-    { method: 'POST', path: base, summary: 'Create a schedule (trigger: cron or recurrence; create_job: a job spec or azureml:<job>)', handler: async ({ body }) => s.create(body ?? {}) },
+    { method: 'POST', path: base, summary: 'Create a schedule (trigger: cron or recurrence; create_job: a job spec or azureml:<job>)', body: CreateSchedule, handler: async ({ body }) => s.create(body) },
     { method: 'GET', path: base, summary: 'List schedules', handler: async () => ({ value: await s.list() }) },
     { method: 'GET', path: `${base}/:name`, summary: 'Show a schedule with its next run time and recent slots', handler: async ({ params }) => s.show(params.name) },
     { method: 'POST', path: `${base}/:name/enable`, summary: 'Enable a schedule (it fires from the next slot on)', handler: async ({ params }) => s.setEnabled(params.name, true) },
@@ -117,10 +119,10 @@ function endpointRoutes(ws: Workspace): V1Route[] {
   const e = ws.endpoints;
   const base = '/api/v1/online-endpoints';
   return [
-    { method: 'POST', path: base, summary: 'Create an online endpoint', handler: async ({ body }) => e.createEndpoint(body ?? {}) },
+    { method: 'POST', path: base, summary: 'Create an online endpoint', body: CreateEndpoint, handler: async ({ body }) => e.createEndpoint(body) },
     { method: 'GET', path: base, summary: 'List online endpoints', handler: async () => ({ value: await e.listEndpoints() }) },
     { method: 'GET', path: `${base}/:name`, summary: 'Show an endpoint: scoring_uri, traffic, per-deployment metrics', handler: async ({ params }) => e.showEndpoint(params.name) },
-    { method: 'PATCH', path: `${base}/:name`, summary: 'Update traffic, mirror_traffic or description', handler: async ({ params, body }) => e.updateEndpoint(params.name, body ?? {}) },
+    { method: 'PATCH', path: `${base}/:name`, summary: 'Update traffic, mirror_traffic or description', body: UpdateEndpoint, handler: async ({ params, body }) => e.updateEndpoint(params.name, body) },
     {
       method: 'DELETE', path: `${base}/:name`, summary: 'Delete an endpoint and its deployments',
       handler: async ({ params }) => {
@@ -129,17 +131,15 @@ function endpointRoutes(ws: Workspace): V1Route[] {
       },
     },
     { method: 'POST', path: `${base}/:name/list-keys`, summary: 'The endpoint keys', handler: async ({ params }) => e.credentials(params.name) },
-    { method: 'POST', path: `${base}/:name/regenerate-keys`, summary: 'Regenerate the primary or secondary key', handler: async ({ params, body }) => e.regenerateKeys(params.name, body?.key_type ?? 'primary') },
+    { method: 'POST', path: `${base}/:name/regenerate-keys`, summary: 'Regenerate the primary or secondary key', body: RegenerateKeys, handler: async ({ params, body }) => e.regenerateKeys(params.name, body.key_type ?? 'primary') },
     {
-      method: 'POST', path: `${base}/:name/deployments`, summary: 'Create a deployment (body: {spec, all_traffic})',
-      handler: async ({ params, body }) => {
-        if (!body?.spec) throw invalid('Send {"spec": {...}} (stratus online-deployment create --file d.yml builds it).');
-        return e.createDeployment({ ...body.spec, endpoint_name: params.name }, !!body.all_traffic);
-      },
+      method: 'POST', path: `${base}/:name/deployments`, summary: 'Create a deployment (body: {spec, all_traffic}; stratus online-deployment create --file d.yml builds it)',
+      body: CreateDeployment,
+      handler: async ({ params, body }) => e.createDeployment({ ...body.spec, endpoint_name: params.name }, !!body.all_traffic),
     },
     { method: 'GET', path: `${base}/:name/deployments`, summary: 'List deployments', handler: async ({ params }) => ({ value: await e.listDeployments(params.name) }) },
     { method: 'GET', path: `${base}/:name/deployments/:deployment`, summary: 'Show a deployment', handler: async ({ params }) => e.showDeployment(params.name, params.deployment) },
-    { method: 'PATCH', path: `${base}/:name/deployments/:deployment`, summary: 'Update a deployment (rolling: new workers start before old ones stop)', handler: async ({ params, body }) => e.updateDeployment(params.name, params.deployment, body ?? {}) },
+    { method: 'PATCH', path: `${base}/:name/deployments/:deployment`, summary: 'Update a deployment (rolling: new workers start before old ones stop)', body: UpdateDeployment, handler: async ({ params, body }) => e.updateDeployment(params.name, params.deployment, body) },
     {
       method: 'DELETE', path: `${base}/:name/deployments/:deployment`, summary: 'Delete a deployment (it must have no traffic)',
       handler: async ({ params }) => {
@@ -155,6 +155,8 @@ function endpointRoutes(ws: Workspace): V1Route[] {
 }
 
 interface AssetOps {
+  /** The create body's schema. */
+  schema: z.ZodType;
   create(body: any): Promise<unknown>;
   list(name?: string): Promise<unknown[]>;
   show(name: string, version?: string, label?: string): Promise<unknown>;
@@ -166,11 +168,8 @@ function assetRoutes(plural: string, kind: string, ops: AssetOps): V1Route[] {
   const base = `/api/v1/${plural}`;
   return [
     {
-      method: 'POST', path: base, summary: `Create a ${kind} version`,
-      handler: async ({ body }) => {
-        if (!body || typeof body !== 'object' || !body.name) throw invalid(`Send the ${kind} as JSON with at least "name".`);
-        return ops.create(body);
-      },
+      method: 'POST', path: base, summary: `Create a ${kind} version`, body: ops.schema,
+      handler: async ({ body }) => ops.create(body),
     },
     { method: 'GET', path: base, summary: `List ${kind} versions (?name=)`, handler: async ({ query }) => ({ value: await ops.list(query.name) }) },
     { method: 'GET', path: `${base}/:name`, summary: `Show the latest ${kind} version (?label=latest)`, handler: async ({ params, query }) => ops.show(params.name, undefined, query.label ?? 'latest') },
@@ -208,13 +207,17 @@ export function registerV1(app: FastifyInstance, ws: Workspace): void {
     app.route({
       method: r.method,
       url: r.path,
-      handler: async (req) => r.handler({ params: req.params as Record<string, string>, query: singleValued(req.query as Record<string, unknown>), body: objectBody(req.body) }),
+      handler: async (req) => r.handler({
+        params: req.params as Record<string, string>,
+        query: singleValued(req.query as Record<string, unknown>),
+        body: r.body ? checked(r.body, objectBody(req.body) ?? {}, 'request body') : objectBody(req.body),
+      }),
     });
   }
   app.get('/api/v1/openapi.json', async () => openApi(v1Routes(ws)));
 }
 
-/** The v1 OpenAPI document, from the same route table. */
+/** The v1 OpenAPI document, from the same route table and its request schemas. */
 export function openApi(routes: V1Route[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -224,12 +227,21 @@ export function openApi(routes: V1Route[]) {
     paths[p][r.method.toLowerCase()] = {
       summary: r.summary,
       parameters: params,
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(r.body) } } } } : {}),
       responses: {
         200: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
-        400: { description: 'Bad input: {error_code, message}' },
-        404: { description: 'Not found: {error_code, message}' },
+        400: { description: 'Bad input: {error_code, message}', content: { 'application/json': { schema: ERROR_SCHEMA } } },
+        404: { description: 'Not found: {error_code, message}', content: { 'application/json': { schema: ERROR_SCHEMA } } },
       },
     };
   }
-  return { openapi: '3.0.3', info: { title: 'Stratus REST API v1', version: '1' }, paths };
+  return { openapi: '3.1.0', info: { title: 'Stratus REST API v1', version: '1' }, paths };
+}
+
+const ERROR_SCHEMA = { type: 'object', required: ['error_code', 'message'], properties: { error_code: { type: 'string' }, message: { type: 'string' } } };
+
+/** JSON Schema of a request body (OpenAPI 3.1 takes JSON Schema as it is). */
+function requestSchema(schema: z.ZodType): unknown {
+  const { $schema: _dialect, ...rest } = toJSONSchema(schema, { unrepresentable: 'any', io: 'input', cycles: 'ref' }) as Record<string, unknown>;
+  return rest;
 }

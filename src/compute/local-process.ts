@@ -1,5 +1,5 @@
 /**
- * Runs a job's command as a child process on this host. The process gets its own process
+ * The local compute provider: runs a job's command as a child process on this host. The process gets its own process
  * group (so cancel and timeout end the whole tree), writes stdout and stderr straight to files
  * (so it survives a server restart and logs can be followed while it runs), and records its
  * exit code in a file the server reads when it finishes — or after a restart.
@@ -7,31 +7,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-
-export interface JobPaths {
-  root: string;
-  workdir: string;
-  stdout: string;
-  stderr: string;
-  exitCode: string;
-  buildLog: string;
-  inputs: string;
-  namedOutputs: string;
-}
-
-export function jobPaths(jobsDir: string, name: string): JobPaths {
-  const root = path.join(jobsDir, name);
-  return {
-    root,
-    workdir: path.join(root, 'wd'),
-    stdout: path.join(root, 'user_logs', 'std_log.txt'),
-    stderr: path.join(root, 'user_logs', 'std_err.txt'),
-    exitCode: path.join(root, 'exit_code'),
-    buildLog: path.join(root, 'system_logs', 'environment_build.txt'),
-    inputs: path.join(root, 'inputs'),
-    namedOutputs: path.join(root, 'named-outputs'),
-  };
-}
+import type { Compute } from './computes.ts';
+import type { ComputeProvider, Exit, Launch } from './provider.ts';
+import type { JobPaths } from './job-paths.ts';
 
 /** Processes started by this server: their exit is an event, not something to poll for. */
 const exits = new Map<number, Promise<void>>();
@@ -97,10 +75,6 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/**
- * Resolves with the exit code once the process is gone: on its exit event when this server
- * started it, by polling when it was re-attached after a restart.
- */
 /** When the process ended: its exit file's time (it may have ended while the server was down), else now. */
 export function exitTime(exitFile: string): number {
   try {
@@ -110,6 +84,10 @@ export function exitTime(exitFile: string): number {
   }
 }
 
+/**
+ * Resolves with the exit code once the process is gone: on its exit event when this server
+ * started it, by polling when it was re-attached after a restart.
+ */
 export async function waitForExit(pid: number, exitFile: string, pollMs = 200): Promise<number | null> {
   const exited = exits.get(pid);
   if (exited) await exited;
@@ -156,5 +134,36 @@ export function readFrom(file: string, offset: number, max = 256 * 1024): { data
     return { data: buf.subarray(0, end).toString('utf8'), offset: offset + end };
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * The local pools: jobs run as process groups on this host. `computeinstance` is a pool here too
+ * until compute instances get a provider of their own.
+ */
+export class LocalProcessProvider implements ComputeProvider {
+  readonly types = ['local', 'amlcompute', 'computeinstance'] as const;
+
+  async provision(): Promise<void> {}
+  async deprovision(): Promise<void> {}
+  async describe(): Promise<Record<string, unknown>> {
+    return {};
+  }
+
+  async launch(_compute: Compute, { paths, command, env }: Launch): Promise<number> {
+    return startProcess(paths, command, env);
+  }
+
+  isRunning(pid: number): boolean {
+    return isAlive(pid);
+  }
+
+  async waitForExit(pid: number, paths: JobPaths): Promise<Exit> {
+    const code = await waitForExit(pid, paths.exitCode);
+    return { code, endedAt: Math.round(exitTime(paths.exitCode)) };
+  }
+
+  cancel(pid: number, graceMs?: number): Promise<void> {
+    return killTree(pid, graceMs);
   }
 }

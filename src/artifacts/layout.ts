@@ -1,0 +1,32 @@
+/**
+ * Where things live in the artifact store, spelled once:
+ *   <experiment folder>/<run_id>/artifacts/…   run artifacts (experiment folders are `<id>/` by default)
+ *   snapshots/<hash>/…                         code snapshots     } content-addressed, written by the CLI,
+ *   uploads/<hash>/<name>                      local uploads      } immutable once COMPLETE_MARKER exists
+ *   jobs/<job>/named-outputs/<output>/…        a command job's named outputs, written by the server
+ */
+import { COMPLETE_MARKER, uploadFolder, uploadStorePath } from '../specs/uploads.ts';
+
+export { COMPLETE_MARKER, uploadStorePath };
+
+/** Top-level folders that belong to the workspace, not to an experiment. */
+export const WORKSPACE_FOLDERS = new Set(['snapshots', 'uploads', 'jobs']);
+
+export function snapshotFolder(hash: string): string {
+  return uploadFolder('snapshots', hash);
+}
+
+/** The marker whose presence says a snapshot (or upload) is complete. */
+export function completeMarker(kind: 'snapshots' | 'uploads', hash: string): string {
+  return `${uploadFolder(kind, hash)}/${COMPLETE_MARKER}`;
+}
+
+export function jobOutputFolder(job: string): string {
+  return `jobs/${job}/named-outputs`;
+}
+
+/** Content-addressed snapshot and upload folders (`snapshots/<hash>`, `uploads/<hash>`) a store path is inside, if any. */
+export function contentAddressedFolder(segments: string[]): string | undefined {
+  if (segments.length < 3 || (segments[0] !== 'snapshots' && segments[0] !== 'uploads')) return undefined;
+  return /^[0-9a-f]{32}$/.test(segments[1]) ? `${segments[0]}/${segments[1]}` : undefined;
+}
