@@ -231,5 +231,32 @@ describe('server restart with a job running', () => {
       await second.close();
     }
   });
+
+  test('a job that ended while the server was down gets its exit time, not the restart time', async () => {
+    const dataDir = tempDir();
+    const first = await startServer({ dataDir });
+    const c1 = new StratusClient({ baseUrl: first.url });
+    const job = await c1.jobs.create({
+      type: 'command', command: 'sleep 1; echo finished', tags: {}, experiment_name: 'restart', environment: { kind: 'host' },
+      environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
+    });
+    await waitFor(c1, job.name, ['Running']);
+    await first.close();
+    // The job ends about a second later, while no server runs.
+    await new Promise((r) => setTimeout(r, 3000));
+    const restartedAt = Date.now();
+    const second = await startServer({ dataDir });
+    try {
+      const c2 = new StratusClient({ baseUrl: second.url });
+      const done = await waitFor(c2, job.name, ['Completed', 'Failed'], 30_000);
+      assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+      const ended = Date.parse(String(done.end_time));
+      assert.ok(ended < restartedAt, `end_time ${done.end_time} should be when the process exited, before the restart at ${new Date(restartedAt).toISOString()}`);
+      const run = (await c2.runs.get(String((done.properties as Record<string, string>)['mlflow.run_id']))).run;
+      assert.equal(Number(run.info.end_time), ended, 'the MLflow run ends at the same time');
+    } finally {
+      await second.close();
+    }
+  });
 });
 
