@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { AssetJson, StratusClient } from '../client/index.ts';
-import { YamlSource } from '../jobs/yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import { applySets } from '../jobs/spec.ts';
 import { parseComponent } from '../pipelines/pipeline-yaml.ts';
 import { runUploads } from './pending-uploads.ts';

@@ -1,6 +1,6 @@
 /** stratus compute create|list|show|delete */
 import type { Command } from 'commander';
-import { YamlSource } from '../jobs/yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import { print, table } from './format.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { StratusClient } from '../client/index.ts';
-import { YamlSource } from '../jobs/yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import { parseDeployment } from '../serving/deployment-spec.ts';
 import { parseTrafficArg } from '../serving/traffic.ts';
 import { applySets } from '../jobs/spec.ts';

@@ -7,7 +7,7 @@ import { parsePipelineJob, parseSweepJob } from '../pipelines/pipeline-yaml.ts';
 import { checkGraph } from '../pipelines/graph.ts';
 import { inputTypes } from '../pipelines/types.ts';
 import { runUploads } from './pending-uploads.ts';
-import { YamlSource } from '../jobs/yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import { isTerminal } from '../jobs/status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';

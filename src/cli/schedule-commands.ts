@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { ScheduleJson } from '../client/index.ts';
-import { YamlSource } from '../jobs/yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import { applySets } from '../jobs/spec.ts';
 import { print, table } from './format.ts';
 import { prepareJob, prepareJobFrom } from './job-commands.ts';

@@ -1,9 +1,16 @@
 /** Turns an environment reference from YAML into the Python spec to build (undefined: host Python). */
-import type { EnvironmentAssetService } from '../assets/environments.ts';
-import type { EnvironmentRef } from '../jobs/spec.ts';
+import type { z } from 'zod';
+import type { EnvironmentRef as EnvironmentRefSchema } from '../specs/jobs.ts';
 import { notFound, StratusError } from '../util/errors.ts';
 import { readCondaSpec, type PythonEnvSpec } from './conda.ts';
 import { CURATED } from './curated.ts';
+
+type EnvironmentRef = z.infer<typeof EnvironmentRefSchema>;
+
+/** Where registered environments are looked up (the environment asset service): passed in, so this layer does not reach up. */
+export interface RegisteredEnvironments {
+  pythonSpec(name: string, version?: string, label?: string): Promise<PythonEnvSpec | undefined>;
+}
 
 export function environmentLabel(env: EnvironmentRef): string {
   switch (env.kind) {
@@ -15,7 +22,7 @@ export function environmentLabel(env: EnvironmentRef): string {
 }
 
 
-export async function resolveEnvironment(env: EnvironmentRef, registered: EnvironmentAssetService): Promise<PythonEnvSpec | undefined> {
+export async function resolveEnvironment(env: EnvironmentRef, registered: RegisteredEnvironments): Promise<PythonEnvSpec | undefined> {
   switch (env.kind) {
     case 'host': return undefined;
     case 'curated': {

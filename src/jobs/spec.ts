@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlScalar } from 'yaml';
 import { invalid } from '../util/errors.ts';
-import { YamlSource } from './yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import { referencedNames } from './expressions.ts';
 import type { z } from 'zod';
 import {

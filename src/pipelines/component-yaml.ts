@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { isLocalPath, OUTPUT_TYPES, parseEnvironment, stringMap } from '../jobs/spec.ts';
 import { referencedNames } from '../jobs/expressions.ts';
-import type { YamlSource } from '../jobs/yaml-source.ts';
+import type { YamlSource } from '../specs/yaml-source.ts';
 import { ASSET_TYPES, LITERAL_TYPES, type ComponentInput, type ComponentOutput, type ComponentSpec } from './types.ts';
 
 /** Local files the CLI uploads before submitting; `assign` writes the uploaded reference back into the spec. */

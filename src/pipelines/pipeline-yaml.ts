@@ -6,12 +6,12 @@
  */
 import path from 'node:path';
 import { computeName, isLocalPath, NOT_APPLIED_KEYS, parseJobHeader, stringMap } from '../jobs/spec.ts';
-import { YamlSource } from '../jobs/yaml-source.ts';
+import { YamlSource } from '../specs/yaml-source.ts';
 import type { InputSpec, OutputSpec } from '../jobs/spec.ts';
-import { parseSweepSettings } from '../sweeps/sweep-yaml.ts';
+import { parseSweepSettings } from '../specs/sweep-yaml.ts';
 import { parseCommandComponent, parseInputDecls, parseOutputDecls, type ParseContext, type PendingUpload } from './component-yaml.ts';
 import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec, type SweepJobSpec } from './types.ts';
-import type { SweepSettings } from '../sweeps/types.ts';
+import type { SweepSettingsT as SweepSettings } from '../specs/jobs.ts';
 
 const PARENT_INPUT = /^\$\{\{\s*parent\.inputs\.(\w+)\s*\}\}$/;
 const STEP_OUTPUT = /^\$\{\{\s*parent\.jobs\.([\w-]+)\.outputs\.(\w+)\s*\}\}$/;

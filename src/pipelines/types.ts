@@ -9,7 +9,6 @@ import {
   ASSET_TYPES, LITERAL_TYPES, type Binding as BindingSchema, type ComponentInput as ComponentInputSchema,
   type ComponentOutput as ComponentOutputSchema, type ComponentSpecShape, type StepSpecShape,
 } from '../specs/jobs.ts';
-import type { SweepSettings } from '../sweeps/types.ts';
 
 export { ASSET_TYPES, LITERAL_TYPES };
 export type LiteralType = (typeof LITERAL_TYPES)[number];

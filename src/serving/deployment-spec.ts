@@ -1,7 +1,7 @@
 /** Azure ML managed online deployment YAML → the spec a workspace deploys (parsed where the file is). */
 import path from 'node:path';
 import { applySets, parseEnvironment } from '../jobs/spec.ts';
-import type { YamlSource } from '../jobs/yaml-source.ts';
+import type { YamlSource } from '../specs/yaml-source.ts';
 import type { DeploymentSpec } from './endpoints.ts';
 import { readProbe } from './probes.ts';
 

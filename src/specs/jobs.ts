@@ -190,5 +190,8 @@ const typedJob = z.preprocess((v) => (v && typeof v === 'object' && !Array.isArr
 export const SubmitJob = z.strictObject({ spec: typedJob });
 export const UpdateJob = z.strictObject({ display_name: z.string().optional(), description: z.string().optional(), tags: stringMap.optional() });
 
+export type SweepSettingsT = z.infer<typeof SweepSettings>;
+export type DistributionT = SweepSettingsT['search_space'][string];
+export type EarlyTerminationT = NonNullable<SweepSettingsT['early_termination']>;
 export type LiteralInputT = z.infer<typeof LiteralInput>;
 export type AssetInputT = z.infer<typeof AssetInput>;

@@ -1,6 +1,6 @@
 /** The sweep part of an Azure ML sweep job or sweep step: search space, sampling, objective, limits, early termination. */
-import type { YamlSource } from '../jobs/yaml-source.ts';
-import type { Distribution, EarlyTermination, SweepSettings } from './types.ts';
+import type { YamlSource } from './yaml-source.ts';
+import type { DistributionT as Distribution, EarlyTerminationT as EarlyTermination, SweepSettingsT as SweepSettings } from './jobs.ts';
 
 const PARAMS: Record<Distribution['type'], string[]> = {
   choice: ['values'],
