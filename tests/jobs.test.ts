@@ -210,16 +210,23 @@ describe('command jobs', () => {
 });
 
 describe('server restart with a job running', () => {
-  test('the job is re-attached and completes; nothing stays Running', async () => {
+  /** Starts `command` as a job, waits until it runs, and stops the server under it. */
+  async function jobLeftRunning(command: string): Promise<{ dataDir: string; name: string }> {
     const dataDir = tempDir();
     const first = await startServer({ dataDir });
     const c1 = new StratusClient({ baseUrl: first.url });
     const job = await c1.jobs.create({
-      type: 'command', command: 'sleep 2; echo finished', tags: {}, experiment_name: 'restart', environment: { kind: 'host' },
+      type: 'command', command, tags: {}, experiment_name: 'restart', environment: { kind: 'host' },
       environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
     });
     await waitFor(c1, job.name, ['Running']);
     await first.close();
+    return { dataDir, name: job.name };
+  }
+
+  test('the job is re-attached and completes; nothing stays Running', async () => {
+    const { dataDir, name } = await jobLeftRunning('sleep 2; echo finished');
+    const job = { name };
     const second = await startServer({ dataDir });
     try {
       const c2 = new StratusClient({ baseUrl: second.url });
@@ -233,15 +240,8 @@ describe('server restart with a job running', () => {
   });
 
   test('a job that ended while the server was down gets its exit time, not the restart time', async () => {
-    const dataDir = tempDir();
-    const first = await startServer({ dataDir });
-    const c1 = new StratusClient({ baseUrl: first.url });
-    const job = await c1.jobs.create({
-      type: 'command', command: 'sleep 1; echo finished', tags: {}, experiment_name: 'restart', environment: { kind: 'host' },
-      environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
-    });
-    await waitFor(c1, job.name, ['Running']);
-    await first.close();
+    const { dataDir, name } = await jobLeftRunning('sleep 1; echo finished');
+    const job = { name };
     // The job ends about a second later, while no server runs.
     await new Promise((r) => setTimeout(r, 3000));
     const restartedAt = Date.now();
