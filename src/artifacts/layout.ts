@@ -25,8 +25,9 @@ export function jobOutputFolder(job: string): string {
   return `jobs/${job}/named-outputs`;
 }
 
-/** Content-addressed snapshot and upload folders (`snapshots/<hash>`, `uploads/<hash>`) a store path is inside, if any. */
-export function contentAddressedFolder(segments: string[]): string | undefined {
-  if (segments.length < 3 || (segments[0] !== 'snapshots' && segments[0] !== 'uploads')) return undefined;
-  return /^[0-9a-f]{32}$/.test(segments[1]) ? `${segments[0]}/${segments[1]}` : undefined;
+/** The content-addressed snapshot or upload folder (`snapshots/<hash>`, `uploads/<hash>`) a store path is inside, if any. */
+export function contentAddressedFolder(segments: string[]): { kind: 'snapshots' | 'uploads'; hash: string } | undefined {
+  const kind = segments[0];
+  if (segments.length < 3 || (kind !== 'snapshots' && kind !== 'uploads')) return undefined;
+  return /^[0-9a-f]{32}$/.test(segments[1]) ? { kind, hash: segments[1] } : undefined;
 }

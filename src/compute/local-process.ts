@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Compute } from './computes.ts';
 import type { ComputeProvider, Exit, Launch } from './provider.ts';
 import type { JobPaths } from './job-paths.ts';
+import { groupAlive, processAlive, signalGroup } from '../util/processes.ts';
 
 /** Processes started by this server: their exit is an event, not something to poll for. */
 const exits = new Map<number, Promise<void>>();
@@ -40,39 +41,18 @@ export function startProcess(paths: JobPaths, command: string, env: NodeJS.Proce
 
 /** True while the process runs; an exited process waiting to be reaped (a zombie) counts as gone. */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return !isZombie(pid);
+  return processAlive(pid) && !isZombie(pid);
 }
 
 /** Ends the whole process group: SIGTERM, then SIGKILL after a grace period. */
 export async function killTree(pid: number, graceMs = 5000): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  signal('SIGTERM');
+  signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!groupAlive(pid)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  signal('SIGKILL');
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  signalGroup(pid, 'SIGKILL');
 }
 
 /** When the process ended: its exit file's time (it may have ended while the server was down), else now. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PythonEnvSpec } from './conda.ts';
 import { childEnv } from '../util/child-env.ts';
-import { commandLine, killGroup, processAlive } from '../util/processes.ts';
+import { commandLine, processAlive, signalGroup } from '../util/processes.ts';
 
 export interface BuiltEnvironment {
   /** Folder whose bin/ goes first on PATH; undefined for the host Python. */
@@ -121,7 +121,7 @@ export class EnvironmentBuilder {
         continue;
       }
       // Left by a server that died mid-build: end its builder, whose command line names this folder.
-      if (lock?.group && commandLine(lock.group).includes(prefix)) killGroup(lock.group);
+      if (lock?.group && commandLine(lock.group).includes(prefix)) signalGroup(lock.group, 'SIGKILL');
       fs.writeFileSync(lockFile, JSON.stringify({ server: process.pid } satisfies BuildLock));
       return true;
     }

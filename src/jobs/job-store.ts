@@ -13,7 +13,6 @@ import { randomRunName } from '../tracking/ids.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import { jobOutputFolder } from '../artifacts/layout.ts';
 import type { JobSpec } from './spec.ts';
-import { isTerminal } from './status.ts';
 
 export interface JobRow {
   name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;
@@ -142,10 +141,6 @@ export class JobStore {
     return true;
   }
 
-  async setPid(name: string, pid: number | null): Promise<void> {
-    await this.db.run('UPDATE jobs SET pid = ? WHERE name = ?', [pid, name]);
-  }
-
   async setEnvironmentHash(name: string, hash: string): Promise<void> {
     await this.db.run('UPDATE jobs SET environment_hash = ? WHERE name = ?', [hash, name]);
   }
@@ -221,10 +216,5 @@ export class JobStore {
     if (!declared.includes(output)) throw notFound(`Job '${name}' has no output named '${output}'. Its outputs: ${declared.join(', ') || 'none'}.`);
     if (job.status !== 'Completed') throw invalid(`Job '${name}' is ${job.status}; its outputs exist once it has Completed.`);
     return { storePath: this.outputPath(job, output), runId: job.run_id };
-  }
-
-  /** Whether a job has ended. */
-  static ended(row: JobRow): boolean {
-    return isTerminal(row.status);
   }
 }

@@ -32,7 +32,3 @@ export function uploadStorePath(ref: string): string | undefined {
   if (ref.startsWith('uploads/')) return ref;
   return undefined;
 }
-
-export function isUploadRef(ref: string): boolean {
-  return uploadStorePath(ref) !== undefined;
-}

@@ -9,7 +9,7 @@
  */
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { storeSegments } from '../artifacts/uri-policy.ts';
-import { COMPLETE_MARKER, contentAddressedFolder } from '../artifacts/layout.ts';
+import { completeMarker, contentAddressedFolder } from '../artifacts/layout.ts';
 import { StratusError } from '../util/errors.ts';
 import type { ExperimentService } from './experiments.ts';
 
@@ -23,9 +23,9 @@ export class ArtifactAccess {
     if (await this.experiments.owningExperiment(segments)) return;
     const folder = contentAddressedFolder(segments);
     if (folder) {
-      const complete = await this.store.stat(`${folder}/${COMPLETE_MARKER}`).then(() => true, () => false);
+      const complete = await this.store.stat(completeMarker(folder.kind, folder.hash)).then(() => true, () => false);
       if (!complete) return;
-      throw denied(`Cannot write '${relPath}': ${folder} is a complete upload and cannot change (its name is the hash of its content).`);
+      throw denied(`Cannot write '${relPath}': ${folder.kind}/${folder.hash} is a complete upload and cannot change (its name is the hash of its content).`);
     }
     throw denied(`Cannot write '${relPath}': clients may write inside an experiment's artifact folder (<experiment_id>/<run_id>/artifacts/…) or an unfinished snapshot or upload.`);
   }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Workspace } from '../../workspace.ts';
 import { invalid } from '../../util/errors.ts';
 import { completeMarker } from '../../artifacts/layout.ts';
+import { int } from '../mlflow/request.ts';
 import { toJSONSchema, type z } from 'zod';
 import { checked } from '../../specs/validate.ts';
 import { SubmitJob, UpdateJob } from '../../specs/jobs.ts';
@@ -180,10 +181,9 @@ function assetRoutes(plural: string, kind: string, ops: AssetOps): V1Route[] {
 
 /** An integer query parameter in [min, max], or `fallback` when absent; anything else is a 400. */
 function intQuery<T extends number | undefined>(query: Record<string, string>, field: string, fallback: T, min = 0, max = Number.MAX_SAFE_INTEGER): number | T {
-  const v = query[field];
-  if (v === undefined || v === '') return fallback;
-  const n = /^-?\d{1,16}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(`Query parameter '${field}' must be an integer from ${min} to ${max}, got '${v.slice(0, 40)}'.`);
+  const n = int(query, field);
+  if (n === undefined) return fallback;
+  if (n < min || n > max) throw invalid(`Query parameter '${field}' must be an integer from ${min} to ${max}, got ${n}.`);
   return n;
 }
 
