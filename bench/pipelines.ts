@@ -87,7 +87,7 @@ async function main() {
     };
     // The spec as the CLI sends it (validate uploads the code and data and returns nothing to run).
     cli(['job', 'validate', '--file', 'pipeline.yml']);
-    const { parsePipelineJob } = await import('../src/pipelines/pipeline-yaml.ts');
+    const { parsePipelineJob } = await import('../src/specs/pipeline-yaml.ts');
     const { YamlSource } = await import('../src/specs/yaml-source.ts');
     const { runUploads } = await import('../src/cli/pending-uploads.ts');
     const parsed = parsePipelineJob(YamlSource.read(path.join(dir, 'pipeline.yml')), { defaultExperiment: 'bench' });

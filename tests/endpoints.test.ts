@@ -261,7 +261,8 @@ describe('online endpoints', () => {
 
 describe('probe timing', () => {
   test('readiness_probe.initial_delay delays the first readiness probe (period does not)', async () => {
-    const { ProbeState, DEFAULT_PROBE } = await import('../src/serving/probes.ts');
+    const { ProbeState } = await import('../src/serving/probes.ts');
+    const { DEFAULT_PROBE } = await import('../src/specs/probe-settings.ts');
     const liveness = { ...DEFAULT_PROBE, initial_delay: 100, period: 100 };
     const readiness = { ...DEFAULT_PROBE, initial_delay: 5, period: 0.1 };
     const start = 1_000_000;

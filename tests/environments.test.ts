@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { condaToPip, readCondaSpec } from '../src/environments/conda.ts';
 import { choosePython } from '../src/environments/builder.ts';
-import { curatedName } from '../src/jobs/spec.ts';
+import { curatedName } from '../src/specs/command-job.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { startServer, tempDir } from './helpers.ts';
 

@@ -2,13 +2,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { JobJson, StratusClient } from '../client/index.ts';
-import { applySets, jobType, parseCommandJob } from '../jobs/spec.ts';
-import { parsePipelineJob, parseSweepJob } from '../pipelines/pipeline-yaml.ts';
-import { checkGraph } from '../pipelines/graph.ts';
-import { inputTypes } from '../pipelines/types.ts';
+import { applySets, jobType, parseCommandJob } from '../specs/command-job.ts';
+import { parsePipelineJob, parseSweepJob } from '../specs/pipeline-yaml.ts';
+import { checkGraph } from '../specs/pipeline-graph.ts';
+import { inputTypes } from '../specs/pipeline-types.ts';
 import { runUploads } from './pending-uploads.ts';
 import { YamlSource } from '../specs/yaml-source.ts';
-import { isTerminal } from '../jobs/status.ts';
+import { isTerminal } from '../specs/job-status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';

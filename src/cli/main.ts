@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { STRATUS_VERSION } from '../version.ts';
 import { print, table, time, type OutputFormat } from './format.ts';
-import type { Experiment, Run } from '../tracking/types.ts';
+import type { Experiment, Run } from '../specs/mlflow-entities.ts';
 
 const DEFAULT_PORT = 7700;
 const DEFAULT_DATA_DIR = path.join(os.homedir(), '.stratus');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StratusClient } from '../client/index.ts';
-import type { PendingUpload } from '../pipelines/component-yaml.ts';
+import type { PendingUpload } from '../specs/component-yaml.ts';
 import { fail } from './runner.ts';
 import { upload } from './transfer.ts';
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { ScheduleJson } from '../client/index.ts';
 import { YamlSource } from '../specs/yaml-source.ts';
-import { applySets } from '../jobs/spec.ts';
+import { applySets } from '../specs/command-job.ts';
 import { print, table } from './format.ts';
 import { prepareJob, prepareJobFrom } from './job-commands.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StratusClient } from '../client/index.ts';
-import { collectFiles, contentHash } from '../jobs/snapshot.ts';
+import { collectFiles, contentHash } from '../specs/snapshot.ts';
 import { COMPLETE_MARKER, uploadFolder, uploadRef, type UploadKind } from '../specs/uploads.ts';
 
 /** Uploads a folder or file once per content hash; returns the hash and, for an upload, how a spec names it. */

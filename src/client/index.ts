@@ -4,8 +4,8 @@
  * errors as `ApiError`. Only `fetch`: it runs in Node and in the browser alike (file-system
  * helpers live with the CLI, in src/cli/transfer.ts).
  */
-import type { Experiment, Run, RunInfo } from '../tracking/types.ts';
-import type { JobSpec } from '../jobs/spec.ts';
+import type { Experiment, Run, RunInfo } from '../specs/mlflow-entities.ts';
+import type { JobSpec } from '../specs/command-job.ts';
 import type { Compute } from '../compute/computes.ts';
 
 export type ScheduleJson = Record<string, any> & { name: string; is_enabled: boolean };

@@ -20,11 +20,11 @@ import { resolveEnvironment } from '../environments/resolve.ts';
 import type { RunService } from '../tracking/runs.ts';
 import { childEnv } from '../util/child-env.ts';
 import { invalid } from '../util/errors.ts';
-import { renderCommand } from './expressions.ts';
+import { renderCommand } from '../specs/expressions.ts';
 import type { InputSources } from './input-sources.ts';
 import type { ChildPlacement, JobError, JobRow, JobStore } from './job-store.ts';
-import type { JobSpec } from './spec.ts';
-import { isTerminal } from './status.ts';
+import type { JobSpec } from '../specs/command-job.ts';
+import { isTerminal } from '../specs/job-status.ts';
 
 /** Where jobs send their MLflow data, and the credentials they need for it. */
 export interface TrackingTarget {

@@ -1,7 +1,7 @@
 /** A job as `az ml job show --output json` prints it (Azure ML's field names), from its row. */
 import { environmentLabel } from '../environments/resolve.ts';
 import type { JobRow } from './job-store.ts';
-import type { JobSpec } from './spec.ts';
+import type { JobSpec } from '../specs/command-job.ts';
 
 /** A step shows how step reuse saw it; a trial shows its parameters. */
 function stepInfoJson(info: string | null): Record<string, unknown> {

@@ -12,8 +12,8 @@ import type { CommandRunner, TrackingTarget } from './command-runner.ts';
 import { jobJson } from './job-json.ts';
 import type { InputSources } from './input-sources.ts';
 import type { ChildPlacement, JobRow, JobStore } from './job-store.ts';
-import type { JobSpec } from './spec.ts';
-import { isTerminal } from './status.ts';
+import type { JobSpec } from '../specs/command-job.ts';
+import { isTerminal } from '../specs/job-status.ts';
 
 export type { ChildPlacement, JobError, JobRow } from './job-store.ts';
 export type { TrackingTarget } from './command-runner.ts';

@@ -12,7 +12,7 @@ import type { RunService } from '../tracking/runs.ts';
 import { randomRunName } from '../tracking/ids.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import { jobOutputFolder } from '../artifacts/layout.ts';
-import type { JobSpec } from './spec.ts';
+import type { JobSpec } from '../specs/command-job.ts';
 
 export interface JobRow {
   name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;

@@ -10,8 +10,8 @@ import type { Db } from '../store/db.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { alreadyExists, invalid } from '../util/errors.ts';
 import { validateNameVersion, VersionedTable } from '../assets/versioned.ts';
-import { checkComponentGraph, formatProblems } from './graph.ts';
-import { isRef, type ComponentSpec, type StepSpec } from './types.ts';
+import { checkComponentGraph, formatProblems } from '../specs/pipeline-graph.ts';
+import { isRef, type ComponentSpec, type StepSpec } from '../specs/pipeline-types.ts';
 
 interface ComponentRow {
   name: string; version: string; spec: string; digest: string; description: string | null; tags: string; created_at: number; archived: number;

@@ -6,14 +6,14 @@
  * own: each advance reads the children from the store, so a restarted server carries on.
  */
 import { invalid } from '../util/errors.ts';
-import type { InputSpec, JobSpec, OutputSpec } from '../jobs/spec.ts';
+import type { InputSpec, JobSpec, OutputSpec } from '../specs/command-job.ts';
 import type { ChildPlacement, JobTypeRunner, JobRow, JobService } from '../jobs/job-service.ts';
-import { isTerminal } from '../jobs/status.ts';
+import { isTerminal } from '../specs/job-status.ts';
 import type { ComponentService } from './components.ts';
-import { checkGraph, formatProblems, stepDependencies, topologicalOrder } from './graph.ts';
+import { checkGraph, formatProblems, stepDependencies, topologicalOrder } from '../specs/pipeline-graph.ts';
 import { explainRerun, reuseHash, reuseParts, type ReuseParts } from './reuse.ts';
 import { PerJobQueue } from '../jobs/per-job-queue.ts';
-import { inputTypes, LITERAL_TYPES, type ComponentSpec, type PipelineJobSpec, type StepSpec } from './types.ts';
+import { inputTypes, LITERAL_TYPES, type ComponentSpec, type PipelineJobSpec, type StepSpec } from '../specs/pipeline-types.ts';
 
 /** Where a step runs (or, without a step, the pipeline's own compute): the step's, else settings.default_compute, else the pipeline's, else local. */
 function computeOf(spec: PipelineJobSpec, step?: StepSpec): string {

@@ -5,7 +5,7 @@
  * readable so that a step that is not reused can say exactly what changed.
  */
 import { digestOf } from './components.ts';
-import type { JobSpec } from '../jobs/spec.ts';
+import type { JobSpec } from '../specs/command-job.ts';
 
 export type ReuseParts = Record<string, string>;
 

@@ -16,7 +16,6 @@ import type { EnvironmentBuilder } from '../environments/builder.ts';
 import { resolveEnvironment } from '../environments/resolve.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { ModelAssetService } from '../assets/models.ts';
-import type { EnvironmentRef } from '../jobs/spec.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import { sameSecret } from '../util/secrets.ts';
 import { childEnv } from '../util/child-env.ts';
@@ -25,27 +24,11 @@ import type { Scorer, ScoreResult } from './scorer.ts';
 import { AdmissionControl } from './admission.ts';
 import { findOnnxFile, OnnxScorer } from './onnx-scorer.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
-import { pickDeployment, validateTraffic } from './traffic.ts';
+import { pickDeployment, validateTraffic } from '../specs/traffic.ts';
 import { LatencyStats } from './stats.ts';
-import { DEFAULT_PROBE, readProbe, type ProbeSettings } from './probes.ts';
+import { DEFAULT_PROBE, readProbe } from '../specs/probe-settings.ts';
+import type { DeploymentSpec } from '../specs/deployment-yaml.ts';
 
-export interface DeploymentSpec {
-  name: string;
-  endpoint_name: string;
-  /** azureml:<name>:<version> (a model asset) or uploads/<hash>/<folder> (a local upload). */
-  model?: string;
-  code?: string;
-  scoring_script?: string;
-  environment: EnvironmentRef;
-  environment_variables: Record<string, string>;
-  instance_count: number;
-  request_settings: { request_timeout_ms: number; max_concurrent_requests_per_instance: number };
-  /** Absent on deployments stored before probes were applied: Azure's defaults then. */
-  liveness_probe?: ProbeSettings;
-  readiness_probe?: ProbeSettings;
-  description?: string;
-  notes: string[];
-}
 
 interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: string; mirror_traffic: string; description: string | null; tags: string; created_at: number }
 /** An endpoint whose caller passed `authorize()`: the one read of the endpoint a request needs. */

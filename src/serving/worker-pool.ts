@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { initDeadlineSeconds, ProbeState, type ProbeSettings } from './probes.ts';
+import { initDeadlineSeconds, ProbeState } from './probes.ts';
+import type { ProbeSettings } from '../specs/probe-settings.ts';
 import { TOO_MANY, timedOut } from './admission.ts';
 import type { Scorer, ScoreResult } from './scorer.ts';
 

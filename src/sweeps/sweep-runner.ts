@@ -7,14 +7,14 @@
  */
 import crypto from 'node:crypto';
 import { invalid } from '../util/errors.ts';
-import type { InputSpec, JobSpec, OutputSpec } from '../jobs/spec.ts';
+import type { InputSpec, JobSpec, OutputSpec } from '../specs/command-job.ts';
 import type { ChildPlacement, JobTypeRunner, JobRow, JobService } from '../jobs/job-service.ts';
-import { isTerminal } from '../jobs/status.ts';
+import { isTerminal } from '../specs/job-status.ts';
 import type { RunService } from '../tracking/runs.ts';
 import type { ComponentService } from '../pipelines/components.ts';
-import { checkGraph, formatProblems } from '../pipelines/graph.ts';
+import { checkGraph, formatProblems } from '../specs/pipeline-graph.ts';
 import { PerJobQueue } from '../jobs/per-job-queue.ts';
-import { inputTypes, type ComponentSpec, type StepSpec, type SweepJobSpec } from '../pipelines/types.ts';
+import { inputTypes, type ComponentSpec, type StepSpec, type SweepJobSpec } from '../specs/pipeline-types.ts';
 import { judge, type TrialHistory } from './early-termination.ts';
 import { Sampler, type Observation, type Params } from './sampling.ts';
 

@@ -2,7 +2,7 @@ import type { Db } from '../store/db.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
 import { mlflowArtifactsPath, storeSegments, validateArtifactLocation } from '../artifacts/uri-policy.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString } from './filter.ts';
-import { lifecycleStages, placeholders, type Experiment, type KeyValue, type ViewType } from './types.ts';
+import { lifecycleStages, placeholders, type Experiment, type KeyValue, type ViewType } from '../specs/mlflow-entities.ts';
 import { LIMITS, validateKey, validateLength, validateMaxResults } from './validation.ts';
 
 interface ExperimentRow {

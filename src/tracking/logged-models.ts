@@ -4,7 +4,7 @@ import { invalid, notFound } from '../util/errors.ts';
 import type { ExperimentService } from './experiments.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, requireNumeric, requireString } from './filter.ts';
 import { newModelId, randomRunName } from './ids.ts';
-import { jsonDouble, placeholders, type KeyValue } from './types.ts';
+import { jsonDouble, placeholders, type KeyValue } from '../specs/mlflow-entities.ts';
 import { LIMITS, validateKey, validateLength, validateMaxResults } from './validation.ts';
 
 const STATUSES = ['LOGGED_MODEL_STATUS_UNSPECIFIED', 'LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'];

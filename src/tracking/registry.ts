@@ -6,7 +6,7 @@ import type { ExperimentService } from './experiments.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString, type Clause } from './filter.ts';
 import type { LoggedModelService } from './logged-models.ts';
 import type { RunService } from './runs.ts';
-import { placeholders, type KeyValue } from './types.ts';
+import { placeholders, type KeyValue } from '../specs/mlflow-entities.ts';
 import { LIMITS, validateLength, validateMaxResults } from './validation.ts';
 
 export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;

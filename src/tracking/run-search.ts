@@ -3,7 +3,7 @@ import type { Db } from '../store/db.ts';
 import { invalid } from '../util/errors.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString, type Clause } from './filter.ts';
 import type { RunService } from './runs.ts';
-import { lifecycleStages, placeholders, type Run, type ViewType } from './types.ts';
+import { lifecycleStages, placeholders, type Run, type ViewType } from '../specs/mlflow-entities.ts';
 import { LIMITS, validateMaxResults } from './validation.ts';
 
 const STRING_ATTRIBUTES: Record<string, string> = {

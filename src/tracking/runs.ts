@@ -3,7 +3,7 @@ import { invalid, notFound } from '../util/errors.ts';
 import type { ExperimentService } from './experiments.ts';
 import { newDatasetId, newRunId, randomRunName } from './ids.ts';
 import { decodePageToken, encodePageToken } from './filter.ts';
-import { jsonDouble, placeholders, RUN_STATUSES, type KeyValue, type Metric, type Run, type RunInfo } from './types.ts';
+import { jsonDouble, placeholders, RUN_STATUSES, type KeyValue, type Metric, type Run, type RunInfo } from '../specs/mlflow-entities.ts';
 import { LIMITS, validateKey, validateLength, validateMaxResults, validateRunId } from './validation.ts';
 
 export const RUN_NAME_TAG = 'mlflow.runName';

@@ -3,7 +3,7 @@ import { client, fmtTime, useData } from '../api.ts';
 import { Code, Empty, ErrorNote } from '../components/Bits.tsx';
 import { Table } from '../components/Table.tsx';
 import { Link } from '../router.tsx';
-import type { Experiment } from '../../../src/tracking/types.ts';
+import type { Experiment } from '../../../src/specs/mlflow-entities.ts';
 
 export function ExperimentsPage() {
   const { data, error } = useData(() => client.experiments.search({ max_results: 1000 }), [], 5000);

@@ -4,7 +4,7 @@
  * selection to compare.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Run } from '../../../src/tracking/types.ts';
+import type { Run } from '../../../src/specs/mlflow-entities.ts';
 import { client, fmtTime, isAuthError } from '../api.ts';
 import { Code, Empty, ErrorNote, Status } from '../components/Bits.tsx';
 import { Table, type Column } from '../components/Table.tsx';

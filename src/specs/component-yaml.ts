@@ -4,10 +4,10 @@
  * command. Parsed where the YAML file is, like jobs; local folders become pending uploads.
  */
 import path from 'node:path';
-import { isLocalPath, OUTPUT_TYPES, parseEnvironment, stringMap } from '../jobs/spec.ts';
-import { referencedNames } from '../jobs/expressions.ts';
-import type { YamlSource } from '../specs/yaml-source.ts';
-import { ASSET_TYPES, LITERAL_TYPES, type ComponentInput, type ComponentOutput, type ComponentSpec } from './types.ts';
+import { isLocalPath, OUTPUT_TYPES, parseEnvironment, stringMap } from './command-job.ts';
+import { referencedNames } from './expressions.ts';
+import type { YamlSource } from './yaml-source.ts';
+import { ASSET_TYPES, LITERAL_TYPES, type ComponentInput, type ComponentOutput, type ComponentSpec } from './pipeline-types.ts';
 
 /** Local files the CLI uploads before submitting; `assign` writes the uploaded reference back into the spec. */
 export type PendingUpload =

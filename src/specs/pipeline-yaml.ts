@@ -5,13 +5,13 @@
  * `${{parent.jobs.<step>.outputs.<y>}}`. The graph itself is checked by graph.ts.
  */
 import path from 'node:path';
-import { computeName, isLocalPath, NOT_APPLIED_KEYS, parseJobHeader, stringMap } from '../jobs/spec.ts';
-import { YamlSource } from '../specs/yaml-source.ts';
-import type { InputSpec, OutputSpec } from '../jobs/spec.ts';
-import { parseSweepSettings } from '../specs/sweep-yaml.ts';
+import { computeName, isLocalPath, NOT_APPLIED_KEYS, parseJobHeader, stringMap } from './command-job.ts';
+import { YamlSource } from './yaml-source.ts';
+import type { InputSpec, OutputSpec } from './command-job.ts';
+import { parseSweepSettings } from './sweep-yaml.ts';
 import { parseCommandComponent, parseInputDecls, parseOutputDecls, type ParseContext, type PendingUpload } from './component-yaml.ts';
-import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec, type SweepJobSpec } from './types.ts';
-import type { SweepSettingsT as SweepSettings } from '../specs/jobs.ts';
+import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec, type SweepJobSpec } from './pipeline-types.ts';
+import type { SweepSettingsT as SweepSettings } from './jobs.ts';
 
 const PARENT_INPUT = /^\$\{\{\s*parent\.inputs\.(\w+)\s*\}\}$/;
 const STEP_OUTPUT = /^\$\{\{\s*parent\.jobs\.([\w-]+)\.outputs\.(\w+)\s*\}\}$/;

@@ -1,9 +1,28 @@
 /** Azure ML managed online deployment YAML → the spec a workspace deploys (parsed where the file is). */
 import path from 'node:path';
-import { applySets, parseEnvironment } from '../jobs/spec.ts';
-import type { YamlSource } from '../specs/yaml-source.ts';
-import type { DeploymentSpec } from './endpoints.ts';
-import { readProbe } from './probes.ts';
+import { applySets, parseEnvironment } from './command-job.ts';
+import type { YamlSource } from './yaml-source.ts';
+import { readProbe, type ProbeSettings } from './probe-settings.ts';
+import type { EnvironmentRef } from './command-job.ts';
+
+/** A deployment as stored and served: read from YAML here, or from a REST body. */
+export interface DeploymentSpec {
+  name: string;
+  endpoint_name: string;
+  /** azureml:<name>:<version> (a model asset) or uploads/<hash>/<folder> (a local upload). */
+  model?: string;
+  code?: string;
+  scoring_script?: string;
+  environment: EnvironmentRef;
+  environment_variables: Record<string, string>;
+  instance_count: number;
+  request_settings: { request_timeout_ms: number; max_concurrent_requests_per_instance: number };
+  /** Absent on deployments stored before probes were applied: Azure's defaults then. */
+  liveness_probe?: ProbeSettings;
+  readiness_probe?: ProbeSettings;
+  description?: string;
+  notes: string[];
+}
 
 const KNOWN = ['$schema', 'name', 'endpoint_name', 'model', 'code_configuration', 'environment', 'instance_type', 'instance_count',
   'request_settings', 'environment_variables', 'description', 'tags', 'liveness_probe', 'readiness_probe', 'app_insights_enabled',

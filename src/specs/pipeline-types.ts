@@ -4,11 +4,11 @@
  * itself. Every local path has been uploaded by then: `code` is a snapshot hash.
  */
 import type { z } from 'zod';
-import type { InputSpec, JobHeader, OutputSpec } from '../jobs/spec.ts';
+import type { InputSpec, JobHeader, OutputSpec } from './command-job.ts';
 import {
   ASSET_TYPES, LITERAL_TYPES, type Binding as BindingSchema, type ComponentInput as ComponentInputSchema,
   type ComponentOutput as ComponentOutputSchema, type ComponentSpecShape, type StepSpecShape,
-} from '../specs/jobs.ts';
+} from './jobs.ts';
 
 export { ASSET_TYPES, LITERAL_TYPES };
 export type LiteralType = (typeof LITERAL_TYPES)[number];

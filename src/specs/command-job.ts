@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlScalar } from 'yaml';
 import { invalid } from '../util/errors.ts';
-import { YamlSource } from '../specs/yaml-source.ts';
+import { YamlSource } from './yaml-source.ts';
 import { referencedNames } from './expressions.ts';
 import type { z } from 'zod';
 import {
   ASSET_TYPES, OUTPUT_TYPES, type AssetInput as AssetInputSchema, type EnvironmentRef as EnvironmentRefSchema,
   type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema,
-} from '../specs/jobs.ts';
+} from './jobs.ts';
 
 // The shapes a job spec is made of are written once, as schemas (specs/jobs.ts).
 export { ASSET_TYPES, OUTPUT_TYPES };

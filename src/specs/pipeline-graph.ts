@@ -4,7 +4,7 @@
  * type mismatches, missing required inputs and cycles — each naming the exact binding.
  */
 import { literalProblem } from './component-yaml.ts';
-import { isRef, LITERAL_TYPES, type Binding, type ComponentInput, type ComponentSpec, type StepSpec } from './types.ts';
+import { isRef, LITERAL_TYPES, type Binding, type ComponentInput, type ComponentSpec, type StepSpec } from './pipeline-types.ts';
 
 export interface GraphProblem {
   where: string[];
