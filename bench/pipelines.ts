@@ -68,7 +68,7 @@ async function engine(client: StratusClient, spec: Record<string, unknown>): Pro
     const j = await client.jobs.get(name);
     if (['Completed', 'Failed', 'Canceled'].includes(j.status)) {
       if (j.status !== 'Completed') throw new Error(`pipeline ${name} ${j.status}: ${j.error?.message}`);
-      return { ms: performance.now() - t, reused: Object.values<any>(j.jobs).filter((s) => s.reused).length };
+      return { ms: performance.now() - t, reused: Object.values(j.jobs ?? {}).filter((s) => s.reused).length };
     }
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -9,7 +9,7 @@ import { trackingRoutes } from '../src/server/mlflow/tracking-routes.ts';
 import { registryRoutes } from '../src/server/mlflow/registry-routes.ts';
 import { ARTIFACT_ROUTES } from '../src/server/mlflow/artifact-routes.ts';
 import type { Workspace } from '../src/workspace.ts';
-import { v1Routes } from '../src/server/v1/routes.ts';
+import { operations } from '../src/specs/api-v1.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -46,13 +46,14 @@ export function renderRestDocs(): string {
     '|---|---|---|',
     ...ARTIFACT_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
     '',
-    '## Stratus API v1 (jobs and computes)',
+    '## Stratus API v1 (jobs, assets, endpoints, schedules, computes)',
     '',
-    'Used by the `stratus` CLI; the OpenAPI document is served at `/api/v1/openapi.json`.',
+    'Used by the `stratus` CLI and the studio through the typed client; the OpenAPI document, with the',
+    'request and reply schema of each operation, is served at `/api/v1/openapi.json`.',
     '',
-    '| method | path | what |',
-    '|---|---|---|',
-    ...v1Routes(ws).map((r) => `| ${r.method} | \`${r.path}\` | ${r.summary} |`),
+    '| method | path | operation | what |',
+    '|---|---|---|---|',
+    ...operations().map(({ group, name, op }) => `| ${op.method} | \`${op.path}\` | \`${group}.${name}\` | ${op.summary} |`),
     '',
     '## Service',
     '',

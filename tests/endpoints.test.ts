@@ -80,10 +80,10 @@ describe('online endpoints', () => {
     assert.equal(pinned.json.model_version, 2);
 
     assert.equal((await cli(['online-endpoint', 'update', '--name', 'linear', '--traffic', 'blue=100 green=0', '--mirror-traffic', 'green=50'])).code, 0);
-    const before = (await client.deployments.show('linear', 'green')).metrics.requests_total;
+    const before = (await client.deployments.show('linear', 'green')).metrics!.requests_total;
     for (let i = 0; i < 100; i++) assert.equal((await score({ data: [[1, 1]] })).deployment, 'blue');
     await new Promise((r) => setTimeout(r, 300));
-    const mirrored = (await client.deployments.show('linear', 'green')).metrics.requests_total - before;
+    const mirrored = (await client.deployments.show('linear', 'green')).metrics!.requests_total - before;
     assert.ok(mirrored > 20 && mirrored < 80, `green saw ${mirrored} mirrored copies of 100 at 50%`);
     assert.equal((await cli(['online-endpoint', 'update', '--name', 'linear', '--mirror-traffic', 'green=0'])).code, 0);
   });

@@ -117,6 +117,58 @@ function hostilePath(r: Rng, pattern: string): string {
   return r.chance(0.1) ? `http://fuzz.example${filled}` : filled;
 }
 
+
+/**
+ * Bodies drawn from the operation's own JSON Schema (the OpenAPI document's requestBody): mostly
+ * values of the declared types, so they get past the schema into the services, sometimes with
+ * one field broken (a wrong type, a hostile string, a field the schema does not know).
+ */
+type JsonSchema = Record<string, any>;
+function fromSchema(schema: JsonSchema, root: JsonSchema, r: Rng, depth = 0): unknown {
+  if (depth > 6) return r.pick(['x', 1, true]);
+  if (r.chance(0.04)) return hostileValue(r, 6);
+  if (schema.$ref) {
+    const target = schema.$ref === '#' ? root : root.$defs?.[String(schema.$ref).replace('#/$defs/', '')];
+    return target ? fromSchema(target, root, r, depth + 1) : null;
+  }
+  const alternatives = schema.anyOf ?? schema.oneOf;
+  if (alternatives) return fromSchema(r.pick(alternatives), root, r, depth + 1);
+  if (schema.allOf) return fromSchema(schema.allOf[0], root, r, depth + 1);
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum) return r.pick(schema.enum);
+  const type = Array.isArray(schema.type) ? r.pick(schema.type) : schema.type;
+  switch (type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      const required = new Set<string>(schema.required ?? []);
+      for (const [key, sub] of Object.entries<JsonSchema>(schema.properties ?? {})) {
+        if (required.has(key) ? r.chance(0.97) : r.chance(0.5)) out[key] = fromSchema(sub, root, r, depth + 1);
+      }
+      if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+        for (let i = r.pick([0, 1, 2]); i > 0; i--) out[r.pick(['a', 'lr', 'epochs', 'blue', 'x.y', '__proto__'])] = fromSchema(schema.additionalProperties, root, r, depth + 1);
+      }
+      if (r.chance(0.03)) out[r.pick(FIELDS)] = hostileValue(r, 6);
+      return out;
+    }
+    case 'array':
+      return Array.from({ length: r.pick([0, 1, 2, 3]) }, () => fromSchema(schema.items ?? {}, root, r, depth + 1));
+    case 'string':
+      return r.chance(0.7)
+        ? r.pick(['x', 'fuzz-name', '1', 'local', 'python main.py', 'azureml:fuzz-name:1', 'azureml:AzureML-sklearn-1.5@latest', 'uri_folder', 'mlflow_model', '0 * * * *', 'Minute', 'UTC', '${{inputs.x}}', 'stratus-upload:0123456789abcdef0123456789abcdef/x'])
+        : hostileString(r).slice(0, 2000);
+    case 'integer':
+      return r.pick([0, 1, 2, 5, -1, 100, 2 ** 31, Number.MAX_SAFE_INTEGER]);
+    case 'number':
+      return r.pick([0, 0.5, 1, -1, 1e9, 1e-9, 1e300]);
+    case 'boolean':
+      return r.chance(0.5);
+    case 'null':
+      return null;
+    default:
+      return hostileValue(r, 6);
+  }
+}
+
 /** Allowed 5xx answers: a deliberate "not implemented", and an endpoint with nothing running. */
 function acceptable(status: number, body: string): boolean {
   if (status < 500) return true;
@@ -206,6 +258,36 @@ function fuzzSuite(store: 'SQLite' | 'PostgreSQL') {
       const top = fs.readdirSync(path.join(server.dataDir, 'artifacts'));
       const strays = top.filter((name) => !/^\d+$/.test(name) && !['snapshots', 'uploads', 'jobs'].includes(name));
       assert.deepEqual(strays, [], 'new top-level folders in the artifact store');
+    });
+    test('bodies and queries drawn from the OpenAPI schemas: no 5xx, and every reply fits its own schema', async () => {
+      // The server checks its replies against their schemas in the suites (STRATUS_CHECK_REPLIES),
+      // so a 2xx reply that drifts from the document would surface here as a 500.
+      const doc = (await raw(server.url, 'GET', '/api/v1/openapi.json', undefined, AUTH)).json;
+      assert.equal(doc.openapi, '3.1.0');
+      const r = rng(SEED + 1);
+      const failures: string[] = [];
+      let withBody = 0;
+      for (const [pattern, methods] of Object.entries<Record<string, any>>(doc.paths)) {
+        for (const [method, operation] of Object.entries<any>(methods)) {
+          assert.ok(operation.responses?.[200]?.content?.['application/json']?.schema?.type, `${method} ${pattern} has no reply schema`);
+          const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
+          if (bodySchema) withBody++;
+          for (let i = 0; i < PER_ROUTE * 2; i++) {
+            const target = pattern.replace(/\{\w+\}/g, () => encodeURIComponent(r.pick(['fuzz-name', 'x', '1', 'local', 'blue', r.pick(SEGMENTS)])));
+            const query = (operation.parameters ?? []).filter((p: any) => p.in === 'query' && r.chance(0.5))
+              .map((p: any) => `${p.name}=${wireEncode(String(r.pick(['1', '0', '-1', '20', 'Completed', 'x', 'latest', '99999999999999999999', hostileString(r).slice(0, 200)])))}`);
+            const body = bodySchema ? JSON.stringify(fromSchema(bodySchema, bodySchema, r)) : method === 'get' ? undefined : '{}';
+            const url = target + (query.length ? `?${query.join('&')}` : '');
+            const res = await raw(server.url, method.toUpperCase(), url, body, { ...AUTH, connection: 'close', 'content-type': 'application/json' })
+              .catch((err: Error) => ({ status: 599, body: `connection failed: ${err.message}` }));
+            if (!acceptable(res.status, res.body)) failures.push(`${res.status} ${res.body.slice(0, 400)} <- ${method.toUpperCase()} ${url.slice(0, 200)} body=${(body ?? '').slice(0, 300)}`);
+            if (failures.length > 20) break;
+          }
+        }
+      }
+      assert.ok(withBody >= 14, `expected request schemas on the write operations, found ${withBody}`);
+      assert.deepEqual(failures, [], `seed ${SEED + 1}:\n${failures.join('\n')}`);
+      assert.equal(await snapshotOfCanary(), before_, 'the canary experiment, run, artifact, model or snapshot changed');
     });
   });
 }

@@ -11,6 +11,9 @@ export function tempDir(prefix = 'stratus-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// Every v1 reply is checked against its schema in the suites: a drifting reply fails the test that made it.
+process.env.STRATUS_CHECK_REPLIES = '1';
+
 export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; storeUrl?: string } = {}): Promise<RunningServer & { dataDir: string }> {
   const dataDir = opts.dataDir ?? tempDir();
   const server = await serve({ host: '127.0.0.1', port: 0, dataDir, auth: opts.auth, storeUrl: opts.storeUrl });

@@ -122,8 +122,8 @@ describe('command jobs', () => {
     assert.equal(res.code, 1);
     const [job] = (await client.jobs.list()).value;
     assert.equal(job.status, 'Failed');
-    assert.equal(job.error.exit_code, 3);
-    assert.match(job.error.stderr_tail, /boom/);
+    assert.equal(job.error?.exit_code, 3);
+    assert.match(job.error?.stderr_tail ?? '', /boom/);
     assert.equal((await client.runs.get(job.properties['mlflow.run_id'])).run.info.status, 'FAILED');
   });
 
@@ -148,7 +148,7 @@ describe('command jobs', () => {
     const created = JSON.parse((await stratus(['job', 'create', '--file', file, '--output', 'json'], server.url, path.dirname(file))).stdout);
     const job = await waitFor(client, created.name, ['Failed', 'Completed'], 20_000);
     assert.equal(job.status, 'Failed');
-    assert.match(job.error.message, /timeout of 1 s/);
+    assert.match(job.error?.message ?? '', /timeout of 1 s/);
   });
 
   test('bad input is a clear error and creates nothing', async () => {

@@ -153,8 +153,8 @@ create_job: ${path.join(FIX, 'pipeline.yml')}
       const job = await client.jobs.get(fired.fires[0].job_name);
       assert.equal(job.type, 'pipeline');
       assert.equal(job.tags['azureml.schedule'], 'soon');
-      const slot = Date.parse(fired.fires[0].slot);
-      const upcoming = Date.parse((await client.schedules.show('past')).next_run_time);
+      const slot = Date.parse(fired.fires![0].slot);
+      const upcoming = Date.parse((await client.schedules.show('past')).next_run_time!);
 
       // Down for a while: the store is rewound as if 'soon' had not yet moved past its fired slot,
       // and as if 'past' last moved on three slots ago.
@@ -167,10 +167,10 @@ create_job: ${path.join(FIX, 'pipeline.yml')}
       client = new StratusClient({ baseUrl: server.url });
 
       const soon = await client.schedules.show('soon');
-      assert.equal(soon.fires.length, 1, 'the fired slot was not fired again');
-      assert.equal(Date.parse(soon.next_run_time), slot + 60_000);
+      assert.equal(soon.fires?.length, 1, 'the fired slot was not fired again');
+      assert.equal(Date.parse(soon.next_run_time!), slot + 60_000);
       const past = await client.schedules.show('past');
-      const outcomes = past.fires.filter((f: any) => Date.parse(f.slot) < upcoming).map((f: any) => f.outcome);
+      const outcomes = (past.fires ?? []).filter((f: any) => Date.parse(f.slot) < upcoming).map((f: any) => f.outcome);
       assert.deepEqual(outcomes, ['submitted late', 'missed: the server was not running', 'missed: the server was not running']);
       const scheduled = (await client.jobs.list()).value.filter((j) => j.tags?.['azureml.schedule'] === 'soon');
       assert.equal(scheduled.length, 1);

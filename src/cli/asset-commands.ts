@@ -11,7 +11,13 @@ import { print, table } from './format.ts';
 import { downloadPath, downloadTree, upload } from './transfer.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
 
-type AssetApi = Pick<StratusClient['components'], 'create' | 'list' | 'show' | 'archive'>;
+/** What list, show and archive need of any kind of asset's client. */
+interface AssetApi {
+  list(name?: string): Promise<{ value: AssetJson[] }>;
+  show(name: string, version?: string, label?: string): Promise<AssetJson>;
+  archive(name: string, version: string): Promise<AssetJson>;
+  create(body: Record<string, unknown>): Promise<AssetJson>;
+}
 
 const row = (a: AssetJson) => ({
   name: a.name, version: a.version, type: a.type ?? '', stage: a.stage ?? (a.archived ? 'Archived' : ''),

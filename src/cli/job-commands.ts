@@ -32,8 +32,8 @@ function stepTable(j: JobJson): string {
 }
 
 function trialTable(j: JobJson): string {
-  const metric = j.objective?.primary_metric;
-  const trials = ((j.trials ?? []) as Record<string, any>[]).map((t) => ({
+  const metric = j.objective?.primary_metric ?? 'metric';
+  const trials = (j.trials ?? []).map((t) => ({
     trial: t.name, status: t.status, params: JSON.stringify(t.params), [metric]: t[metric] ?? '', early_terminated: t.early_terminated ?? '',
   }));
   return table(trials, ['trial', 'status', 'params', metric, 'early_terminated']);
@@ -258,7 +258,7 @@ export function registerJobCommands(program: Command): void {
       for (const out of Object.keys(j.outputs ?? {})) {
         if (opts.outputName && out !== opts.outputName) continue;
         // The server says where each output's files are; a job that has not produced one yet has none.
-        const stored = (j.outputs[out] as { store_path?: string }).store_path;
+        const stored = j.outputs?.[out]?.store_path;
         if (stored) n += await downloadTree(client, stored, path.join(dest, 'named-outputs', out));
       }
       console.log(`Downloaded ${n} files to ${dest}`);

@@ -4,24 +4,18 @@
  * errors as `ApiError`. Only `fetch`: it runs in Node and in the browser alike (file-system
  * helpers live with the CLI, in src/cli/transfer.ts).
  */
+import type { z } from 'zod';
 import type { Experiment, Run, RunInfo } from '../specs/mlflow-entities.ts';
-import type { JobSpec } from '../specs/command-job.ts';
-import type { Compute } from '../compute/computes.ts';
+import { API_V1, type ApiV1, type Operation } from '../specs/api-v1.ts';
 
-export type ScheduleJson = Record<string, any> & { name: string; is_enabled: boolean };
-export type JobJson = Record<string, any> & { name: string; status: string; display_name?: string; experiment_name?: string; compute?: string };
-export type AssetJson = Record<string, any> & { name: string; version: string };
-export type EndpointJson = Record<string, any> & { name: string; scoring_uri: string; provisioning_state: string; traffic: Record<string, number> };
-export type DeploymentJson = Record<string, any> & { name: string; provisioning_state: string };
-export interface DataPreview {
-  file: string;
-  row_count: number;
-  columns: { name: string; type: string }[];
-  rows: Record<string, unknown>[];
-  stats: { column: string; type: string; min: unknown; max: unknown; distinct: unknown; mean: unknown; std: unknown; nulls_percent: unknown }[];
-}
-export interface LogChunk { data: string; offset: number }
-export interface JobLogs { name: string; status: string; build: LogChunk; stdout: LogChunk; stderr: LogChunk; error?: { message: string; exit_code?: number; stderr_tail?: string } }
+export type {
+  AssetJson, ComputeJson, DataJson, DataPreview, EnvironmentJson, DeploymentJson, EndpointJson, JobJson, JobLogs, ModelJson, ScheduleJson,
+} from '../specs/replies.ts';
+
+/** What an operation of the v1 table replies, inferred from its reply schema. */
+export type ReplyOf<O> = O extends Operation<z.ZodType | undefined, infer R> ? z.infer<R> : never;
+/** What an operation's body takes, inferred from its request schema. */
+export type BodyOf<O> = O extends Operation<infer B> ? (B extends z.ZodType ? z.input<B> : undefined) : never;
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -89,6 +83,13 @@ export class StratusClient {
     return json as T;
   }
 
+  /** Calls one operation of the v1 table: `params` fill its `:placeholders`. */
+  private v1<O extends Operation>(o: O, params: Record<string, string> = {}, extra: { body?: BodyOf<O>; query?: Record<string, string | undefined> } = {}): Promise<ReplyOf<O>> {
+    const path = o.path.replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(params[k]));
+    const body = extra.body ?? (o.method === 'POST' ? {} : undefined);
+    return this.call<ReplyOf<O>>(o.method, path, body, extra.query);
+  }
+
   private artifactUrl(relPath: string): string {
     return `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${relPath.split('/').map(encodeURIComponent).join('/')}`;
   }
@@ -122,68 +123,61 @@ export class StratusClient {
   }
 
   readonly jobs = {
-    create: (spec: JobSpec | Record<string, unknown>) => this.call<JobJson>('POST', '/api/v1/jobs', { spec }),
-    validate: (spec: JobSpec | Record<string, unknown>) => this.call<Record<string, any>>('POST', '/api/v1/jobs/validate', { spec }),
-    get: (name: string) => this.call<JobJson>('GET', `/api/v1/jobs/${encodeURIComponent(name)}`),
-    list: (query: { status?: string; max_results?: string; parent_job_name?: string; compute?: string } = {}) => this.call<{ value: JobJson[] }>('GET', '/api/v1/jobs', undefined, query),
-    update: (name: string, changes: Record<string, unknown>) => this.call<JobJson>('PATCH', `/api/v1/jobs/${encodeURIComponent(name)}`, changes),
-    cancel: (name: string) => this.call<JobJson>('POST', `/api/v1/jobs/${encodeURIComponent(name)}/cancel`, {}),
+    create: (spec: BodyOf<typeof API_V1.jobs.create>['spec'] | Record<string, unknown>) => this.v1(API_V1.jobs.create, {}, { body: { spec } as BodyOf<typeof API_V1.jobs.create> }),
+    validate: (spec: BodyOf<typeof API_V1.jobs.validate>['spec'] | Record<string, unknown>) => this.v1(API_V1.jobs.validate, {}, { body: { spec } as BodyOf<typeof API_V1.jobs.validate> }),
+    get: (name: string) => this.v1(API_V1.jobs.get, { name }),
+    list: (query: { status?: string; max_results?: string; parent_job_name?: string; compute?: string } = {}) => this.v1(API_V1.jobs.list, {}, { query }),
+    update: (name: string, changes: BodyOf<typeof API_V1.jobs.update>) => this.v1(API_V1.jobs.update, { name }, { body: changes }),
+    cancel: (name: string) => this.v1(API_V1.jobs.cancel, { name }),
     logs: (name: string, offsets: { stdout: number; stderr: number; build: number }) =>
-      this.call<JobLogs>('GET', `/api/v1/jobs/${encodeURIComponent(name)}/logs`, undefined, {
-        stdout: String(offsets.stdout), stderr: String(offsets.stderr), build: String(offsets.build),
-      }),
-    snapshot: (hash: string) => this.call<{ snapshot_complete: boolean; upload_complete: boolean }>('GET', `/api/v1/snapshots/${hash}`),
+      this.v1(API_V1.jobs.logs, { name }, { query: { stdout: String(offsets.stdout), stderr: String(offsets.stderr), build: String(offsets.build) } }),
+    snapshot: (hash: string) => this.v1(API_V1.snapshots.get, { hash }),
   };
 
-  private assets(plural: string) {
-    const base = `/api/v1/${plural}`;
+  /** The same four calls for each kind of versioned asset. */
+  private assets<G extends 'environments' | 'data' | 'components' | 'models'>(group: G) {
+    type One = ReplyOf<ApiV1[G]['show']>;
+    const ops: Record<'create' | 'list' | 'latest' | 'show' | 'archive', Operation> = API_V1[group];
     return {
-      create: (body: Record<string, unknown>) => this.call<AssetJson>('POST', base, body),
-      list: (name?: string) => this.call<{ value: AssetJson[] }>('GET', base, undefined, { name }),
+      create: (body: BodyOf<ApiV1[G]['create']> | Record<string, unknown>) => this.v1(ops.create, {}, { body }) as Promise<One>,
+      list: (name?: string) => this.v1(ops.list, {}, { query: { name } }) as Promise<{ value: One[] }>,
       show: (name: string, version?: string, label?: string) =>
-        version
-          ? this.call<AssetJson>('GET', `${base}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`)
-          : this.call<AssetJson>('GET', `${base}/${encodeURIComponent(name)}`, undefined, { label }),
-      archive: (name: string, version: string) =>
-        this.call<AssetJson>('POST', `${base}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/archive`, {}),
+        (version ? this.v1(ops.show, { name, version }) : this.v1(ops.latest, { name }, { query: { label } })) as Promise<One>,
+      archive: (name: string, version: string) => this.v1(ops.archive, { name, version }) as Promise<One>,
     };
   }
 
   readonly environments = {
     ...this.assets('environments'),
-    build: (name: string, version: string) =>
-      this.call<{ state: string; hash?: string; log?: string; note?: string }>('GET', `/api/v1/environments/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/build`),
+    build: (name: string, version: string) => this.v1(API_V1.environments.build, { name, version }),
   };
   readonly data = {
     ...this.assets('data'),
-    preview: (name: string, version: string, rows = 20) =>
-      this.call<DataPreview>('GET', `/api/v1/data/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/preview`, undefined, { rows: String(rows) }),
+    preview: (name: string, version: string, rows = 20) => this.v1(API_V1.data.preview, { name, version }, { query: { rows: String(rows) } }),
   };
   readonly components = this.assets('components');
   readonly models = {
     ...this.assets('models'),
-    files: (name: string, version: string) =>
-      this.call<{ path: string }>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/files`),
+    files: (name: string, version: string) => this.v1(API_V1.models.files, { name, version }),
   };
 
   readonly schedules = {
-    create: (body: Record<string, unknown>) => this.call<ScheduleJson>('POST', '/api/v1/schedules', body),
-    list: () => this.call<{ value: ScheduleJson[] }>('GET', '/api/v1/schedules'),
-    show: (name: string) => this.call<ScheduleJson>('GET', `/api/v1/schedules/${encodeURIComponent(name)}`),
-    enable: (name: string) => this.call<ScheduleJson>('POST', `/api/v1/schedules/${encodeURIComponent(name)}/enable`, {}),
-    disable: (name: string) => this.call<ScheduleJson>('POST', `/api/v1/schedules/${encodeURIComponent(name)}/disable`, {}),
-    delete: (name: string) => this.call<Record<string, never>>('DELETE', `/api/v1/schedules/${encodeURIComponent(name)}`),
+    create: (body: Record<string, unknown>) => this.v1(API_V1.schedules.create, {}, { body: body as BodyOf<typeof API_V1.schedules.create> }),
+    list: () => this.v1(API_V1.schedules.list),
+    show: (name: string) => this.v1(API_V1.schedules.show, { name }),
+    enable: (name: string) => this.v1(API_V1.schedules.enable, { name }),
+    disable: (name: string) => this.v1(API_V1.schedules.disable, { name }),
+    delete: (name: string) => this.v1(API_V1.schedules.delete, { name }),
   };
 
   readonly endpoints = {
-    create: (body: Record<string, unknown>) => this.call<EndpointJson>('POST', '/api/v1/online-endpoints', body),
-    list: () => this.call<{ value: EndpointJson[] }>('GET', '/api/v1/online-endpoints'),
-    show: (name: string) => this.call<EndpointJson>('GET', `/api/v1/online-endpoints/${encodeURIComponent(name)}`),
-    update: (name: string, body: Record<string, unknown>) => this.call<EndpointJson>('PATCH', `/api/v1/online-endpoints/${encodeURIComponent(name)}`, body),
-    delete: (name: string) => this.call<Record<string, never>>('DELETE', `/api/v1/online-endpoints/${encodeURIComponent(name)}`),
-    keys: (name: string) => this.call<{ primaryKey: string; secondaryKey: string }>('POST', `/api/v1/online-endpoints/${encodeURIComponent(name)}/list-keys`, {}),
-    regenerateKeys: (name: string, keyType: string) =>
-      this.call<{ primaryKey: string; secondaryKey: string }>('POST', `/api/v1/online-endpoints/${encodeURIComponent(name)}/regenerate-keys`, { key_type: keyType }),
+    create: (body: Record<string, unknown>) => this.v1(API_V1.endpoints.create, {}, { body: body as BodyOf<typeof API_V1.endpoints.create> }),
+    list: () => this.v1(API_V1.endpoints.list),
+    show: (name: string) => this.v1(API_V1.endpoints.show, { name }),
+    update: (name: string, body: BodyOf<typeof API_V1.endpoints.update>) => this.v1(API_V1.endpoints.update, { name }, { body }),
+    delete: (name: string) => this.v1(API_V1.endpoints.delete, { name }),
+    keys: (name: string) => this.v1(API_V1.endpoints.keys, { name }),
+    regenerateKeys: (name: string, keyType: 'primary' | 'secondary') => this.v1(API_V1.endpoints.regenerateKeys, { name }, { body: { key_type: keyType } }),
     /** Calls the scoring URI with the endpoint key, as any client of the endpoint would. */
     invoke: async (scoringUri: string, key: string, body: string, deployment?: string) => {
       const headers: Record<string, string> = { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` };
@@ -195,22 +189,20 @@ export class StratusClient {
 
   readonly deployments = {
     create: (endpoint: string, spec: Record<string, unknown>, allTraffic: boolean) =>
-      this.call<DeploymentJson>('POST', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments`, { spec, all_traffic: allTraffic }),
-    list: (endpoint: string) => this.call<{ value: DeploymentJson[] }>('GET', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments`),
-    show: (endpoint: string, name: string) => this.call<DeploymentJson>('GET', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}`),
+      this.v1(API_V1.deployments.create, { name: endpoint }, { body: { spec, all_traffic: allTraffic } as BodyOf<typeof API_V1.deployments.create> }),
+    list: (endpoint: string) => this.v1(API_V1.deployments.list, { name: endpoint }),
+    show: (endpoint: string, name: string) => this.v1(API_V1.deployments.show, { name: endpoint, deployment: name }),
     update: (endpoint: string, name: string, changes: Record<string, unknown>) =>
-      this.call<DeploymentJson>('PATCH', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}`, changes),
-    delete: (endpoint: string, name: string) =>
-      this.call<Record<string, never>>('DELETE', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}`),
-    logs: (endpoint: string, name: string, lines: number) =>
-      this.call<{ content: string }>('GET', `/api/v1/online-endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}/logs`, undefined, { lines: String(lines) }),
+      this.v1(API_V1.deployments.update, { name: endpoint, deployment: name }, { body: changes as BodyOf<typeof API_V1.deployments.update> }),
+    delete: (endpoint: string, name: string) => this.v1(API_V1.deployments.delete, { name: endpoint, deployment: name }),
+    logs: (endpoint: string, name: string, lines: number) => this.v1(API_V1.deployments.logs, { name: endpoint, deployment: name }, { query: { lines: String(lines) } }),
   };
 
   readonly computes = {
-    list: () => this.call<{ value: Compute[] }>('GET', '/api/v1/computes'),
-    get: (name: string) => this.call<Compute>('GET', `/api/v1/computes/${encodeURIComponent(name)}`),
-    create: (c: { name: string; type?: string; max_instances?: number; description?: string }) => this.call<Compute>('POST', '/api/v1/computes', c),
-    delete: (name: string) => this.call<Record<string, never>>('DELETE', `/api/v1/computes/${encodeURIComponent(name)}`),
+    list: () => this.v1(API_V1.computes.list),
+    get: (name: string) => this.v1(API_V1.computes.get, { name }),
+    create: (c: BodyOf<typeof API_V1.computes.create>) => this.v1(API_V1.computes.create, {}, { body: c }),
+    delete: (name: string) => this.v1(API_V1.computes.delete, { name }),
   };
 
   health(): Promise<string> {

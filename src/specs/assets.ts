@@ -28,9 +28,32 @@ export const CreateModel = z.strictObject({
 
 export const CreateComponent = ComponentSpec;
 
+const SetupScript = z.strictObject({
+  /** The script's text (the CLI reads the file the YAML's `path` names). */
+  script: z.string().max(256 * 1024).optional(),
+  command: z.string().max(10_000).optional(),
+  timeout_minutes: z.number().positive().max(1440).optional(),
+});
+
+export const ComputeStartStop = z.strictObject({
+  action: z.enum(['start', 'stop']),
+  /** A cron or recurrence trigger in Azure ML's shape, read by the schedules' trigger reader. */
+  trigger: z.record(z.string(), z.unknown()),
+  state: z.enum(['enabled', 'disabled']).optional(),
+});
+
 export const CreateCompute = z.strictObject({
   name: z.string().min(1),
-  type: z.string().optional(),
+  type: z.enum(['amlcompute', 'local', 'computeinstance']).optional(),
   max_instances: z.number().int().optional(),
   description: z.string().optional(),
+  tags: stringMap.optional(),
+  /** A VM size: shown as given, not applied (compute runs on this host). */
+  size: z.string().max(100).optional(),
+  /** computeinstance: stop after this many minutes without kernel activity (fractions allowed; 0 or absent = never). */
+  idle_time_before_shutdown_minutes: z.number().min(0).max(60 * 24 * 14).optional(),
+  /** computeinstance: the environment Jupyter and its Python kernel run in (azureml:<name>:<version>); ipykernel is added. */
+  environment: z.string().min(1).optional(),
+  schedules: z.strictObject({ compute_start_stop: z.array(ComputeStartStop).max(20) }).optional(),
+  setup_scripts: z.strictObject({ creation_script: SetupScript.optional(), startup_script: SetupScript.optional() }).optional(),
 });

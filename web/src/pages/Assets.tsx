@@ -1,14 +1,14 @@
 /** Data assets (with a preview and per-column statistics), environments (spec, build state, build log) and computes (their jobs). */
 import { useMemo } from 'react';
-import type { AssetJson, JobJson } from '../../../src/client/index.ts';
+import type { AssetJson, DataJson, EnvironmentJson, JobJson } from '../../../src/client/index.ts';
 import { client, fmtTime, useData } from '../api.ts';
 import { Code, Empty, ErrorNote, Fields, Status } from '../components/Bits.tsx';
 import { Table } from '../components/Table.tsx';
 import { Link } from '../router.tsx';
 
 /** A list of name:version assets on the left, the chosen one on the right. */
-function AssetList({ kind, assets, name, version, children }: {
-  kind: string; assets: AssetJson[]; name?: string; version?: string; children: (a: AssetJson) => React.ReactNode;
+function AssetList<A extends AssetJson>({ kind, assets, name, version, children }: {
+  kind: string; assets: A[]; name?: string; version?: string; children: (a: A) => React.ReactNode;
 }) {
   const chosen = assets.find((a) => a.name === name && (!version || a.version === version)) ?? (name ? undefined : assets[0]);
   return (
@@ -24,7 +24,7 @@ function AssetList({ kind, assets, name, version, children }: {
   );
 }
 
-function DataPreviewView({ asset }: { asset: AssetJson }) {
+function DataPreviewView({ asset }: { asset: DataJson }) {
   const { data, error } = useData(() => client.data.preview(asset.name, asset.version, 20), [asset.name, asset.version]);
   return (
     <div>
@@ -68,7 +68,7 @@ export function DataPage({ name, version }: { name?: string; version?: string })
   );
 }
 
-function EnvironmentView({ env }: { env: AssetJson }) {
+function EnvironmentView({ env }: { env: EnvironmentJson }) {
   const { data: build } = useData(() => client.environments.build(env.name, env.version), [env.name, env.version], 3000);
   return (
     <div>

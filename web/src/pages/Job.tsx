@@ -96,10 +96,10 @@ function Steps({ job }: { job: JobJson }) {
       </table>
     );
   }
-  const metric = job.objective?.primary_metric;
+  const metric = job.objective?.primary_metric ?? 'metric';
   return (
     <div>
-      {job.best_trial && <p>Best trial: <Link to={['jobs', job.best_trial.name]}>{job.best_trial.name}</Link> {JSON.stringify(job.best_trial.params)} ({metric} = {job.best_trial[metric]})</p>}
+      {job.best_trial && <p>Best trial: <Link to={['jobs', job.best_trial.name]}>{job.best_trial.name}</Link> {JSON.stringify(job.best_trial.params)} ({metric} = {String(job.best_trial[metric] ?? '')})</p>}
       <table className="grid" data-testid="trials">
         <thead><tr><th>Trial</th><th>Status</th><th>Parameters</th><th>{metric}</th><th>Stopped early</th></tr></thead>
         <tbody>{(job.trials ?? []).map((t: any) => (
@@ -142,7 +142,7 @@ export function JobPage({ name }: { name: string }) {
     ...(runId && !composite ? [{ id: 'artifacts', label: 'Artifacts', body: () => <ArtifactsOf runId={runId} /> }] : []),
     ...(Object.keys(job.outputs ?? {}).length && !composite ? [{
       id: 'outputs', label: 'Outputs', body: () => (
-        <div>{Object.entries<any>(job.outputs).map(([k, v]) => (
+        <div>{Object.entries<any>(job.outputs ?? {}).map(([k, v]) => (
           <div key={k}><h3>{k}</h3><FileBrowser root={v.store_path ?? `jobs/${job.name}/named-outputs/${k}`} empty="This output is empty (or the job has not finished)." /></div>
         ))}</div>
       ),

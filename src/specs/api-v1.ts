@@ -1,0 +1,128 @@
+/**
+ * REST API v1, written once as a table of operations: method, path, what it does, the schema of
+ * its request body and of its reply. The server binds a handler to each operation (and checks
+ * bodies against `body`), the OpenAPI document is drawn from it, and the typed client calls
+ * through it — so the three cannot disagree.
+ */
+import type { z } from 'zod';
+import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateModel } from './assets.ts';
+import { SubmitJob, UpdateJob } from './jobs.ts';
+import { CreateSchedule } from './schedules.ts';
+import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
+import {
+  ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
+  EndpointReply, EnvironmentBuildReply, EnvironmentReply, JobLogsReply, JobReply, JobValidation, listOf, ModelFilesReply,
+  ModelReply, ScheduleReply, SnapshotReply,
+} from './replies.ts';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface Operation<B extends z.ZodType | undefined = z.ZodType | undefined, R extends z.ZodType = z.ZodType> {
+  method: Method;
+  /** With `:name` placeholders for path parameters. */
+  path: string;
+  summary: string;
+  /** Query parameters the operation reads, with what each means. */
+  query?: Record<string, string>;
+  body: B;
+  reply: R;
+}
+
+function op<R extends z.ZodType, B extends z.ZodType | undefined = undefined>(
+  method: Method, path: string, summary: string, reply: R, extra: { body?: B; query?: Record<string, string> } = {},
+): Operation<B, R> {
+  return { method, path, summary, reply, body: extra.body as B, query: extra.query };
+}
+
+/** The same five operations for each kind of versioned asset. */
+function assetOps<B extends z.ZodType, R extends z.ZodType>(plural: string, kind: string, body: B, reply: R) {
+  const base = `/api/v1/${plural}`;
+  return {
+    create: op('POST', base, `Create a ${kind} version`, reply, { body }),
+    list: op('GET', base, `List ${kind} versions`, listOf(reply), { query: { name: `only the versions of this ${kind}` } }),
+    latest: op('GET', `${base}/:name`, `Show the latest ${kind} version`, reply, { query: { label: 'latest (the only label)' } }),
+    show: op('GET', `${base}/:name/versions/:version`, `Show one ${kind} version`, reply),
+    archive: op('POST', `${base}/:name/versions/:version/archive`, `Archive a ${kind} version`, reply),
+  };
+}
+
+const endpoints = '/api/v1/online-endpoints';
+const schedules = '/api/v1/schedules';
+
+export const API_V1 = {
+  computes: {
+    list: op('GET', '/api/v1/computes', 'List computes', listOf(ComputeReply)),
+    create: op('POST', '/api/v1/computes', 'Create a compute (a local pool)', ComputeReply, { body: CreateCompute }),
+    get: op('GET', '/api/v1/computes/:name', 'Show a compute', ComputeReply),
+    delete: op('DELETE', '/api/v1/computes/:name', 'Delete a compute', Empty),
+  },
+  jobs: {
+    create: op('POST', '/api/v1/jobs', 'Submit a job (body: {spec}; stratus job create --file job.yml builds it)', JobReply, { body: SubmitJob }),
+    list: op('GET', '/api/v1/jobs', 'List top-level jobs, newest first, the steps or trials of a parent, or the jobs of a compute', listOf(JobReply), {
+      query: { status: 'only jobs in this status', max_results: 'at most this many (1 to 10000)', parent_job_name: 'the steps or trials of this job', compute: 'the jobs of this compute' },
+    }),
+    validate: op('POST', '/api/v1/jobs/validate', 'Check a job (command, pipeline or sweep) as submit would, without running it (body: {spec})', JobValidation, { body: SubmitJob }),
+    get: op('GET', '/api/v1/jobs/:name', 'Show a job', JobReply),
+    update: op('PATCH', '/api/v1/jobs/:name', 'Update display_name, description or tags', JobReply, { body: UpdateJob }),
+    cancel: op('POST', '/api/v1/jobs/:name/cancel', 'Cancel a job (ends its whole process tree)', JobReply),
+    logs: op('GET', '/api/v1/jobs/:name/logs', 'Log text since offsets, with the status', JobLogsReply, {
+      query: { stdout: 'byte offset already read', stderr: 'byte offset already read', build: 'byte offset already read' },
+    }),
+  },
+  environments: {
+    ...assetOps('environments', 'environment', CreateEnvironment, EnvironmentReply),
+    build: op('GET', '/api/v1/environments/:name/versions/:version/build', 'Build state (built, building, failed, not built) and build log of an environment', EnvironmentBuildReply),
+  },
+  data: {
+    ...assetOps('data', 'data asset', CreateData, DataReply),
+    preview: op('GET', '/api/v1/data/:name/versions/:version/preview', 'First rows and per-column statistics of a data asset\'s table (DuckDB)', DataPreviewReply, {
+      query: { rows: 'how many rows (1 to 10000, default 20)' },
+    }),
+  },
+  components: assetOps('components', 'component', CreateComponent, ComponentReply),
+  models: {
+    ...assetOps('models', 'model', CreateModel, ModelReply),
+    files: op('GET', '/api/v1/models/:name/versions/:version/files', 'Where a model version\'s files are in the artifact store', ModelFilesReply),
+  },
+  endpoints: {
+    create: op('POST', endpoints, 'Create an online endpoint', EndpointReply, { body: CreateEndpoint }),
+    list: op('GET', endpoints, 'List online endpoints', listOf(EndpointReply)),
+    show: op('GET', `${endpoints}/:name`, 'Show an endpoint: scoring_uri, traffic, per-deployment metrics', EndpointReply),
+    update: op('PATCH', `${endpoints}/:name`, 'Update traffic, mirror_traffic or description', EndpointReply, { body: UpdateEndpoint }),
+    delete: op('DELETE', `${endpoints}/:name`, 'Delete an endpoint and its deployments', Empty),
+    keys: op('POST', `${endpoints}/:name/list-keys`, 'The endpoint keys', EndpointKeysReply),
+    regenerateKeys: op('POST', `${endpoints}/:name/regenerate-keys`, 'Regenerate the primary or secondary key', EndpointKeysReply, { body: RegenerateKeys }),
+  },
+  deployments: {
+    create: op('POST', `${endpoints}/:name/deployments`, 'Create a deployment (body: {spec, all_traffic}; stratus online-deployment create --file d.yml builds it)', DeploymentReply, { body: CreateDeployment }),
+    list: op('GET', `${endpoints}/:name/deployments`, 'List deployments', listOf(DeploymentReply)),
+    show: op('GET', `${endpoints}/:name/deployments/:deployment`, 'Show a deployment', DeploymentReply),
+    update: op('PATCH', `${endpoints}/:name/deployments/:deployment`, 'Update a deployment (rolling: new workers start before old ones stop)', DeploymentReply, { body: UpdateDeployment }),
+    delete: op('DELETE', `${endpoints}/:name/deployments/:deployment`, 'Delete a deployment (it must have no traffic)', Empty),
+    logs: op('GET', `${endpoints}/:name/deployments/:deployment/logs`, 'Worker logs', DeploymentLogsReply, { query: { lines: 'how many last lines (1 to 100000, default 100)' } }),
+  },
+  schedules: {
+    create: op('POST', schedules, 'Create a schedule (trigger: cron or recurrence; create_job: a job spec or azureml:<job>)', ScheduleReply, { body: CreateSchedule }),
+    list: op('GET', schedules, 'List schedules', listOf(ScheduleReply)),
+    show: op('GET', `${schedules}/:name`, 'Show a schedule with its next run time and recent slots', ScheduleReply),
+    enable: op('POST', `${schedules}/:name/enable`, 'Enable a schedule (it fires from the next slot on)', ScheduleReply),
+    disable: op('POST', `${schedules}/:name/disable`, 'Disable a schedule', ScheduleReply),
+    delete: op('DELETE', `${schedules}/:name`, 'Delete a schedule', Empty),
+  },
+  snapshots: {
+    get: op('GET', '/api/v1/snapshots/:hash', 'Whether a code snapshot or upload is complete', SnapshotReply),
+  },
+} as const;
+
+export type ApiV1 = typeof API_V1;
+export type GroupName = keyof ApiV1;
+
+/** Every operation with its group and name, in table order. */
+export function operations(): { group: string; name: string; op: Operation }[] {
+  return Object.entries(API_V1).flatMap(([group, ops]) => Object.entries(ops as Record<string, Operation>).map(([name, o]) => ({ group, name, op: o })));
+}
+
+/** The path parameter names of an operation, in order. */
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+}
