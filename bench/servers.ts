@@ -10,6 +10,8 @@ const REPO = path.resolve(import.meta.dirname, '..');
 export interface Peer {
   name: string;
   url: string;
+  /** Stratus's data folder (Stratus only). */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -73,7 +75,7 @@ export async function startStratus(store: string | undefined): Promise<Peer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stratus-'));
   const args = [path.join(REPO, 'bin/stratus.js'), 'up', '--port', String(port), '--data-dir', dataDir];
   if (store) args.push('--store', store);
-  return start('stratus', process.execPath, args, {}, port);
+  return { ...(await start('stratus', process.execPath, args, {}, port)), dataDir };
 }
 
 /** The real MLflow tracking server with its default workers and a SQLite or PostgreSQL store. */

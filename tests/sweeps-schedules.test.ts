@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Sampler, sampleOne, rng } from '../src/sweeps/sampling.ts';
 import { judge } from '../src/sweeps/early-termination.ts';
-import { nextSlot, readTrigger, wallTimeToUtc } from '../src/schedules/triggers.ts';
+import { nextSlot, readTrigger, wallTimeToUtc } from '../src/util/triggers.ts';
 import type { SweepSettings } from '../src/sweeps/types.ts';
 import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';

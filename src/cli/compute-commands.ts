@@ -1,31 +1,82 @@
-/** stratus compute create|list|show|delete */
+/** stratus compute create|list|show|start|stop|restart|delete, in az ml compute's shape. */
 import type { Command } from 'commander';
-import { YamlSource } from '../specs/yaml-source.ts';
+import { readComputeYaml } from '../specs/compute-yaml.ts';
+import type { ComputeJson, StratusClient } from '../client/index.ts';
 import { print, table } from './format.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
 
-export function registerComputeCommands(program: Command): void {
-  const compute = program.command('compute').description('Compute targets (local pools that run jobs)');
+const COLUMNS = ['name', 'type', 'state', 'size', 'max_instances', 'description'];
+
+function describe(c: ComputeJson): string {
+  const rows: Record<string, unknown>[] = [
+    { field: 'name', value: c.name }, { field: 'type', value: c.type }, { field: 'state', value: c.state },
+    { field: 'state reason', value: c.state_reason }, { field: 'size', value: c.size }, { field: 'max_instances', value: c.type === 'computeinstance' ? undefined : c.max_instances },
+    { field: 'idle shutdown', value: c.idle_time_before_shutdown_minutes ? `after ${c.idle_time_before_shutdown_minutes} min without kernel activity` : undefined },
+    ...(c.services ?? []).map((s) => ({ field: s.display_name, value: s.endpoint_uri })),
+    { field: 'description', value: c.description },
+  ];
+  return table(rows.filter((r) => r.value !== undefined && r.value !== ''), ['field', 'value']);
+}
+
+/** start, stop and restart: the same shape, one verb each. */
+function lifecycleVerb(compute: Command, verb: 'start' | 'stop' | 'restart', what: string, call: (c: StratusClient, name: string) => Promise<ComputeJson>): void {
   compute
-    .command('create')
-    .description('Register a local pool running at most --max-instances jobs at once')
-    .option('--name <name>')
-    .option('--type <type>', 'amlcompute', 'amlcompute')
-    .option('--max-instances <n>', 'jobs running at once', '1')
-    .option('-f, --file <file>', 'compute YAML (name, type, max_instances)')
+    .command(verb)
+    .description(what)
+    .requiredOption('-n, --name <name>')
+    .option('--no-wait', 'return at once instead of waiting for the operation to finish')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      let body: { name: string; type?: string; max_instances?: number; description?: string };
+      let c = await call(client, opts.name);
+      const settled = verb === 'stop' ? ['Stopped', 'Failed'] : ['Running', 'Failed'];
+      while (opts.wait && !settled.includes(String(c.state))) {
+        await new Promise((r) => setTimeout(r, 500));
+        c = await client.computes.get(opts.name);
+      }
+      if (opts.wait && c.state === 'Failed') fail(`compute instance ${opts.name} failed: ${c.state_reason ?? ''}`);
+      print(c, opts.output, opts.query, () => describe(c));
+    }));
+}
+
+export function registerComputeCommands(program: Command): void {
+  const compute = program.command('compute').description('Compute targets: local pools that run jobs, and compute instances (Jupyter)');
+  compute
+    .command('create')
+    .description('Create a compute from Azure ML compute YAML (amlcompute or computeinstance) or flags')
+    .option('-n, --name <name>')
+    .option('--type <type>', 'amlcompute (a local pool) or computeinstance (Jupyter)', 'amlcompute')
+    .option('--max-instances <n>', 'amlcompute: jobs running at once', '1')
+    .option('--size <size>', 'VM size, shown as given (compute runs on this host)')
+    .option('--idle-time-before-shutdown-minutes <n>', 'computeinstance: stop after this many minutes without kernel activity')
+    .option('-f, --file <file>', 'compute YAML')
+    .option('--no-wait', 'return once the compute is accepted, without waiting for an instance to start')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      let body;
       if (opts.file) {
-        const d = YamlSource.read(opts.file).data;
-        body = { name: String(opts.name ?? d.name ?? ''), type: d.type as string | undefined, max_instances: Number(d.max_instances ?? opts.maxInstances), description: d.description as string | undefined };
+        const read = readComputeYaml(opts.file);
+        for (const w of read.warnings) process.stderr.write(`warning: ${w}\n`);
+        body = { ...read.body, ...(opts.name ? { name: opts.name } : {}) };
       } else {
         if (!opts.name) fail('give --name (or --file compute.yml).');
-        body = { name: opts.name, type: opts.type, max_instances: Number(opts.maxInstances) };
+        body = {
+          name: opts.name, type: opts.type, size: opts.size,
+          ...(opts.type === 'computeinstance' ? {} : { max_instances: Number(opts.maxInstances) }),
+          ...(opts.idleTimeBeforeShutdownMinutes !== undefined ? { idle_time_before_shutdown_minutes: Number(opts.idleTimeBeforeShutdownMinutes) } : {}),
+        };
       }
-      const c = await client.computes.create(body);
-      print(c, opts.output, opts.query, () => table([c as unknown as Record<string, unknown>], ['name', 'type', 'max_instances']));
+      let c = await client.computes.create(body);
+      if (c.type === 'computeinstance' && opts.wait) {
+        process.stderr.write(`[stratus] ${c.name}: ${c.state} (the first instance builds the notebook environment; later ones start in seconds)\n`);
+        while (!['Running', 'Failed'].includes(String(c.state))) {
+          await new Promise((r) => setTimeout(r, 1000));
+          c = await client.computes.get(c.name);
+        }
+        if (c.state === 'Failed') fail(`compute instance ${c.name} failed: ${c.state_reason ?? ''}`);
+      }
+      print(c, opts.output, opts.query, () => describe(c));
     }));
   compute
     .command('list')
@@ -33,20 +84,24 @@ export function registerComputeCommands(program: Command): void {
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
       const { value } = await client.computes.list();
-      print(value, opts.output, opts.query, () => table(value as unknown as Record<string, unknown>[], ['name', 'type', 'max_instances', 'description']));
+      print(value, opts.output, opts.query, () => table(value, COLUMNS));
     }));
   compute
     .command('show')
-    .requiredOption('--name <name>')
+    .requiredOption('-n, --name <name>')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
       const c = await client.computes.get(opts.name);
-      print(c, opts.output, opts.query, () => table([c as unknown as Record<string, unknown>], ['name', 'type', 'max_instances', 'description']));
+      print(c, opts.output, opts.query, () => describe(c));
     }));
+  lifecycleVerb(compute, 'start', 'Start a stopped compute instance', (c, n) => c.computes.start(n));
+  lifecycleVerb(compute, 'stop', 'Stop a compute instance (its kernels end; files stay)', (c, n) => c.computes.stop(n));
+  lifecycleVerb(compute, 'restart', 'Restart a compute instance', (c, n) => c.computes.restart(n));
   compute
     .command('delete')
-    .requiredOption('--name <name>')
+    .requiredOption('-n, --name <name>')
+    .option('-y, --yes', 'do not ask for confirmation (accepted for az ml scripts)')
     .action((opts) => withClient(async (client) => {
       await client.computes.delete(opts.name);
       console.log(`Deleted compute ${opts.name}.`);

@@ -203,6 +203,9 @@ export class StratusClient {
     get: (name: string) => this.v1(API_V1.computes.get, { name }),
     create: (c: BodyOf<typeof API_V1.computes.create>) => this.v1(API_V1.computes.create, {}, { body: c }),
     delete: (name: string) => this.v1(API_V1.computes.delete, { name }),
+    start: (name: string) => this.v1(API_V1.computes.start, { name }),
+    stop: (name: string) => this.v1(API_V1.computes.stop, { name }),
+    restart: (name: string) => this.v1(API_V1.computes.restart, { name }),
   };
 
   health(): Promise<string> {

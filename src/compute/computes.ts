@@ -1,15 +1,22 @@
 /** Compute targets: local process pools, each running at most `max_instances` jobs at once. */
 import os from 'node:os';
+import type { z } from 'zod';
 import type { Db } from '../store/db.ts';
+import type { CreateCompute } from '../specs/assets.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
+import type { ComputeInstances } from './instances.ts';
 
 export interface Compute {
   name: string;
   type: string;
   max_instances: number;
   description?: string;
+  tags?: Record<string, string>;
+  size?: string;
   created_at: number;
 }
+
+interface ComputeRow { name: string; type: string; max_instances: number; description: string | null; tags: string | null; size: string | null; created_at: number }
 
 /** `local` plus the cluster names Azure ML samples use, so those samples run unmodified. */
 export const DEFAULT_COMPUTES: Omit<Compute, 'created_at'>[] = [
@@ -19,7 +26,8 @@ export const DEFAULT_COMPUTES: Omit<Compute, 'created_at'>[] = [
 ];
 
 export class ComputeService {
-  constructor(private db: Db) {}
+  /** `instances` runs the computes of type computeinstance (Jupyter servers). */
+  constructor(private db: Db, readonly instances: ComputeInstances) {}
 
   async ensureDefaults(): Promise<void> {
     for (const c of DEFAULT_COMPUTES) {
@@ -30,12 +38,13 @@ export class ComputeService {
     }
   }
 
+  /** The computes as rows (what the job queue needs: no instance is asked anything). */
   async list(): Promise<Compute[]> {
-    return (await this.db.all<Compute>('SELECT * FROM computes ORDER BY name')).map(norm);
+    return (await this.db.all<ComputeRow>('SELECT * FROM computes ORDER BY name')).map(norm);
   }
 
   async get(name: string): Promise<Compute> {
-    const row = await this.db.get<Compute>('SELECT * FROM computes WHERE name = ?', [name]);
+    const row = await this.db.get<ComputeRow>('SELECT * FROM computes WHERE name = ?', [name]);
     if (!row) {
       const names = (await this.list()).map((c) => c.name).join(', ');
       throw notFound(`Compute '${name}' does not exist. Available: ${names}. Create one with: stratus compute create --name ${name} --type amlcompute --max-instances 2`);
@@ -43,26 +52,74 @@ export class ComputeService {
     return norm(row);
   }
 
-  async create(c: { name: string; type?: string; max_instances?: number; description?: string }): Promise<Compute> {
+  /** A compute as `az ml compute show` prints it: an instance with its state, services and settings. */
+  async show(name: string): Promise<Record<string, unknown>> {
+    return this.withState(await this.get(name));
+  }
+
+  async showAll(): Promise<Record<string, unknown>[]> {
+    return Promise.all((await this.list()).map((c) => this.withState(c)));
+  }
+
+  private async withState(c: Compute): Promise<Record<string, unknown>> {
+    if (c.type !== 'computeinstance') return { ...c, provisioning_state: 'Succeeded' };
+    const instance = await this.instances.describe(c.name).catch(() => ({ state: 'Failed', state_reason: 'No instance record: delete it and create it again.' }));
+    return { ...c, provisioning_state: 'Succeeded', ...instance };
+  }
+
+  async create(c: z.infer<typeof CreateCompute>): Promise<Record<string, unknown>> {
     if (!/^[A-Za-z][\w-]{1,31}$/.test(c.name ?? '')) throw invalid(`Invalid compute name '${c.name}': 2-32 letters, digits, '-' or '_', starting with a letter.`);
-    const max = c.max_instances ?? 1;
-    if (!Number.isInteger(max) || max < 1 || max > 64) throw invalid(`Invalid max_instances ${max}: give a whole number from 1 to 64.`);
     const type = c.type ?? 'amlcompute';
-    if (!['amlcompute', 'local', 'computeinstance'].includes(type)) throw invalid(`Unsupported compute type '${type}': use amlcompute (a local pool).`);
+    const instance = type === 'computeinstance';
+    const max = instance ? 1 : c.max_instances ?? 1;
+    if (!Number.isInteger(max) || max < 1 || max > 64) throw invalid(`Invalid max_instances ${max}: give a whole number from 1 to 64.`);
+    if (!instance) {
+      const only = (['idle_time_before_shutdown_minutes', 'schedules', 'setup_scripts', 'environment'] as const).filter((k) => c[k] !== undefined);
+      if (only.length) throw invalid(`${only.join(', ')} apply only to compute instances (type: computeinstance), not to a ${type} pool.`);
+    } else if (c.max_instances !== undefined && c.max_instances !== 1) {
+      throw invalid('A compute instance is one Jupyter server: max_instances does not apply to it (it runs one job at a time).');
+    }
     await this.db.tx(async (t) => {
       if (await t.get('SELECT 1 AS x FROM computes WHERE name = ?', [c.name])) throw alreadyExists(`Compute '${c.name}' already exists.`);
-      await t.run('INSERT INTO computes (name, type, max_instances, description, created_at) VALUES (?, ?, ?, ?, ?)', [c.name, type, max, c.description ?? null, Date.now()]);
+      await t.run('INSERT INTO computes (name, type, max_instances, description, tags, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [c.name, type, max, c.description ?? null, c.tags ? JSON.stringify(c.tags) : null, c.size ?? null, Date.now()]);
     });
-    return this.get(c.name);
+    if (instance) {
+      try {
+        await this.instances.create(c.name, { size: c.size, idle_time_before_shutdown_minutes: c.idle_time_before_shutdown_minutes, environment: c.environment, schedules: c.schedules, setup_scripts: c.setup_scripts });
+      } catch (err) {
+        await this.db.run('DELETE FROM computes WHERE name = ?', [c.name]);
+        throw err;
+      }
+    }
+    return this.show(c.name);
   }
 
   async delete(name: string): Promise<void> {
     if (name === 'local') throw invalid("The 'local' compute cannot be deleted.");
-    await this.get(name);
+    const c = await this.get(name);
+    if (c.type === 'computeinstance') await this.instances.delete(name).catch((err) => {
+      if ((err as { code?: string }).code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
+    });
     await this.db.run('DELETE FROM computes WHERE name = ?', [name]);
+  }
+
+  /** start, stop and restart apply to compute instances only. */
+  async lifecycle(name: string, action: 'start' | 'stop' | 'restart'): Promise<Record<string, unknown>> {
+    const c = await this.get(name);
+    if (c.type !== 'computeinstance') throw invalid(`Compute '${name}' is a ${c.type} pool, which is always ready; start, stop and restart apply to compute instances.`);
+    if (action === 'start') await this.instances.startInstance(name);
+    else if (action === 'stop') await this.instances.stopInstance(name);
+    else await this.instances.restartInstance(name);
+    return this.show(name);
   }
 }
 
-function norm(c: Compute): Compute {
-  return { ...c, max_instances: Number(c.max_instances), created_at: Number(c.created_at), description: c.description ?? undefined };
+function norm(c: ComputeRow): Compute {
+  return {
+    name: c.name, type: c.type, max_instances: Number(c.max_instances), created_at: Number(c.created_at),
+    ...(c.description ? { description: c.description } : {}),
+    ...(c.tags ? { tags: JSON.parse(c.tags) as Record<string, string> } : {}),
+    ...(c.size ? { size: c.size } : {}),
+  };
 }

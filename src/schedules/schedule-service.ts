@@ -8,7 +8,7 @@
 import type { Db } from '../store/db.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
-import { nextSlot, readTrigger, type Trigger } from './triggers.ts';
+import { nextSlot, readTrigger, type Trigger } from '../util/triggers.ts';
 
 interface ScheduleRow { name: string; spec: string; enabled: number; next_fire_at: number | null; description: string | null; tags: string; created_at: number }
 interface FireRow { schedule: string; slot: number; job_name: string | null; outcome: string; fired_at: number }

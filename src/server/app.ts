@@ -16,6 +16,7 @@ import { parseJsonText } from './json-body.ts';
 import { rejectHostileInput } from './input-guard.ts';
 import { fromStoreError, storeProblem } from '../store/health.ts';
 import { clientGone } from './client-gone.ts';
+import { registerJupyterProxy } from './jupyter-proxy.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
@@ -111,5 +112,6 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   registerV1(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
+  registerJupyterProxy(app, ws.computes.instances, opts.auth);
   return app;
 }

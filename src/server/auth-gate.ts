@@ -11,6 +11,18 @@ import { isAuthorized, type AuthConfig } from './auth.ts';
 /** Route config that exempts a route from workspace auth (it checks its own credentials, or has none to protect). */
 export const PUBLIC_ROUTE = { public: true } as const;
 
+/**
+ * Route config for routes a browser reaches without being able to set headers (a page's
+ * WebSocket or first load of JupyterLab): `?token=` is accepted there as well.
+ */
+export const QUERY_TOKEN_ROUTE = { queryToken: true } as const;
+
+function queryToken(req: FastifyRequest): string | undefined {
+  if ((req.routeOptions.config as { queryToken?: boolean } | undefined)?.queryToken !== true) return undefined;
+  const t = (req.query as Record<string, unknown> | undefined)?.token;
+  return typeof t === 'string' ? t : undefined;
+}
+
 function isPublic(req: FastifyRequest): boolean {
   if (req.is404) return true;
   return (req.routeOptions.config as { public?: boolean } | undefined)?.public === true;
@@ -23,7 +35,8 @@ export function installAuthGate(
 ): void {
   app.addHook('onRequest', async (req, reply) => {
     if (isPublic(req)) return;
-    if (!isAuthorized(auth, req.headers.authorization)) {
+    const fromQuery = req.headers.authorization ? undefined : queryToken(req);
+    if (!isAuthorized(auth, req.headers.authorization ?? (fromQuery !== undefined ? `Bearer ${fromQuery}` : undefined))) {
       reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
       return deny(reply);
     }

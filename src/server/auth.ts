@@ -1,7 +1,8 @@
 /**
  * Workspace authentication. With a token configured the server accepts
  * `Authorization: Bearer <token>` (MLFLOW_TRACKING_TOKEN); with a username and password it
- * accepts HTTP Basic (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD). Comparisons are
+ * accepts HTTP Basic (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD); Jupyter clients'
+ * `Authorization: token <token>` is the same as Bearer. Comparisons are
  * constant-time.
  */
 import { sameSecret as same } from '../util/secrets.ts';
@@ -19,7 +20,8 @@ export function authEnabled(auth: AuthConfig | undefined): boolean {
 export function isAuthorized(auth: AuthConfig, header: string | undefined): boolean {
   if (!header) return false;
   const [scheme, value = ''] = header.split(/\s+/, 2);
-  if (/^bearer$/i.test(scheme) && auth.token) return same(value, auth.token);
+  // `token` is how Jupyter clients spell Bearer.
+  if (/^(bearer|token)$/i.test(scheme) && auth.token) return same(value, auth.token);
   if (/^basic$/i.test(scheme)) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');

@@ -52,9 +52,12 @@ const schedules = '/api/v1/schedules';
 export const API_V1 = {
   computes: {
     list: op('GET', '/api/v1/computes', 'List computes', listOf(ComputeReply)),
-    create: op('POST', '/api/v1/computes', 'Create a compute (a local pool)', ComputeReply, { body: CreateCompute }),
+    create: op('POST', '/api/v1/computes', 'Create a compute: a local pool (amlcompute) or a compute instance running Jupyter (computeinstance)', ComputeReply, { body: CreateCompute }),
     get: op('GET', '/api/v1/computes/:name', 'Show a compute', ComputeReply),
-    delete: op('DELETE', '/api/v1/computes/:name', 'Delete a compute', Empty),
+    delete: op('DELETE', '/api/v1/computes/:name', 'Delete a compute (an instance\'s Jupyter server and kernels end first)', Empty),
+    start: op('POST', '/api/v1/computes/:name/start', 'Start a stopped compute instance (the reply says Starting; poll until Running)', ComputeReply),
+    stop: op('POST', '/api/v1/computes/:name/stop', 'Stop a compute instance: Jupyter and its kernels end, files stay', ComputeReply),
+    restart: op('POST', '/api/v1/computes/:name/restart', 'Restart a compute instance', ComputeReply),
   },
   jobs: {
     create: op('POST', '/api/v1/jobs', 'Submit a job (body: {spec}; stratus job create --file job.yml builds it)', JobReply, { body: SubmitJob }),

@@ -157,10 +157,25 @@ export const SnapshotReply = z.object({ hash: z.string(), snapshot_complete: z.b
 
 export const ComputeReply = z.looseObject({
   name: z.string(),
-  type: z.string(),
+  type: z.string().describe('local, amlcompute or computeinstance'),
   max_instances: z.number().int(),
   description: z.string().optional(),
+  tags: Tags.optional(),
+  size: z.string().optional(),
   created_at: z.number(),
+  provisioning_state: z.string(),
+  /** A compute instance's state, and why it is Stopped or Failed. */
+  state: z.enum(['Creating', 'Starting', 'Running', 'Stopping', 'Stopped', 'Restarting', 'Failed', 'Deleting']).optional(),
+  state_reason: z.string().optional(),
+  idle_time_before_shutdown_minutes: z.number().optional(),
+  idle_time_before_shutdown: z.string().optional(),
+  environment: z.string().optional(),
+  /** Where a running instance's Jupyter and JupyterLab are, as Azure ML lists them. */
+  services: z.array(z.object({ display_name: z.string(), endpoint_uri: z.string() })).optional(),
+  last_activity: IsoTime.optional(),
+  schedules: z.unknown().optional(),
+  setup_scripts: z.unknown().optional(),
+  log: z.string().optional(),
 });
 
 const Percentiles = z.object({ p50: z.number().optional(), p90: z.number().optional(), p99: z.number().optional() });

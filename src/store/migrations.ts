@@ -146,6 +146,20 @@ const MIGRATIONS: Migration[] = [
       `UPDATE online_deployments SET served = 1 WHERE provisioning_state = 'Succeeded'`,
     ],
   },
+  {
+    version: 7,
+    name: 'compute instances',
+    statements: [
+      // One row per compute instance (its `computes` row holds name and type): the settings it was
+      // created with, its state and why, and the Jupyter process it runs now (pid, port, token,
+      // and the marker its processes carry); setup_done once the creation script has run.
+      `CREATE TABLE compute_instances (
+        name TEXT PRIMARY KEY, settings TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, pid INTEGER, port INTEGER, token TEXT,
+        marker TEXT, started_at BIGINT, created_at BIGINT NOT NULL, setup_done INTEGER NOT NULL DEFAULT 0)`,
+      `ALTER TABLE computes ADD COLUMN tags TEXT`,
+      `ALTER TABLE computes ADD COLUMN size TEXT`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -39,10 +39,13 @@ export function v1Handlers(ws: Workspace): V1Handlers {
   const s = ws.schedules;
   return {
     computes: {
-      list: async () => ({ value: await ws.computes.list() }),
+      list: async () => ({ value: await ws.computes.showAll() }),
       create: async ({ body }) => ws.computes.create(body),
-      get: async ({ params }) => ws.computes.get(params.name),
+      get: async ({ params }) => ws.computes.show(params.name),
       delete: async ({ params }) => emptyAfter(ws.computes.delete(params.name)),
+      start: async ({ params }) => ws.computes.lifecycle(params.name, 'start'),
+      stop: async ({ params }) => ws.computes.lifecycle(params.name, 'stop'),
+      restart: async ({ params }) => ws.computes.lifecycle(params.name, 'restart'),
     },
     jobs: {
       create: async ({ body }) => ws.jobs.submit(body.spec),

@@ -4,7 +4,7 @@
  * and for day/week/month a schedule of hours, minutes, week_days and month_days). Time zones are
  * IANA names or the Windows names Azure ML samples use. Slots are whole minutes.
  */
-import { invalid } from '../util/errors.ts';
+import { invalid } from './errors.ts';
 
 export interface CronTrigger { type: 'cron'; expression: string; start_time?: string; end_time?: string; time_zone: string }
 export interface RecurrenceTrigger {

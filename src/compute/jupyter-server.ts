@@ -1,0 +1,156 @@
+/**
+ * One real `jupyter_server` process for a compute instance: started in its own process group on
+ * 127.0.0.1 with a random token, its base URL the path Stratus proxies it under, its root the
+ * workspace file share. Every process it starts (kernels start sessions of their own) inherits a
+ * marker variable, so a stop — or a restarted server cleaning up — finds and ends all of them.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { groupAlive, processAlive, signalGroup } from '../util/processes.ts';
+
+export const INSTANCE_MARKER = 'STRATUS_COMPUTE_INSTANCE';
+
+export interface JupyterLaunch {
+  /** The environment's Python (jupyter_server, ipykernel and the kernel's packages are installed in it). */
+  python: string;
+  /** Folder whose bin/ goes first on PATH (the environment's prefix). */
+  prefix?: string;
+  baseUrl: string;
+  rootDir: string;
+  /** Where Jupyter keeps its runtime, config and data files for this instance. */
+  stateDir: string;
+  logFile: string;
+  env: NodeJS.ProcessEnv;
+  /** Distinguishes this start's processes from any other's. */
+  marker: string;
+}
+
+export interface RunningJupyter {
+  pid: number;
+  port: number;
+  token: string;
+}
+
+/** A port that was free a moment ago (Jupyter is told not to retry others, so a race shows as a failed start). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startJupyter(l: JupyterLaunch): Promise<RunningJupyter> {
+  const port = await freePort();
+  const token = crypto.randomBytes(24).toString('hex');
+  for (const d of ['runtime', 'config', 'data']) fs.mkdirSync(path.join(l.stateDir, d), { recursive: true });
+  fs.mkdirSync(path.dirname(l.logFile), { recursive: true });
+  const log = fs.openSync(l.logFile, 'a');
+  const args = [
+    '-m', 'jupyter_server',
+    '--ServerApp.ip=127.0.0.1', `--ServerApp.port=${port}`, '--ServerApp.port_retries=0',
+    `--ServerApp.base_url=${l.baseUrl}`, `--ServerApp.root_dir=${l.rootDir}`,
+    '--ServerApp.open_browser=False', '--ServerApp.allow_remote_access=False',
+    // Stratus does idle shutdown itself (it sees the proxy's traffic as well as the kernels').
+    '--ServerApp.shutdown_no_activity_timeout=0',
+    // Jupyter refuses to run as root unless told; containers and CI often are root.
+    ...(process.getuid?.() === 0 ? ['--ServerApp.allow_root=True'] : []),
+  ];
+  const child = spawn(l.python, args, {
+    cwd: l.rootDir,
+    env: {
+      ...l.env,
+      PATH: l.prefix ? `${path.join(l.prefix, 'bin')}:${l.env.PATH ?? ''}` : l.env.PATH,
+      // The token goes by environment, not argv: other users of the host can read argv.
+      JUPYTER_TOKEN: token,
+      JUPYTER_RUNTIME_DIR: path.join(l.stateDir, 'runtime'),
+      JUPYTER_CONFIG_DIR: path.join(l.stateDir, 'config'),
+      JUPYTER_DATA_DIR: path.join(l.stateDir, 'data'),
+      [INSTANCE_MARKER]: l.marker,
+    },
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  fs.closeSync(log);
+  child.unref();
+  child.on('error', () => undefined);
+  if (!child.pid) throw new Error(`could not start ${l.python}`);
+  return { pid: child.pid, port, token };
+}
+
+/** Waits until Jupyter answers its status API, or says why it never will. */
+export async function waitReady(j: RunningJupyter, baseUrl: string, logFile: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!processAlive(j.pid)) throw new Error(`Jupyter exited while starting: ${logTail(logFile)}`);
+    const ok = await fetch(`http://127.0.0.1:${j.port}${baseUrl}api/status`, { headers: { Authorization: `token ${j.token}` } })
+      .then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Jupyter did not answer within ${timeoutMs / 1000} s: ${logTail(logFile)}`);
+}
+
+/** The last lines of a log, for a reason shown to the user. */
+export function logTail(file: string, lines = 8): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.trim().split('\n').slice(-lines).join('\n').slice(-2000);
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Pids of live processes carrying a marker (a Jupyter server and the kernels it started). */
+export function markedProcesses(match: (marker: string) => boolean): { pid: number; marker: string }[] {
+  const found: { pid: number; marker: string }[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  const needle = `${INSTANCE_MARKER}=`;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let environ: string;
+    try {
+      environ = fs.readFileSync(`/proc/${e}/environ`, 'utf8');
+    } catch {
+      continue;
+    }
+    const at = environ.indexOf(needle);
+    if (at < 0) continue;
+    const end = environ.indexOf('\0', at);
+    const marker = environ.slice(at + needle.length, end < 0 ? undefined : end);
+    if (match(marker)) found.push({ pid: Number(e), marker });
+  }
+  return found;
+}
+
+/**
+ * Ends a Jupyter server and everything it started: SIGTERM first (Jupyter then shuts its kernels
+ * down itself), SIGKILL after the grace period to whatever still carries the marker.
+ */
+export async function stopJupyter(pid: number | undefined, marker: string, graceMs = 8000): Promise<void> {
+  if (pid) signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if ((!pid || !groupAlive(pid)) && !markedProcesses((m) => m === marker).length) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  if (pid) signalGroup(pid, 'SIGKILL');
+  for (const p of markedProcesses((m) => m === marker)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}

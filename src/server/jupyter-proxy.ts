@@ -1,0 +1,181 @@
+/**
+ * Each running compute instance's Jupyter Server — REST API, kernel WebSockets, JupyterLab —
+ * under `/compute-instances/<name>/jupyter/` on the workspace's own port, behind the workspace's
+ * authentication. Clients send the workspace token as Jupyter clients send theirs
+ * (`Authorization: token …`, `Bearer`, Basic, or `?token=` where a browser WebSocket cannot send
+ * headers); the proxy replaces it with the instance's own Jupyter token, which never leaves the
+ * server. Bodies and WebSocket frames are piped, never buffered or parsed.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ComputeInstances } from '../compute/instances.ts';
+import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
+import { StratusError } from '../util/errors.ts';
+import { QUERY_TOKEN_ROUTE } from './auth-gate.ts';
+
+export const JUPYTER_PREFIX = '/compute-instances/';
+const PATH = /^\/compute-instances\/([A-Za-z][\w-]{1,31})\/jupyter(\/[^?#]*)?(\?.*)?$/;
+
+/** Request headers that describe the client's hop or carry its credentials: not forwarded. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'cookie', 'host', 'origin', 'referer']);
+
+/** The query string without the workspace token (Jupyter would read it as a wrong token of its own). */
+function withoutToken(query: string | undefined): { query: string; token?: string } {
+  if (!query) return { query: '' };
+  const params = new URLSearchParams(query.slice(1));
+  const token = params.get('token') ?? undefined;
+  params.delete('token');
+  const rest = params.toString();
+  return { query: rest ? `?${rest}` : '', token };
+}
+
+/** Whether a proxied request carries workspace credentials, in any of the forms Jupyter clients use. */
+export function proxyAuthorized(auth: AuthConfig | undefined, header: string | undefined, queryToken: string | undefined): boolean {
+  if (!authEnabled(auth)) return true;
+  if (header) return isAuthorized(auth!, header);
+  return queryToken !== undefined && isAuthorized(auth!, `Bearer ${queryToken}`);
+}
+
+function forwardHeaders(headers: http.IncomingHttpHeaders, port: number, token: string): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
+  out.host = `127.0.0.1:${port}`;
+  // Jupyter compares a WebSocket's Origin with its own host; the workspace has already vouched for the client.
+  if (headers.origin) out.origin = `http://127.0.0.1:${port}`;
+  out.authorization = `token ${token}`;
+  return out;
+}
+
+function problem(err: unknown): { status: number; body: string } {
+  if (err instanceof StratusError) {
+    const status = err.code === 'RESOURCE_DOES_NOT_EXIST' ? 404 : 409;
+    return { status, body: JSON.stringify({ error_code: err.code, message: err.message }) };
+  }
+  return { status: 502, body: JSON.stringify({ error_code: 'BAD_GATEWAY', message: `The instance's Jupyter server did not answer: ${(err as Error).message}` }) };
+}
+
+export function registerJupyterProxy(app: FastifyInstance, instances: ComputeInstances, auth: AuthConfig | undefined): void {
+  // Bodies pass through untouched: no parser reads them.
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    scope.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: `${JUPYTER_PREFIX}:name/jupyter/*`,
+      config: QUERY_TOKEN_ROUTE,
+      handler: (req, reply) => proxyHttp(req, reply, instances),
+    });
+  });
+  app.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    void proxyUpgrade(req, socket, head, instances, auth);
+  });
+}
+
+async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: ComputeInstances): Promise<void> {
+  const m = PATH.exec(req.url);
+  if (!m) {
+    reply.status(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No compute instance path ${req.url.split('?')[0]}.` });
+    return;
+  }
+  const [, name, rest = '/', rawQuery] = m;
+  let target;
+  try {
+    target = await instances.target(name);
+  } catch (err) {
+    const p = problem(err);
+    reply.status(p.status).type('application/json').send(p.body);
+    return;
+  }
+  instances.touch(name);
+  const { query, token: queryToken } = withoutToken(rawQuery);
+  // A page that embeds Jupyter's token gets the client's own workspace token in its place, so the
+  // page's later requests authenticate to the workspace the way this one did.
+  const header = req.headers.authorization ?? '';
+  const presented = /^(bearer|token)\s/i.test(header) ? header.replace(/^\S+\s+/, '') : queryToken ?? '';
+  const clientToken = /^[\w.~+/=-]*$/.test(presented) ? presented : ''; // it goes into a page: nothing that could break out of a string
+  reply.hijack();
+  const res = reply.raw;
+  const upstream = http.request({
+    host: '127.0.0.1', port: target.port, method: req.method, path: `${target.baseUrl.slice(0, -1)}${rest}${query}`,
+    headers: forwardHeaders(req.headers, target.port, target.token),
+  }, (up) => {
+    const headers = { ...up.headers };
+    delete headers['set-cookie']; // Jupyter's own login cookie is no business of the client's
+    const html = String(headers['content-type'] ?? '').startsWith('text/html');
+    if (!html) {
+      res.writeHead(up.statusCode ?? 502, headers);
+      up.pipe(res);
+      return;
+    }
+    // Pages embed the server's token in their config: swap it before the page leaves.
+    const chunks: Buffer[] = [];
+    up.on('data', (c: Buffer) => chunks.push(c));
+    up.on('end', () => {
+      const body = Buffer.from(Buffer.concat(chunks).toString('utf8').split(target.token).join(clientToken));
+      delete headers['content-length'];
+      res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  upstream.on('error', (err) => {
+    if (!res.headersSent) {
+      const p = problem(err);
+      res.writeHead(p.status, { 'content-type': 'application/json' });
+      res.end(p.body);
+    } else res.destroy();
+  });
+  res.on('close', () => upstream.destroy());
+  const body = req.body as NodeJS.ReadableStream | undefined;
+  if (body && typeof body.pipe === 'function') body.pipe(upstream);
+  else upstream.end();
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ error_code: status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'ENDPOINT_NOT_FOUND' : 'INVALID_STATE', message });
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** A WebSocket (kernel channels, terminals, events): checked, then spliced to Jupyter byte for byte. */
+async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, instances: ComputeInstances, auth: AuthConfig | undefined): Promise<void> {
+  socket.on('error', () => socket.destroy());
+  const m = PATH.exec(req.url ?? '');
+  const { query, token } = withoutToken(m?.[3]);
+  // Credentials first, whatever the path: nothing about instances is told to a stranger.
+  if (!proxyAuthorized(auth, req.headers.authorization, token)) return refuse(socket, 401, 'Authentication required: send the workspace token (Authorization header or ?token=).');
+  if (!m) return refuse(socket, 404, 'WebSockets are served only under /compute-instances/<name>/jupyter/.');
+  let target;
+  try {
+    target = await instances.target(m[1]);
+  } catch (err) {
+    const p = problem(err);
+    return refuse(socket, p.status, JSON.parse(p.body).message);
+  }
+  instances.touch(m[1]);
+  const upstream = net.connect(target.port, '127.0.0.1');
+  upstream.setNoDelay(true);
+  if ('setNoDelay' in socket) (socket as net.Socket).setNoDelay(true);
+  const headers = forwardHeaders(req.headers, target.port, target.token);
+  headers.connection = 'Upgrade';
+  headers.upgrade = req.headers.upgrade ?? 'websocket';
+  const lines = [`${req.method} ${target.baseUrl.slice(0, -1)}${m[2] ?? '/'}${query} HTTP/1.1`];
+  for (const [k, v] of Object.entries(headers)) for (const value of ([] as unknown[]).concat(v)) lines.push(`${k}: ${value}`);
+  upstream.on('connect', () => {
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  let last = 0;
+  socket.on('data', () => {
+    const now = Date.now();
+    if (now - last > 1000) {
+      last = now;
+      instances.touch(m[1]);
+    }
+  });
+  upstream.on('error', () => socket.destroy());
+  socket.on('close', () => upstream.destroy());
+  upstream.on('close', () => socket.destroy());
+}

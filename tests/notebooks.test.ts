@@ -1,0 +1,270 @@
+/**
+ * Compute instances with real Jupyter: one instance (a real jupyter_server in the notebook
+ * environment) is shared by the file's tests. Clients are the real ones — Python `requests` for
+ * the REST API and the official `@jupyterlab/services` for kernels — all through the workspace's
+ * proxy with the workspace token; Python (ipykernel) and R (IRkernel) kernels run real code.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
+import WebSocket from 'ws';
+import { raw, runCli, startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+import { markedProcesses } from '../src/compute/jupyter-server.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const TOKEN = 'notebook-test-token-0123456789abcdef';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const PYTHON = path.join(REPO, '.venv/bin/python');
+
+let server: Awaited<ReturnType<typeof startServer>>;
+let client: StratusClient;
+let dataDir: string;
+let work: string;
+
+const cli = (args: string[]) => runCli(args, { url: server.url, cwd: work, env: { STRATUS_TOKEN: TOKEN } });
+
+async function waitState(name: string, want: string[], timeoutMs = 600_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await client.computes.get(name) as Record<string, any>;
+    if (want.includes(c.state)) return c;
+    if (Date.now() > deadline) throw new Error(`${name} stayed ${c.state} (${c.state_reason ?? ''})`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function python(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(PYTHON, ['-c', script], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+}
+
+/** Runs code on a kernel and gathers what came back on iopub until it is idle again. */
+async function execute(kernel: Kernel.IKernelConnection, code: string): Promise<{ reply: string; outputs: Record<string, any>[] }> {
+  const outputs: Record<string, any>[] = [];
+  const future = kernel.requestExecute({ code });
+  future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
+    if (['stream', 'execute_result', 'display_data', 'error'].includes(msg.header.msg_type)) outputs.push({ type: msg.header.msg_type, ...msg.content });
+  };
+  const reply = await future.done;
+  return { reply: (reply.content as { status: string }).status, outputs };
+}
+
+before(async () => {
+  process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');
+  dataDir = tempDir();
+  work = tempDir();
+  server = await startServer({ auth: { token: TOKEN }, dataDir });
+  client = new StratusClient({ baseUrl: server.url, token: TOKEN });
+  fs.writeFileSync(path.join(work, 'setup.sh'), 'echo "made by the creation script" > Users/setup-was-here.txt\n');
+  fs.writeFileSync(path.join(work, 'instance.yml'), [
+    '$schema: https://azuremlschemas.azureedge.net/latest/computeInstance.schema.json',
+    'name: nb-ci',
+    'type: computeinstance',
+    'size: STANDARD_DS3_v2',
+    'idle_time_before_shutdown_minutes: 60',
+    'ssh_public_access_enabled: false',
+    'setup_scripts:',
+    '  creation_script:',
+    '    path: setup.sh',
+    '    timeout_minutes: 5',
+    '',
+  ].join('\n'));
+});
+
+after(async () => {
+  for (const name of ['nb-ci', 'idle-ci', 'bad-ci']) await client.computes.delete(name).catch(() => undefined);
+  await server?.close();
+});
+
+describe('compute instances', { timeout: 1_200_000 }, () => {
+  let lab: string;
+
+  test('compute create --file takes Azure ML\'s instance YAML, builds the notebook environment and starts Jupyter', async () => {
+    const created = await cli(['compute', 'create', '--file', 'instance.yml', '--output', 'json']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /ssh_public_access_enabled.*not applied/);
+    const c = await waitState('nb-ci', ['Running', 'Failed']);
+    assert.equal(c.state, 'Running', c.state_reason);
+    const shown = await cli(['compute', 'show', '--name', 'nb-ci', '--output', 'json']);
+    const json = JSON.parse(shown.stdout);
+    assert.equal(json.type, 'computeinstance');
+    assert.equal(json.size, 'STANDARD_DS3_v2');
+    assert.deepEqual(json.services.map((s: { display_name: string }) => s.display_name), ['Jupyter', 'Jupyter Lab']);
+    lab = json.services[1].endpoint_uri;
+    assert.equal(lab, `${server.url}/compute-instances/nb-ci/jupyter/lab`);
+    assert.equal(fs.readFileSync(path.join(dataDir, 'files/Users/setup-was-here.txt'), 'utf8').trim(), 'made by the creation script');
+    const listed = await cli(['compute', 'list']);
+    assert.match(listed.stdout, /nb-ci\s+computeinstance\s+Running/);
+  });
+
+  test('Jupyter\'s REST API through the workspace, with the workspace token only (Python requests)', async () => {
+    const base = `${server.url}/compute-instances/nb-ci/jupyter`;
+    const script = `
+import json, os, requests
+base = os.environ["BASE"]
+h = {"Authorization": "token " + os.environ["TOKEN"]}
+out = {}
+out["noauth"] = requests.get(base + "/api/kernelspecs").status_code
+specs = requests.get(base + "/api/kernelspecs", headers=h).json()
+out["kernelspecs"] = sorted(specs["kernelspecs"])
+nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [], "source": "1+1"}],
+      "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+r = requests.put(base + "/api/contents/Users/first.ipynb", headers=h, json={"type": "notebook", "format": "json", "content": nb})
+out["put"] = r.status_code
+got = requests.get(base + "/api/contents/Users/first.ipynb", headers=h).json()
+out["cells"] = [c["source"] for c in got["content"]["cells"]]
+s = requests.post(base + "/api/sessions", headers=h, json={"path": "Users/first.ipynb", "type": "notebook", "kernel": {"name": "python3"}}).json()
+out["session_kernel"] = s["kernel"]["name"]
+requests.delete(base + "/api/sessions/" + s["id"], headers=h)
+out["lab"] = requests.get(base + "/lab", headers=h).status_code
+out["bearer"] = requests.get(base + "/api/status", headers={"Authorization": "Bearer " + os.environ["TOKEN"]}).status_code
+print(json.dumps(out))
+`;
+    const r = await python(script, { BASE: base, TOKEN });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.noauth, 401);
+    assert.ok(out.kernelspecs.includes('python3'), JSON.stringify(out.kernelspecs));
+    assert.ok(out.kernelspecs.includes('ir'), `the R kernel is offered: ${JSON.stringify(out.kernelspecs)}`);
+    assert.equal(out.put, 201);
+    assert.deepEqual(out.cells, ['1+1']);
+    assert.equal(out.session_kernel, 'python3');
+    assert.equal(out.lab, 200);
+    assert.equal(out.bearer, 200);
+    // The file lives in the workspace share, as nbformat v4.
+    const onDisk = JSON.parse(fs.readFileSync(path.join(dataDir, 'files/Users/first.ipynb'), 'utf8'));
+    assert.equal(onDisk.nbformat, 4);
+  });
+
+  test('Jupyter\'s own token never leaves the server', async () => {
+    const page = await raw(server.url, 'GET', '/compute-instances/nb-ci/jupyter/lab', undefined, AUTH);
+    assert.equal(page.status, 200);
+    const row = server.workspace.db;
+    const { token } = (await row.get<{ token: string }>('SELECT token FROM compute_instances WHERE name = ?', ['nb-ci']))!;
+    assert.ok(token && token.length >= 32);
+    assert.ok(!page.body.includes(token), 'the lab page does not carry the Jupyter token');
+    const shown = JSON.stringify(await client.computes.get('nb-ci'));
+    assert.ok(!shown.includes(token), 'compute show does not carry the Jupyter token');
+    const noAuth = await raw(server.url, 'GET', '/compute-instances/nb-ci/jupyter/api/contents', undefined, {});
+    assert.equal(noAuth.status, 401);
+    const wrong = await raw(server.url, 'GET', `/compute-instances/nb-ci/jupyter/api/contents?token=${token}`, undefined, {});
+    assert.equal(wrong.status, 401, 'the Jupyter token is no key to the workspace');
+  });
+
+  test('kernels over the proxy with @jupyterlab/services: Python with MLflow pointed at the workspace, R, interrupt and restart', async () => {
+    const settings = ServerConnection.makeSettings({
+      baseUrl: `${server.url}/compute-instances/nb-ci/jupyter/`,
+      wsUrl: `${server.url.replace(/^http/, 'ws')}/compute-instances/nb-ci/jupyter/`,
+      token: TOKEN,
+      appendToken: true,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    const kernels = new KernelManager({ serverSettings: settings });
+    const py = await kernels.startNew({ name: 'python3' });
+    try {
+      const sum = await execute(py, '1+1');
+      assert.equal(sum.reply, 'ok');
+      assert.equal(sum.outputs.find((o) => o.type === 'execute_result')?.data['text/plain'], '2');
+
+      const logged = await execute(py, [
+        'import mlflow, os',
+        'mlflow.set_experiment("from-a-notebook")',
+        'with mlflow.start_run(run_name="cell") as run:',
+        '    mlflow.log_metric("accuracy", 0.93)',
+        'print(run.info.run_id)',
+      ].join('\n'));
+      assert.equal(logged.reply, 'ok', JSON.stringify(logged.outputs));
+      const runId = logged.outputs.filter((o) => o.type === 'stream' && o.name === 'stdout').map((o) => o.text).join('').trim().split('\n').at(-1);
+      const run = (await client.runs.get(runId!)).run;
+      assert.equal(run.data.metrics?.find((m) => m.key === 'accuracy')?.value, 0.93);
+
+      const failed = await execute(py, '1/0');
+      assert.equal(failed.reply, 'error');
+      assert.equal(failed.outputs.find((o) => o.type === 'error')?.ename, 'ZeroDivisionError');
+
+      const long = py.requestExecute({ code: 'import time\ntime.sleep(60)' });
+      await new Promise((r) => setTimeout(r, 500));
+      await py.interrupt();
+      const interrupted = await long.done;
+      assert.equal((interrupted.content as { status: string }).status, 'error');
+
+      await py.restart();
+      const fresh = await execute(py, 'print("x" in dir())');
+      assert.equal(fresh.outputs.find((o) => o.type === 'stream')?.text.trim(), 'False');
+    } finally {
+      await py.shutdown();
+    }
+
+    const r = await kernels.startNew({ name: 'ir' });
+    try {
+      const sum = await execute(r, '1+1');
+      assert.equal(sum.reply, 'ok', JSON.stringify(sum.outputs));
+      assert.equal(sum.outputs.find((o) => o.type === 'execute_result' || o.type === 'display_data')?.data['text/plain'], '[1] 2');
+      const env = await execute(r, 'cat(Sys.getenv("MLFLOW_TRACKING_URI"))');
+      assert.equal(env.outputs.find((o) => o.type === 'stream')?.text, server.url);
+    } finally {
+      await r.shutdown();
+    }
+    kernels.dispose();
+  });
+
+  test('stop ends Jupyter and every kernel; start and restart bring it back', async () => {
+    const before = markedProcesses((m) => m.includes('/nb-ci/'));
+    assert.ok(before.length >= 1, 'the instance\'s processes carry its marker');
+    const stopped = await cli(['compute', 'stop', '--name', 'nb-ci']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const s = await waitState('nb-ci', ['Stopped']);
+    assert.match(s.state_reason, /Stopped by a user/);
+    assert.deepEqual(markedProcesses((m) => m.includes('/nb-ci/')), [], 'no Jupyter or kernel process is left');
+    const gone = await raw(server.url, 'GET', '/compute-instances/nb-ci/jupyter/api/status', undefined, AUTH);
+    assert.equal(gone.status, 409);
+    assert.match(gone.json.message, /Stopped.*compute start/);
+    assert.equal((await cli(['compute', 'start', '--name', 'nb-ci'])).code, 0);
+    assert.equal((await waitState('nb-ci', ['Running', 'Failed'])).state, 'Running');
+    assert.equal((await cli(['compute', 'restart', '--name', 'nb-ci'])).code, 0);
+    assert.equal((await waitState('nb-ci', ['Running', 'Failed'])).state, 'Running');
+    const again = await cli(['compute', 'start', '--name', 'nb-ci']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /is Running; it can be started only when Stopped or Failed/);
+  });
+
+  test('a restarted workspace server adopts the running instance; delete leaves no process behind', async () => {
+    const pidBefore = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM compute_instances WHERE name = ?', ['nb-ci']))!.pid;
+    await server.close();
+    server = await startServer({ auth: { token: TOKEN }, dataDir });
+    client = new StratusClient({ baseUrl: server.url, token: TOKEN });
+    const c = await waitState('nb-ci', ['Running', 'Failed']);
+    assert.equal(c.state, 'Running');
+    const pidAfter = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM compute_instances WHERE name = ?', ['nb-ci']))!.pid;
+    assert.equal(Number(pidAfter), Number(pidBefore), 'the same Jupyter server, not a new one');
+    const status = await raw(server.url, 'GET', '/compute-instances/nb-ci/jupyter/api/status', undefined, AUTH);
+    assert.equal(status.status, 200);
+    assert.equal((await cli(['compute', 'delete', '--name', 'nb-ci'])).code, 0);
+    assert.deepEqual(markedProcesses((m) => m.includes('/nb-ci/')), []);
+  });
+
+  test('idle shutdown after the configured minutes without kernel activity', async () => {
+    await client.computes.create({ name: 'idle-ci', type: 'computeinstance', idle_time_before_shutdown_minutes: 0.1 });
+    assert.equal((await waitState('idle-ci', ['Running', 'Failed'])).state, 'Running');
+    const s = await waitState('idle-ci', ['Stopped'], 120_000);
+    assert.match(s.state_reason, /Idle shutdown: no kernel activity for 0.1 minutes/);
+    assert.deepEqual(markedProcesses((m) => m.includes('/idle-ci/')), []);
+  });
+
+  test('bad input: unknown YAML keys, a failing setup script', async () => {
+    fs.writeFileSync(path.join(work, 'typo.yml'), 'name: typo-ci\ntype: computeinstance\nidle_time_before_shutdown_minute: 30\n');
+    const typo = await cli(['compute', 'create', '--file', 'typo.yml']);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /typo\.yml:3:1: unknown key 'idle_time_before_shutdown_minute' \(did you mean 'idle_time_before_shutdown_minutes'\?\)/);
+    await client.computes.create({ name: 'bad-ci', type: 'computeinstance', setup_scripts: { creation_script: { command: 'echo broken >&2; exit 4' } } });
+    const bad = await waitState('bad-ci', ['Failed', 'Running']);
+    assert.equal(bad.state, 'Failed');
+    assert.match(bad.state_reason, /creation script exited with code 4/);
+    assert.match(bad.state_reason, /broken/);
+  });
+});
