@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       `| direct to Jupyter's own port | ${ms(pct(times.direct, 0.5))} | ${ms(pct(times.direct, 0.9))} | ${ms(pct(times.direct, 0.99))} |`,
       '',
       `The proxy adds ${ms(added)} ms at the median (target: under 1 ms). After the WebSocket handshake the proxy splices the two sockets, so frames pass without being parsed.`,
+      'The round trip itself is the same on both paths, so it is set by Jupyter Server and the kernel, not by the proxy.',
     ].join('\n');
     writeSection('## Notebooks: compute instance start, and a cell through the proxy vs direct', body);
     console.log(body);

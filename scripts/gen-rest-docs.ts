@@ -10,6 +10,7 @@ import { registryRoutes } from '../src/server/mlflow/registry-routes.ts';
 import { ARTIFACT_ROUTES } from '../src/server/mlflow/artifact-routes.ts';
 import type { Workspace } from '../src/workspace.ts';
 import { operations } from '../src/specs/api-v1.ts';
+import { FILE_ROUTES } from '../src/server/files-routes.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -54,6 +55,20 @@ export function renderRestDocs(): string {
     '| method | path | operation | what |',
     '|---|---|---|---|',
     ...operations().map(({ group, name, op }) => `| ${op.method} | \`${op.path}\` | \`${group}.${name}\` | ${op.summary} |`),
+    '',
+    '## Workspace files',
+    '',
+    'The file share compute instances use as their Jupyter root (`stratus file …`).',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    ...FILE_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    '',
+    '## Compute instances',
+    '',
+    'Each running instance\'s Jupyter Server (REST, WebSockets, JupyterLab) is proxied under',
+    '`/compute-instances/<name>/jupyter/` with the workspace\'s credentials (also `Authorization: token …`',
+    'and `?token=`); see docs/notebooks.md.',
     '',
     '## Service',
     '',

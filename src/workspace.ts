@@ -10,6 +10,7 @@ import { LoggedModelService } from './tracking/logged-models.ts';
 import { RegistryService } from './tracking/registry.ts';
 import { ComputeService } from './compute/computes.ts';
 import { ComputeInstances } from './compute/instances.ts';
+import { WorkspaceFiles } from './files/workspace-files.ts';
 import { JobService } from './jobs/job-service.ts';
 import { JobStore } from './jobs/job-store.ts';
 import { CommandRunner } from './jobs/command-runner.ts';
@@ -44,6 +45,8 @@ export interface Workspace {
   components: ComponentService;
   schedules: ScheduleService;
   builder: EnvironmentBuilder;
+  /** The file share compute instances use as their Jupyter root. */
+  files: WorkspaceFiles;
   close(): Promise<void>;
 }
 
@@ -63,7 +66,8 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const artifactAccess = new ArtifactAccess(experiments, artifacts);
   const builder = new EnvironmentBuilder(opts.envCache ?? defaultEnvCache());
   const environments = new EnvironmentAssetService(db);
-  const instances = new ComputeInstances(db, builder, environments, path.join(opts.dataDir, 'computes'), path.join(opts.dataDir, 'files'));
+  const files = new WorkspaceFiles(path.join(opts.dataDir, 'files'));
+  const instances = new ComputeInstances(db, builder, environments, path.join(opts.dataDir, 'computes'), files.root);
   const computes = new ComputeService(db, instances);
   await computes.ensureDefaults();
   const jobStore = new JobStore(db, experiments, runs);
@@ -79,7 +83,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   jobs.register('sweep', sweeps);
   const schedules = new ScheduleService(db, jobs);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files,
     async close() {
       schedules.stop();
       await instances.stop();

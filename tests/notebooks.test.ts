@@ -183,6 +183,14 @@ print(json.dumps(out))
       const run = (await client.runs.get(runId!)).run;
       assert.equal(run.data.metrics?.find((m) => m.key === 'accuracy')?.value, 0.93);
 
+      const validated = await execute(py, [
+        'import nbformat, os',
+        'nb = nbformat.read(os.path.join(os.environ.get("JUPYTER_SERVER_ROOT", "."), "Users/first.ipynb"), as_version=4)',
+        'nbformat.validate(nb)',
+        'print("valid", nb.nbformat)',
+      ].join('\n'));
+      assert.equal(validated.outputs.find((o) => o.type === 'stream' && o.name === 'stdout')?.text.trim(), 'valid 4', JSON.stringify(validated.outputs));
+
       const failed = await execute(py, '1/0');
       assert.equal(failed.reply, 'error');
       assert.equal(failed.outputs.find((o) => o.type === 'error')?.ename, 'ZeroDivisionError');
@@ -211,6 +219,53 @@ print(json.dumps(out))
       await r.shutdown();
     }
     kernels.dispose();
+  });
+
+  test('the file share: stratus file upload/list/download/delete; notebooks checked against nbformat v4; nothing outside the share', async () => {
+    const nb = { cells: [{ cell_type: 'markdown', id: 'm1', metadata: {}, source: '# Title' }, { cell_type: 'code', id: 'c1', metadata: {}, execution_count: null, outputs: [], source: 'print(41 + 1)' }], metadata: { kernelspec: { name: 'python3', display_name: 'Python 3' } }, nbformat: 4, nbformat_minor: 5 };
+    fs.mkdirSync(path.join(work, 'project'), { recursive: true });
+    const text = `${JSON.stringify(nb, null, 1)}\n`;
+    fs.writeFileSync(path.join(work, 'project/analysis.ipynb'), text);
+    fs.writeFileSync(path.join(work, 'project/data.csv'), 'a,b\n1,2\n');
+    const up = await cli(['file', 'upload', '--source', 'project', '--path', 'Users/alice']);
+    assert.equal(up.code, 0, up.stderr);
+    const listed = JSON.parse((await cli(['file', 'list', '--path', 'Users/alice/project', '--output', 'json'])).stdout);
+    assert.deepEqual(listed.map((f: { path: string }) => f.path), ['analysis.ipynb', 'data.csv']);
+    const down = await cli(['file', 'download', '--path', 'Users/alice/project', '--download-path', 'copy']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(fs.readFileSync(path.join(work, 'copy/project/analysis.ipynb'), 'utf8'), text, 'byte for byte');
+
+    // Jupyter sees the same file, and nbformat's own validator accepts it.
+    const base = `${server.url}/compute-instances/nb-ci/jupyter`;
+    const check = await python(`
+import os, requests
+h = {"Authorization": "token " + os.environ["TOKEN"]}
+r = requests.get(os.environ["BASE"] + "/api/contents/Users/alice/project/analysis.ipynb", headers=h).json()
+print(r["content"]["cells"][1]["source"])
+`, { BASE: base, TOKEN });
+    assert.equal(check.stdout.trim(), 'print(41 + 1)', check.stderr);
+
+    fs.writeFileSync(path.join(work, 'broken.ipynb'), '{"cells": [], "nbformat": 3');
+    const broken = await cli(['file', 'upload', '--source', 'broken.ipynb', '--path', 'Users/alice']);
+    assert.notEqual(broken.code, 0);
+    assert.match(broken.stderr, /broken\.ipynb is not a notebook: it is not valid JSON/);
+    fs.writeFileSync(path.join(work, 'old.ipynb'), JSON.stringify({ cells: [], metadata: {}, nbformat: 3, nbformat_minor: 0 }));
+    const old = await cli(['file', 'upload', '--source', 'old.ipynb', '--path', 'Users/alice']);
+    assert.match(old.stderr, /not a valid nbformat v4 notebook: nbformat: expected 4, got 3/);
+    const badCell = { ...nb, cells: [{ cell_type: 'code', id: 'x', metadata: {}, source: 'x' }] };
+    const res = await raw(server.url, 'PUT', '/api/v1/files/content/Users/alice/bad.ipynb', JSON.stringify(badCell), AUTH);
+    assert.equal(res.status, 400);
+    assert.match(res.json.message, /cells\[0\]\.execution_count/);
+    assert.ok(!fs.existsSync(path.join(dataDir, 'files/Users/alice/bad.ipynb')), 'a refused notebook is not stored');
+
+    for (const evil of ['/api/v1/files/content/..%2F..%2Fstratus.db', '/api/v1/files/content/%2Fetc%2Fpasswd', '/api/v1/files?path=..']) {
+      const r = await raw(server.url, 'GET', evil, undefined, AUTH);
+      assert.equal(r.status, 400, `${evil}: ${r.status} ${r.body.slice(0, 200)}`);
+    }
+    assert.equal((await cli(['file', 'delete', '--path', 'Users/alice/project/data.csv'])).code, 0);
+    assert.ok(!fs.existsSync(path.join(dataDir, 'files/Users/alice/project/data.csv')));
+    const missing = await cli(['file', 'delete', '--path', 'Users/alice/nope.txt']);
+    assert.match(missing.stderr, /No such file or folder in the share/);
   });
 
   test('stop ends Jupyter and every kernel; start and restart bring it back', async () => {

@@ -17,6 +17,8 @@ export type ReplyOf<O> = O extends Operation<z.ZodType | undefined, infer R> ? z
 /** What an operation's body takes, inferred from its request schema. */
 export type BodyOf<O> = O extends Operation<infer B> ? (B extends z.ZodType ? z.input<B> : undefined) : never;
 
+const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
@@ -207,6 +209,38 @@ export class StratusClient {
     stop: (name: string) => this.v1(API_V1.computes.stop, { name }),
     restart: (name: string) => this.v1(API_V1.computes.restart, { name }),
   };
+
+  /** The workspace file share (compute instances' Jupyter root). */
+  readonly files = {
+    list: (dir = '') => this.call<{ path: string; files: { path: string; is_dir: boolean; file_size?: number }[] }>('GET', '/api/v1/files', undefined, { path: dir }),
+    upload: async (file: string, body: BodyInit | ReadableStream): Promise<{ path: string; size: number }> => {
+      const res = await this.send('PUT', this.fileUrl(file), body);
+      return res.json();
+    },
+    download: (file: string): Promise<Response> => this.send('GET', this.fileUrl(file)),
+    delete: (file: string) => this.call<Record<string, never>>('DELETE', `/api/v1/files/content/${encodePath(file)}`),
+  };
+
+  private fileUrl(file: string): string {
+    return `${this.baseUrl}/api/v1/files/content/${encodePath(file)}`;
+  }
+
+  /** A raw request (bytes in or out); errors become ApiError like every other call. */
+  private async send(method: string, url: string, body?: BodyInit | ReadableStream): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method, body, headers: { ...this.authHeaders(), ...(body ? { 'Content-Type': 'application/octet-stream' } : {}) }, ...(body ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (err) {
+      throw new ServerUnreachableError(this.baseUrl, (err as { cause?: unknown }).cause ?? err);
+    }
+    if (!res.ok) {
+      const json = await res.json().catch(() => ({}));
+      throw new ApiError(res.status, json.error_code ?? 'UNKNOWN', json.message ?? `${method} ${new URL(url).pathname} failed`);
+    }
+    return res;
+  }
 
   health(): Promise<string> {
     return fetch(`${this.baseUrl}/health`).then((r) => r.text(), (err) => {

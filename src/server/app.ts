@@ -17,6 +17,7 @@ import { rejectHostileInput } from './input-guard.ts';
 import { fromStoreError, storeProblem } from '../store/health.ts';
 import { clientGone } from './client-gone.ts';
 import { registerJupyterProxy } from './jupyter-proxy.ts';
+import { fileRoutes } from './files-routes.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
@@ -112,6 +113,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   registerV1(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
+  await app.register(async (scope) => fileRoutes(scope, ws.files));
   registerJupyterProxy(app, ws.computes.instances, opts.auth);
   return app;
 }

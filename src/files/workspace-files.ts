@@ -1,0 +1,60 @@
+/**
+ * The workspace file share: notebooks, scripts and data that compute instances see as their
+ * Jupyter root and that the CLI and the studio browse (`Users/<user>/…`, as Azure ML shows it).
+ * It is an ordinary folder behind the same confinement and atomic writes as the artifact store;
+ * a notebook is checked against nbformat v4 before it replaces anything.
+ */
+import { Readable } from 'node:stream';
+import { LocalArtifactStore, type FileInfo } from '../artifacts/local-store.ts';
+import { checkNotebook } from '../specs/notebook.ts';
+import { invalid, notFound } from '../util/errors.ts';
+
+/** Notebooks are read whole to be checked; larger ones belong in data assets. */
+const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
+
+export class WorkspaceFiles {
+  private store: LocalArtifactStore;
+
+  constructor(readonly root: string) {
+    this.store = new LocalArtifactStore(root);
+  }
+
+  list(dir: string): Promise<FileInfo[]> {
+    return this.store.list(dir.replace(/\/+$/, ''));
+  }
+
+  stat(file: string) {
+    return this.store.stat(file).catch((err) => {
+      if ((err as { code?: string }).code === 'RESOURCE_DOES_NOT_EXIST') throw notFound(`No such file or folder in the share: '${file}'. List them with: stratus file list`);
+      throw err;
+    });
+  }
+
+  openRead(file: string) {
+    return this.store.openRead(file);
+  }
+
+  async write(file: string, body: Readable): Promise<{ path: string; size: number }> {
+    if (!file || file.endsWith('/')) throw invalid('Name a file to write, e.g. Users/me/notebook.ipynb.');
+    if (file.toLowerCase().endsWith('.ipynb')) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_NOTEBOOK_BYTES) throw invalid(`${file}: a notebook is at most ${MAX_NOTEBOOK_BYTES / 1024 / 1024} MB; keep large data in data assets.`);
+        chunks.push(chunk as Buffer);
+      }
+      const bytes = Buffer.concat(chunks);
+      checkNotebook(bytes.toString('utf8'), file);
+      body = Readable.from([bytes]);
+    }
+    await this.store.write(file, body);
+    return { path: file, size: (await this.store.stat(file)).size };
+  }
+
+  async delete(file: string): Promise<void> {
+    if (!file.replace(/\/+$/, '')) throw invalid('Refusing to delete the whole file share: name a file or folder in it.');
+    if (!(await this.store.stat(file).then(() => true, () => false))) throw notFound(`No such file or folder in the share: '${file}'. List them with: stratus file list`);
+    await this.store.delete(file);
+  }
+}
