@@ -14,6 +14,9 @@ import WebSocket from 'ws';
 import { raw, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { markedProcesses } from '../src/compute/jupyter-server.ts';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'notebook-test-token-0123456789abcdef';
@@ -219,6 +222,52 @@ print(json.dumps(out))
       await r.shutdown();
     }
     kernels.dispose();
+  });
+
+  test('the studio\'s notebook editor: new notebook, a cell that trains with mlflow.autolog and plots, its run in the workspace', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'studio.ipynb' : undefined));
+      await page.goto(`${server.url}/#/notebooks/Users`);
+      await page.getByLabel('token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('new-notebook').click();
+      await page.waitForURL(/#\/notebooks\/Users\/studio\.ipynb$/);
+      await page.getByTestId('notebook').waitFor();
+      await page.getByLabel('compute instance').selectOption('nb-ci');
+      await page.locator('.cm-content').first().click();
+      await page.keyboard.insertText([
+        'import mlflow',
+        'import matplotlib.pyplot as plt',
+        'from sklearn.datasets import load_iris',
+        'from sklearn.linear_model import LogisticRegression',
+        'mlflow.set_experiment("studio-notebook")',
+        'mlflow.sklearn.autolog()',
+        'X, y = load_iris(return_X_y=True)',
+        'with mlflow.start_run(run_name="from-the-studio"): LogisticRegression(max_iter=300).fit(X, y)',
+        'plt.plot([1, 2, 3], [2, 4, 3]); plt.show()',
+        'print("trained")',
+      ].join('\n'));
+      await page.getByTestId('run-cell').first().click();
+      await page.getByTestId('output-image').waitFor({ timeout: 180_000 });
+      await page.getByText('trained', { exact: true }).waitFor();
+      assert.match(await page.locator('.cell-gutter').first().innerText(), /\[1\]/);
+      await page.getByTestId('save').click();
+      await page.getByText(/saved/).waitFor();
+      const exp = await client.experiments.getByName('studio-notebook');
+      const runs = await client.runs.search({ experiment_ids: [exp.experiment.experiment_id] });
+      const run = runs.runs?.find((r) => r.info.run_name === 'from-the-studio');
+      assert.ok(run, 'the run the cell logged is in the workspace');
+      assert.ok(run.data.metrics?.some((m) => m.key === 'training_accuracy_score'), 'autolog logged its metrics');
+      const stored = JSON.parse(fs.readFileSync(path.join(dataDir, 'files/Users/studio.ipynb'), 'utf8'));
+      assert.equal(stored.nbformat, 4);
+      assert.equal(stored.cells[0].execution_count, 1);
+      assert.ok(stored.cells[0].outputs.some((o: { data?: Record<string, unknown> }) => o.data?.['image/png']), 'the plot is saved with the notebook');
+      if (process.env.STRATUS_SCREENSHOTS === '1') await page.screenshot({ path: path.join(REPO, 'docs/screenshots/notebook.png') });
+    } finally {
+      await browser.close();
+    }
   });
 
   test('the file share: stratus file upload/list/download/delete; notebooks checked against nbformat v4; nothing outside the share', async () => {

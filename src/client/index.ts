@@ -219,7 +219,15 @@ export class StratusClient {
     },
     download: (file: string): Promise<Response> => this.send('GET', this.fileUrl(file)),
     delete: (file: string) => this.call<Record<string, never>>('DELETE', `/api/v1/files/content/${encodePath(file)}`),
+    rename: (from: string, to: string) => this.call<{ path: string }>('POST', '/api/v1/files/rename', undefined, { from, to }),
+    /** The file's text (notebooks, scripts). */
+    read: async (file: string) => (await this.send('GET', this.fileUrl(file))).text(),
   };
+
+  /** The token this client authenticates with (the studio hands it to Jupyter clients for the proxy). */
+  get credentials(): string | undefined {
+    return this.token;
+  }
 
   private fileUrl(file: string): string {
     return `${this.baseUrl}/api/v1/files/content/${encodePath(file)}`;

@@ -4,6 +4,8 @@
  * It is an ordinary folder behind the same confinement and atomic writes as the artifact store;
  * a notebook is checked against nbformat v4 before it replaces anything.
  */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalArtifactStore, type FileInfo } from '../artifacts/local-store.ts';
 import { checkNotebook } from '../specs/notebook.ts';
@@ -50,6 +52,17 @@ export class WorkspaceFiles {
     }
     await this.store.write(file, body);
     return { path: file, size: (await this.store.stat(file)).size };
+  }
+
+  /** Renames a file or folder within the share; an existing target is never replaced. */
+  async rename(from: string, to: string): Promise<{ path: string }> {
+    await this.stat(from);
+    if (!to || to.endsWith('/')) throw invalid('Name the new path, e.g. Users/me/renamed.ipynb.');
+    const target = this.store.resolve(to);
+    if (await this.store.stat(to).then(() => true, () => false)) throw invalid(`'${to}' already exists: choose another name or delete it first.`);
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await fsp.rename(this.store.resolve(from), target);
+    return { path: to };
   }
 
   async delete(file: string): Promise<void> {

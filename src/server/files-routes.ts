@@ -19,6 +19,7 @@ export const FILE_ROUTES: [string, string, string][] = [
   ['GET', `${BASE}/content/<path>`, 'download a file'],
   ['PUT', `${BASE}/content/<path>`, 'upload a file (body = bytes; a `.ipynb` must be nbformat v4); written to a temporary name, then renamed'],
   ['DELETE', `${BASE}/content/<path>`, 'delete a file or folder'],
+  ['POST', `${BASE}/rename?from=<path>&to=<path>`, 'rename or move a file or folder within the share (never over an existing one)'],
 ];
 
 function sharePath(req: FastifyRequest): string {
@@ -51,6 +52,15 @@ export async function fileRoutes(app: FastifyInstance, files: WorkspaceFiles): P
     const body = req.body as Readable | undefined;
     const { Readable: R } = await import('node:stream');
     return files.write(sharePath(req), body && typeof body.pipe === 'function' ? body : R.from([]));
+  });
+
+  app.post(`${BASE}/rename`, async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const [from, to] = [q.from, q.to].map((v) => (typeof v === 'string' ? v.replace(/\/+$/, '') : ''));
+    if (!from || !to) throw invalid('Give ?from=<path>&to=<path>, both inside the share.');
+    assertSafeRelativePath(from, 'from');
+    assertSafeRelativePath(to, 'to');
+    return files.rename(from, to);
   });
 
   app.delete(`${BASE}/content/*`, async (req) => {

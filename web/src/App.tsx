@@ -13,8 +13,9 @@ import { ComparePage } from './pages/Compare.tsx';
 import { ModelsPage, ModelVersionPage } from './pages/Models.tsx';
 import { EndpointsPage, EndpointPage } from './pages/Endpoints.tsx';
 import { DataPage, EnvironmentsPage, ComputesPage } from './pages/Assets.tsx';
+import { NotebooksPage } from './pages/Notebooks.tsx';
 
-const NAV: [string, string][] = [['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
+const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
 
 function TokenPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) {
   const [token, setToken] = useState('');
@@ -44,6 +45,7 @@ function Page() {
     case 'data': return <DataPage name={a} version={b} />;
     case 'environments': return <EnvironmentsPage name={a} version={b} />;
     case 'computes': return <ComputesPage name={a} />;
+    case 'notebooks': return <NotebooksPage path={parts.slice(1)} />;
     default: return <div className="error">No page {parts.join('/')}{c}</div>;
   }
 }
