@@ -317,6 +317,34 @@ print(r["content"]["cells"][1]["source"])
     assert.match(missing.stderr, /No such file or folder in the share/);
   });
 
+  test('a notebook as a job: papermill parameters, the executed notebook as the output, metrics on the job\'s run', async () => {
+    fs.mkdirSync(path.join(work, 'nbjob'), { recursive: true });
+    const nb = {
+      cells: [
+        { cell_type: 'code', id: 'p', metadata: { tags: ['parameters'] }, execution_count: null, outputs: [], source: 'alpha = 1' },
+        { cell_type: 'code', id: 'w', metadata: {}, execution_count: null, outputs: [], source: 'import mlflow\nprint("result", alpha * 2)\nmlflow.log_metric("doubled", alpha * 2)' },
+      ],
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } }, nbformat: 4, nbformat_minor: 5,
+    };
+    fs.writeFileSync(path.join(work, 'nbjob/param run.ipynb'), JSON.stringify(nb));
+    const ran = await cli(['job', 'create', '--notebook', 'nbjob/param run.ipynb', '-p', 'alpha=21', '--experiment-name', 'notebook-jobs', '--stream', '--output', 'json']);
+    assert.equal(ran.code, 0, ran.stderr.slice(-3000));
+    const job = JSON.parse(ran.stdout.slice(ran.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(job.status, 'Completed');
+    assert.equal(job.environment, 'azureml:stratus-notebook@latest');
+    assert.deepEqual(job.inputs.alpha, { type: 'literal', value: 21 });
+    const got = await cli(['job', 'download', '--name', job.name, '--output-name', 'notebook', '--download-path', 'nbout']);
+    assert.equal(got.code, 0, got.stderr);
+    const executed = JSON.parse(fs.readFileSync(path.join(work, 'nbout', job.name, 'named-outputs/notebook/param run.ipynb'), 'utf8'));
+    assert.ok(executed.cells.some((c: { metadata: { tags?: string[] } }) => c.metadata.tags?.includes('injected-parameters')), 'papermill injected the parameters');
+    const text = JSON.stringify(executed.cells.at(-1).outputs);
+    assert.match(text, /result 42/);
+    const run = (await client.runs.get(job.properties['mlflow.run_id'])).run;
+    assert.equal(run.data.metrics?.find((m) => m.key === 'doubled')?.value, 42);
+    const bad = await cli(['job', 'create', '--notebook', 'nbjob/param run.ipynb', '-p', '2x=1']);
+    assert.match(bad.stderr, /Invalid notebook parameter '2x=1'/);
+  });
+
   test('stop ends Jupyter and every kernel; start and restart bring it back', async () => {
     const before = markedProcesses((m) => m.includes('/nb-ci/'));
     assert.ok(before.length >= 1, 'the instance\'s processes carry its marker');

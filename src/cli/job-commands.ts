@@ -8,6 +8,7 @@ import { checkGraph } from '../specs/pipeline-graph.ts';
 import { inputTypes } from '../specs/pipeline-types.ts';
 import { runUploads } from './pending-uploads.ts';
 import { YamlSource } from '../specs/yaml-source.ts';
+import { notebookJobYaml } from '../specs/notebook-job.ts';
 import { isTerminal } from '../specs/job-status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
@@ -141,15 +142,22 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command('create')
-    .description('Submit a job from YAML')
-    .requiredOption('-f, --file <file>', 'job YAML')
+    .description('Submit a job from YAML, or a notebook (--notebook) run with papermill')
+    .option('-f, --file <file>', 'job YAML')
+    .option('--notebook <file.ipynb>', 'run a notebook as a command job; its executed copy is the output `notebook`')
+    .option('-p, --parameter <name=value...>', 'with --notebook: a papermill parameter (injected after the cell tagged `parameters`)')
+    .option('-e, --experiment-name <name>', 'with --notebook: the experiment (default: the current folder\'s name)')
+    .option('-c, --compute <name>', 'with --notebook: the compute to run on')
     .option('--set <key=value...>', 'override a field, e.g. --set inputs.lr=0.1 compute=cpu-cluster')
     .option('-n, --name <name>', 'job name (default: generated)')
     .option('-s, --stream', 'follow the logs until the job ends')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const spec = await prepareJob(client, opts);
+      if (!opts.file === !opts.notebook) fail('give --file job.yml, or --notebook notebook.ipynb.');
+      const spec = opts.notebook
+        ? await prepareJobFrom(client, new YamlSource(`${opts.notebook} (as a notebook job)`, notebookJobYaml(opts.notebook, opts.parameter ?? [], { experiment: opts.experimentName, compute: opts.compute })), opts)
+        : await prepareJob(client, opts);
       const created = await client.jobs.create(spec);
       if (!opts.stream) {
         print(created, opts.output, opts.query, () => table([jobRow(created)], JOB_COLUMNS));

@@ -5,10 +5,13 @@
  */
 import { MLFLOW_API_VERSION } from '../version.ts';
 import type { PythonEnvSpec } from './conda.ts';
+import { NOTEBOOK_ENVIRONMENT } from './notebook.ts';
 
 export const CURATED: Record<string, PythonEnvSpec> = {
   'sklearn-1.5': {
     requirements: ['scikit-learn~=1.5.0', 'pandas', 'numpy', `mlflow==${MLFLOW_API_VERSION}`, 'joblib'],
     warnings: [],
   },
+  /** Stratus's own: what compute instances run Jupyter in, and what notebook jobs run papermill in. */
+  'stratus-notebook': NOTEBOOK_ENVIRONMENT,
 };

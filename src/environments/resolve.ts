@@ -14,7 +14,8 @@ export interface RegisteredEnvironments {
 
 export function environmentLabel(env: EnvironmentRef): string {
   switch (env.kind) {
-    case 'curated': return `azureml:AzureML-${env.name}@latest`;
+    // Azure's curated names carry the AzureML- prefix; Stratus's own (stratus-…) do not.
+    case 'curated': return env.name.startsWith('stratus-') ? `azureml:${env.name}@latest` : `azureml:AzureML-${env.name}@latest`;
     case 'registered': return `azureml:${env.name}${env.version ? `:${env.version}` : `@${env.label ?? 'latest'}`}`;
     case 'inline': return env.image ? `inline (${env.image} + conda file)` : 'inline (conda file)';
     case 'host': return env.image ? `host Python (image ${env.image} not run)` : 'host Python';

@@ -19,7 +19,7 @@ const nameOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const checkpointOf = (p: string) => [parentOf(p), '.ipynb_checkpoints', nameOf(p).replace(/\.ipynb$/, '-checkpoint.ipynb')].filter(Boolean).join('/');
 
 function FileTree({ folder, open }: { folder: string; open?: string }) {
-  const { data, error, reload } = useData(() => client.files.list(folder), [folder]);
+  const { data, error, reload } = useData(() => client.files.list(folder), [folder, open], 10_000);
   const [message, setMessage] = useState<string>();
   const create = async () => {
     const name = window.prompt('New notebook name', 'Untitled.ipynb');
