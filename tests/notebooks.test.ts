@@ -260,6 +260,11 @@ print(json.dumps(out))
       const run = runs.runs?.find((r) => r.info.run_name === 'from-the-studio');
       assert.ok(run, 'the run the cell logged is in the workspace');
       assert.ok(run.data.metrics?.some((m) => m.key === 'training_accuracy_score'), 'autolog logged its metrics');
+      assert.equal(run.data.tags?.find((t) => t.key === 'stratus.notebook')?.value, 'Users/studio.ipynb', 'the run knows its notebook');
+      await page.goto(`${server.url}/#/experiments/${exp.experiment.experiment_id}`);
+      await page.getByTestId('notebook-link').first().click();
+      await page.waitForURL(/#\/notebooks\/Users\/studio\.ipynb$/);
+      await page.getByTestId('notebook').waitFor();
       const stored = JSON.parse(fs.readFileSync(path.join(dataDir, 'files/Users/studio.ipynb'), 'utf8'));
       assert.equal(stored.nbformat, 4);
       assert.equal(stored.cells[0].execution_count, 1);
@@ -380,11 +385,19 @@ print(r["content"]["cells"][1]["source"])
     assert.deepEqual(markedProcesses((m) => m.includes('/nb-ci/')), []);
   });
 
-  test('idle shutdown after the configured minutes without kernel activity', async () => {
-    await client.computes.create({ name: 'idle-ci', type: 'computeinstance', idle_time_before_shutdown_minutes: 0.1 });
+  test('idle kernels are culled, and an idle instance shuts down after the configured minutes', async () => {
+    await client.computes.create({ name: 'idle-ci', type: 'computeinstance', idle_time_before_shutdown_minutes: 0.3, kernel_idle_timeout_minutes: 0.1 });
     assert.equal((await waitState('idle-ci', ['Running', 'Failed'])).state, 'Running');
+    const kernels = '/compute-instances/idle-ci/jupyter/api/kernels';
+    const started = await raw(server.url, 'POST', kernels, JSON.stringify({ name: 'python3' }), { ...AUTH, 'content-type': 'application/json' });
+    assert.equal(started.status, 201, started.body);
+    const deadline = Date.now() + 60_000;
+    while ((await raw(server.url, 'GET', kernels, undefined, AUTH)).json.length) {
+      assert.ok(Date.now() < deadline, 'the idle kernel was never culled');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     const s = await waitState('idle-ci', ['Stopped'], 120_000);
-    assert.match(s.state_reason, /Idle shutdown: no kernel activity for 0.1 minutes/);
+    assert.match(s.state_reason, /Idle shutdown: no kernel activity for 0.3 minutes/);
     assert.deepEqual(markedProcesses((m) => m.includes('/idle-ci/')), []);
   });
 

@@ -74,7 +74,7 @@ export class ComputeService {
     const max = instance ? 1 : c.max_instances ?? 1;
     if (!Number.isInteger(max) || max < 1 || max > 64) throw invalid(`Invalid max_instances ${max}: give a whole number from 1 to 64.`);
     if (!instance) {
-      const only = (['idle_time_before_shutdown_minutes', 'schedules', 'setup_scripts', 'environment'] as const).filter((k) => c[k] !== undefined);
+      const only = (['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'] as const).filter((k) => c[k] !== undefined);
       if (only.length) throw invalid(`${only.join(', ')} apply only to compute instances (type: computeinstance), not to a ${type} pool.`);
     } else if (c.max_instances !== undefined && c.max_instances !== 1) {
       throw invalid('A compute instance is one Jupyter server: max_instances does not apply to it (it runs one job at a time).');
@@ -86,7 +86,10 @@ export class ComputeService {
     });
     if (instance) {
       try {
-        await this.instances.create(c.name, { size: c.size, idle_time_before_shutdown_minutes: c.idle_time_before_shutdown_minutes, environment: c.environment, schedules: c.schedules, setup_scripts: c.setup_scripts });
+        await this.instances.create(c.name, {
+          size: c.size, idle_time_before_shutdown_minutes: c.idle_time_before_shutdown_minutes, kernel_idle_timeout_minutes: c.kernel_idle_timeout_minutes,
+          environment: c.environment, schedules: c.schedules, setup_scripts: c.setup_scripts,
+        });
       } catch (err) {
         await this.db.run('DELETE FROM computes WHERE name = ?', [c.name]);
         throw err;

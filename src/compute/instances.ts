@@ -23,7 +23,10 @@ import { killTree } from './local-process.ts';
 import { logTail, markedProcesses, startJupyter, stopJupyter, waitReady } from './jupyter-server.ts';
 import { groupAlive } from '../util/processes.ts';
 
-export type InstanceSettings = Pick<z.infer<typeof CreateCompute>, 'size' | 'idle_time_before_shutdown_minutes' | 'environment' | 'schedules' | 'setup_scripts'>;
+export type InstanceSettings = Pick<z.infer<typeof CreateCompute>, 'size' | 'idle_time_before_shutdown_minutes' | 'kernel_idle_timeout_minutes' | 'environment' | 'schedules' | 'setup_scripts'>;
+
+/** Kernels with no client attached are culled after this long unless the instance says otherwise. */
+const DEFAULT_KERNEL_CULL_MINUTES = 120;
 export type InstanceState = 'Creating' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Restarting' | 'Failed' | 'Deleting';
 
 interface InstanceRow {
@@ -40,6 +43,29 @@ export interface InstanceContext {
   /** The tracking URI and credentials kernels log to MLflow with. */
   trackingUri: string;
   trackingEnv: Record<string, string>;
+}
+
+/**
+ * Runs in every Python kernel before the first cell: MLflow runs the notebook starts are tagged
+ * with the notebook's path in the share (MLflow reads MLFLOW_RUN_CONTEXT at each run's start),
+ * whatever client opened it — the studio, JupyterLab or VS Code.
+ */
+const STARTUP_HOOK = `def _stratus_tag_runs():
+    import json, os
+    notebook = os.environ.get("JPY_SESSION_NAME")
+    if not notebook or "MLFLOW_RUN_CONTEXT" in os.environ:
+        return
+    root = os.environ.get("STRATUS_SHARE_ROOT", "")
+    rel = os.path.relpath(notebook, root) if root and os.path.isabs(notebook) else notebook
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps({"mlflow.source.name": rel, "mlflow.source.type": "NOTEBOOK", "stratus.notebook": rel, "stratus.compute": os.environ.get("STRATUS_COMPUTE_NAME", "")})
+_stratus_tag_runs()
+del _stratus_tag_runs
+`;
+
+function writeStartupHook(ipythonDir: string): void {
+  const dir = path.join(ipythonDir, 'profile_default', 'startup');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, '00-stratus-notebook.py'), STARTUP_HOOK);
 }
 
 export function instanceBaseUrl(name: string): string {
@@ -107,6 +133,7 @@ export class ComputeInstances {
       size: settings.size ?? 'local',
       idle_time_before_shutdown_minutes: idle,
       idle_time_before_shutdown: idle ? `PT${Math.round(idle * 60)}S` : undefined,
+      kernel_idle_timeout_minutes: settings.kernel_idle_timeout_minutes ?? DEFAULT_KERNEL_CULL_MINUTES,
       environment: settings.environment ?? 'stratus-notebook (Jupyter, ipykernel, MLflow, scikit-learn, pandas, matplotlib)',
       schedules: settings.schedules,
       setup_scripts: settings.setup_scripts && Object.fromEntries(Object.entries(settings.setup_scripts).map(([k, v]) => [k, { command: v?.command, timeout_minutes: v?.timeout_minutes, script: v?.script ? `${v.script.length} characters` : undefined }])),
@@ -211,15 +238,20 @@ export class ComputeInstances {
     const log = (text: string) => fs.appendFileSync(logFile, text);
     log(`\n=== ${new Date().toISOString()} starting ${name}\n`);
     const env = await this.environment(settings, log);
-    const childBase = childEnv({ MLFLOW_TRACKING_URI: this.ctx.trackingUri, ...this.ctx.trackingEnv, STRATUS_COMPUTE_NAME: name });
+    const childBase = childEnv({
+      MLFLOW_TRACKING_URI: this.ctx.trackingUri, ...this.ctx.trackingEnv, STRATUS_COMPUTE_NAME: name,
+      STRATUS_SHARE_ROOT: this.shareDir, IPYTHONDIR: path.join(dir, 'state', 'ipython'),
+    });
     const scripts = settings.setup_scripts ?? {};
     if (!row.setup_done && scripts.creation_script) await this.runScript(name, 'creation_script', scripts.creation_script, env, childBase, log);
     if (!row.setup_done) await this.setState(name, row.state, null, { setup_done: 1 });
     if (scripts.startup_script) await this.runScript(name, 'startup_script', scripts.startup_script, env, childBase, log);
     const marker = `${this.workspaceId}/${name}/${crypto.randomBytes(6).toString('hex')}`;
     const baseUrl = instanceBaseUrl(name);
+    writeStartupHook(path.join(dir, 'state', 'ipython'));
     const jupyter = await startJupyter({
       python: env.python, prefix: env.prefix, baseUrl, rootDir: this.shareDir, stateDir: path.join(dir, 'state'), logFile, env: childBase, marker,
+      cullIdleKernelsSeconds: (settings.kernel_idle_timeout_minutes ?? DEFAULT_KERNEL_CULL_MINUTES) * 60,
     });
     await this.setState(name, (await this.row(name)).state, null, { pid: jupyter.pid, port: jupyter.port, token: jupyter.token, marker });
     try {

@@ -26,6 +26,8 @@ export interface JupyterLaunch {
   env: NodeJS.ProcessEnv;
   /** Distinguishes this start's processes from any other's. */
   marker: string;
+  /** Kernels idle this long with no client connected are shut down by Jupyter (0: never). */
+  cullIdleKernelsSeconds: number;
 }
 
 export interface RunningJupyter {
@@ -59,6 +61,12 @@ export async function startJupyter(l: JupyterLaunch): Promise<RunningJupyter> {
     '--ServerApp.open_browser=False', '--ServerApp.allow_remote_access=False',
     // Stratus does idle shutdown itself (it sees the proxy's traffic as well as the kernels').
     '--ServerApp.shutdown_no_activity_timeout=0',
+    // Jupyter's own culling ends kernels nobody uses any more; a kernel a browser is attached to is kept.
+    ...(l.cullIdleKernelsSeconds > 0 ? [
+      `--MappingKernelManager.cull_idle_timeout=${Math.round(l.cullIdleKernelsSeconds)}`,
+      `--MappingKernelManager.cull_interval=${Math.max(5, Math.min(300, Math.round(l.cullIdleKernelsSeconds / 4)))}`,
+      '--MappingKernelManager.cull_connected=False',
+    ] : []),
     // Jupyter refuses to run as root unless told; containers and CI often are root.
     ...(process.getuid?.() === 0 ? ['--ServerApp.allow_root=True'] : []),
   ];

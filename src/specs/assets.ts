@@ -52,6 +52,8 @@ export const CreateCompute = z.strictObject({
   size: z.string().max(100).optional(),
   /** computeinstance: stop after this many minutes without kernel activity (fractions allowed; 0 or absent = never). */
   idle_time_before_shutdown_minutes: z.number().min(0).max(60 * 24 * 14).optional(),
+  /** computeinstance: Jupyter shuts down kernels idle this long with no client attached (0 = never; default 120). */
+  kernel_idle_timeout_minutes: z.number().min(0).max(60 * 24 * 14).optional(),
   /** computeinstance: the environment Jupyter and its Python kernel run in (azureml:<name>:<version>); ipykernel is added. */
   environment: z.string().min(1).optional(),
   schedules: z.strictObject({ compute_start_stop: z.array(ComputeStartStop).max(20) }).optional(),

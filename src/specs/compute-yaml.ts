@@ -14,7 +14,7 @@ type ComputeBody = z.input<typeof CreateCompute>;
 
 const COMMON = ['$schema', 'name', 'type', 'description', 'tags', 'size', 'location'];
 const POOL_KEYS = [...COMMON, 'min_instances', 'max_instances', 'idle_time_before_scale_down', 'tier'];
-const INSTANCE_KEYS = [...COMMON, 'idle_time_before_shutdown_minutes', 'idle_time_before_shutdown', 'schedules', 'setup_scripts', 'environment'];
+const INSTANCE_KEYS = [...COMMON, 'idle_time_before_shutdown_minutes', 'idle_time_before_shutdown', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'];
 
 const NOT_APPLIED: Record<string, string> = {
   ssh_public_access_enabled: 'Jupyter is reached through the workspace, not over SSH',
@@ -61,6 +61,7 @@ export function readComputeYaml(file: string): { body: ComputeBody; warnings: st
   const idle = d.idle_time_before_shutdown_minutes ?? isoMinutes(src, d.idle_time_before_shutdown);
   if (idle !== undefined) body.idle_time_before_shutdown_minutes = Number(idle);
   if (d.environment !== undefined) body.environment = String(d.environment);
+  if (d.kernel_idle_timeout_minutes !== undefined) body.kernel_idle_timeout_minutes = Number(d.kernel_idle_timeout_minutes);
   if (d.schedules !== undefined) {
     warnings.push(...src.checkKeys(['schedules'], d.schedules, ['compute_start_stop']));
     const list = (d.schedules as { compute_start_stop?: unknown }).compute_start_stop;

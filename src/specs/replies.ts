@@ -169,6 +169,7 @@ export const ComputeReply = z.looseObject({
   state_reason: z.string().optional(),
   idle_time_before_shutdown_minutes: z.number().optional(),
   idle_time_before_shutdown: z.string().optional(),
+  kernel_idle_timeout_minutes: z.number().optional(),
   environment: z.string().optional(),
   /** Where a running instance's Jupyter and JupyterLab are, as Azure ML lists them. */
   services: z.array(z.object({ display_name: z.string(), endpoint_uri: z.string() })).optional(),

@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'react';
 import { client, useData } from '../api.ts';
 import { ErrorNote } from './Bits.tsx';
+import { NotebookView } from '../notebook/NotebookView.tsx';
+import { parseNotebook, type Notebook } from '../notebook/model.ts';
 
 const IMAGE = /\.(png|jpe?g|gif|svg|webp)$/i;
 
@@ -21,7 +23,7 @@ function parseCsv(text: string): string[][] {
 }
 
 export function FilePreview({ path }: { path: string }) {
-  const [content, setContent] = useState<{ kind: 'text' | 'json' | 'csv' | 'image'; text?: string; url?: string } | undefined>();
+  const [content, setContent] = useState<{ kind: 'text' | 'json' | 'csv' | 'image' | 'notebook'; text?: string; url?: string; nb?: Notebook } | undefined>();
   const [error, setError] = useState<string>();
   useEffect(() => {
     let url: string | undefined;
@@ -35,7 +37,11 @@ export function FilePreview({ path }: { path: string }) {
           setContent({ kind: 'image', url });
           return;
         }
-        const text = (await res.text()).slice(0, 200_000);
+        const whole = await res.text();
+        if (/\.ipynb$/i.test(path)) {
+          try { setContent({ kind: 'notebook', nb: parseNotebook(whole) }); return; } catch { /* shown as text below */ }
+        }
+        const text = whole.slice(0, 200_000);
         if (/\.json$/i.test(path)) {
           try { setContent({ kind: 'json', text: JSON.stringify(JSON.parse(text), null, 2) }); return; } catch { /* shown as text */ }
         }
@@ -48,6 +54,7 @@ export function FilePreview({ path }: { path: string }) {
   }, [path]);
   if (error) return <ErrorNote error={error} />;
   if (!content) return <div className="muted">Loading {path.split('/').pop()}…</div>;
+  if (content.kind === 'notebook') return <NotebookView nb={content.nb!} />;
   if (content.kind === 'image') return <img className="preview-image" src={content.url} alt={path} />;
   if (content.kind === 'csv') {
     const [head, ...rows] = parseCsv(content.text!);

@@ -28,7 +28,8 @@ export class NotebookSession {
 
   /** Starts (or joins) the notebook's session on `kernel`; `onStatus` hears busy/idle/dead. */
   async start(kernel: string, onStatus: (status: string) => void): Promise<void> {
-    this.session = await this.sessions.startNew({ path: this.path, type: 'notebook', name: this.path, kernel: { name: kernel } });
+    // As JupyterLab does: the session's name is the file's name (Jupyter joins it to the kernel's folder).
+    this.session = await this.sessions.startNew({ path: this.path, type: 'notebook', name: this.path.split('/').pop()!, kernel: { name: kernel } });
     this.session.statusChanged.connect((_s, status) => onStatus(status));
     this.session.connectionStatusChanged.connect((_s, status) => { if (status === 'disconnected') onStatus('disconnected'); });
     onStatus(this.session.kernel?.status ?? 'unknown');

@@ -1,6 +1,6 @@
 /** Data assets (with a preview and per-column statistics), environments (spec, build state, build log) and computes (their jobs). */
-import { useMemo } from 'react';
-import type { AssetJson, DataJson, EnvironmentJson, JobJson } from '../../../src/client/index.ts';
+import { useMemo, useState } from 'react';
+import type { AssetJson, ComputeJson, DataJson, EnvironmentJson, JobJson } from '../../../src/client/index.ts';
 import { client, fmtTime, useData } from '../api.ts';
 import { Code, Empty, ErrorNote, Fields, Status } from '../components/Bits.tsx';
 import { Table } from '../components/Table.tsx';
@@ -112,6 +112,32 @@ function ComputeJobs({ compute }: { compute: string }) {
   );
 }
 
+/** A compute instance: its state and why, its Jupyter links, and start/stop/restart. */
+function InstanceView({ instance }: { instance: ComputeJson }) {
+  const [error, setError] = useState<string>();
+  const act = (fn: (n: string) => Promise<unknown>) => fn(instance.name).then(() => setError(undefined), (err) => setError((err as Error).message));
+  const state = instance.state ?? 'Unknown';
+  // The links carry the studio's token for the first page load; JupyterLab keeps using it from there.
+  const token = client.credentials ? `?token=${encodeURIComponent(client.credentials)}` : '';
+  return (
+    <div>
+      <Fields rows={[
+        ['Type', 'compute instance (Jupyter)'], ['State', <Status value={state} />], ['Why', instance.state_reason], ['Size', instance.size],
+        ['Idle shutdown', instance.idle_time_before_shutdown_minutes ? `after ${instance.idle_time_before_shutdown_minutes} min without kernel activity` : 'never'],
+        ['Environment', instance.environment], ['Last activity', instance.last_activity ? fmtTime(instance.last_activity) : undefined],
+      ]} />
+      <div className="toolbar">
+        {(instance.services ?? []).map((s) => <a key={s.display_name} className="button" href={`${s.endpoint_uri}${token}`} target="_blank" rel="noreferrer">Open {s.display_name}</a>)}
+        <a href="#/notebooks/Users">Notebooks</a>
+        <button onClick={() => void act(client.computes.start)} disabled={!['Stopped', 'Failed'].includes(state)}>Start</button>
+        <button onClick={() => void act(client.computes.stop)} disabled={!['Running', 'Failed'].includes(state)}>Stop</button>
+        <button onClick={() => void act(client.computes.restart)} disabled={!['Running', 'Stopped', 'Failed'].includes(state)}>Restart</button>
+      </div>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
 export function ComputesPage({ name }: { name?: string }) {
   const { data, error } = useData(() => client.computes.list(), [], 5000);
   const computes = data?.value ?? [];
@@ -125,7 +151,9 @@ export function ComputesPage({ name }: { name?: string }) {
         <div className="grow">{chosen && (
           <div>
             <h2>{chosen.name}</h2>
-            <Fields rows={[['Type', chosen.type], ['Max instances', String(chosen.max_instances)], ['Description', chosen.description]]} />
+            {chosen.type === 'computeinstance' ? <InstanceView instance={chosen} /> : (
+              <Fields rows={[['Type', chosen.type], ['Max instances', String(chosen.max_instances)], ['Size', chosen.size], ['Description', chosen.description]]} />
+            )}
             <ComputeJobs compute={chosen.name} />
           </div>
         )}</div>

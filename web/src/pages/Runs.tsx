@@ -8,7 +8,7 @@ import type { Run } from '../../../src/specs/mlflow-entities.ts';
 import { client, fmtTime, isAuthError } from '../api.ts';
 import { Code, Empty, ErrorNote, Status } from '../components/Bits.tsx';
 import { Table, type Column } from '../components/Table.tsx';
-import { go, Link } from '../router.tsx';
+import { go, href, Link } from '../router.tsx';
 
 const PAGE = 200;
 
@@ -72,7 +72,14 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
     return r.data.params?.find((p) => p.key === name)?.value;
   };
   const tableColumns: Column<Run>[] = [
-    { key: 'attributes.run_name', label: 'Run', render: (r) => r.info.run_name ?? r.info.run_id, value: (r) => r.info.run_name },
+    {
+      key: 'attributes.run_name', label: 'Run', value: (r) => r.info.run_name,
+      render: (r) => {
+        // A run a notebook cell logged links back to its notebook.
+        const notebook = r.data.tags?.find((t) => t.key === 'stratus.notebook')?.value;
+        return <>{r.info.run_name ?? r.info.run_id}{notebook && <> <a className="small" href={href('notebooks', ...notebook.split('/'))} data-testid="notebook-link">notebook</a></>}</>;
+      },
+    },
     { key: 'attributes.status', label: 'Status', render: (r) => <Status value={r.info.status} />, width: '110px' },
     { key: 'attributes.start_time', label: 'Started', render: (r) => fmtTime(Number(r.info.start_time)), width: '190px' },
     ...shown.map((k) => ({ key: k, label: k.replace(/^(metrics|params)\./, ''), render: (r: Run) => String(value(r, k) ?? ''), width: '130px' })),
