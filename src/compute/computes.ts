@@ -5,16 +5,10 @@ import type { Db } from '../store/db.ts';
 import type { CreateCompute } from '../specs/assets.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
 import type { ComputeInstances } from './instances.ts';
+import type { Compute } from './compute.ts';
 
-export interface Compute {
-  name: string;
-  type: string;
-  max_instances: number;
-  description?: string;
-  tags?: Record<string, string>;
-  size?: string;
-  created_at: number;
-}
+export type { Compute };
+
 
 interface ComputeRow { name: string; type: string; max_instances: number; description: string | null; tags: string | null; size: string | null; created_at: number }
 

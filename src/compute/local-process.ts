@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Compute } from './computes.ts';
+import type { Compute } from './compute.ts';
 import type { ComputeProvider, Exit, Launch } from './provider.ts';
 import type { JobPaths } from './job-paths.ts';
 import { groupAlive, processAlive, signalGroup } from '../util/processes.ts';

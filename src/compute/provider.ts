@@ -6,7 +6,7 @@
  * To add a kind of compute (a compute instance with Jupyter, a Spark cluster, a Hadoop cluster),
  * implement this interface in a file of its own here and register it in `providers.ts`.
  */
-import type { Compute } from './computes.ts';
+import type { Compute } from './compute.ts';
 import type { JobPaths } from './job-paths.ts';
 
 /** One job's command, ready to run: its files live under `paths`. */

@@ -1,6 +1,6 @@
 /** Which provider runs a compute, by its type. */
 import { invalid } from '../util/errors.ts';
-import type { Compute } from './computes.ts';
+import type { Compute } from './compute.ts';
 import { LocalProcessProvider } from './local-process.ts';
 import type { ComputeProvider } from './provider.ts';
 
