@@ -270,6 +270,26 @@ print(json.dumps(out))
       assert.equal(stored.cells[0].execution_count, 1);
       assert.ok(stored.cells[0].outputs.some((o: { data?: Record<string, unknown> }) => o.data?.['image/png']), 'the plot is saved with the notebook');
       if (process.env.STRATUS_SCREENSHOTS === '1') await page.screenshot({ path: path.join(REPO, 'docs/screenshots/notebook.png') });
+
+      // Byte for byte: Jupyter re-saving the studio's file changes nothing, and the studio re-saving Jupyter's changes nothing.
+      const studioBytes = fs.readFileSync(path.join(dataDir, 'files/Users/studio.ipynb'), 'utf8');
+      const resaved = await python(`
+import os, requests
+h = {"Authorization": "token " + os.environ["TOKEN"]}
+base = os.environ["BASE"] + "/api/contents/Users/"
+nb = requests.get(base + "studio.ipynb", headers=h).json()["content"]
+r = requests.put(base + "by-jupyter.ipynb", headers=h, json={"type": "notebook", "format": "json", "content": nb})
+print(r.status_code)
+`, { BASE: `${server.url}/compute-instances/nb-ci/jupyter`, TOKEN });
+      assert.equal(resaved.stdout.trim(), '201', resaved.stderr);
+      const jupyterBytes = fs.readFileSync(path.join(dataDir, 'files/Users/by-jupyter.ipynb'), 'utf8');
+      assert.equal(studioBytes, jupyterBytes, 'the studio writes a notebook exactly as Jupyter does');
+      await page.goto(`${server.url}/#/notebooks/Users/by-jupyter.ipynb`);
+      await page.getByTestId('notebook').waitFor();
+      await page.getByTestId('output-image').waitFor();
+      await page.getByTestId('save').click();
+      await page.getByText(/saved \d/).waitFor();
+      assert.equal(fs.readFileSync(path.join(dataDir, 'files/Users/by-jupyter.ipynb'), 'utf8'), jupyterBytes, 'and a Jupyter file saved by the studio is unchanged');
     } finally {
       await browser.close();
     }

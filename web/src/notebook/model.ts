@@ -56,7 +56,44 @@ export function parseNotebook(text: string): Notebook {
   };
 }
 
-/** The file's text: what Jupyter writes (one-space indent, trailing newline), so saves round-trip. */
+/** Python's str.splitlines(True) for the line breaks notebooks hold. */
+function splitLines(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+const SPLIT_MIMES = new Set(['application/javascript', 'image/svg+xml']);
+
+/** Keys sorted at every level, as Python's json.dumps(sort_keys=True) writes them. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/**
+ * The file's text exactly as nbformat writes it (sorted keys, one-space indent, multi-line
+ * strings as lists of lines, a trailing newline), so a notebook saved here and one saved by
+ * Jupyter are the same bytes.
+ */
 export function serializeNotebook(nb: Notebook): string {
-  return `${JSON.stringify(nb, null, 1)}\n`;
+  const cells = nb.cells.map((c) => {
+    const cell: Record<string, unknown> = { ...c, source: splitLines(c.source) };
+    if (c.cell_type === 'code') {
+      cell.outputs = (c.outputs ?? []).map((o) => {
+        if (o.output_type === 'stream') return { ...o, text: splitLines(Array.isArray(o.text) ? o.text.join('') : o.text ?? '') };
+        if (o.output_type === 'execute_result' || o.output_type === 'display_data') {
+          const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([mime, v]) => [mime, typeof v === 'string' && (mime.startsWith('text/') || SPLIT_MIMES.has(mime)) ? splitLines(v) : v]));
+          return { ...o, data };
+        }
+        return o;
+      });
+    } else {
+      delete cell.outputs;
+      delete cell.execution_count;
+    }
+    return cell;
+  });
+  return `${JSON.stringify(sortKeys({ ...nb, cells }), null, 1)}\n`;
 }
