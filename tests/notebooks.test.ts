@@ -80,7 +80,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const name of ['nb-ci', 'idle-ci', 'bad-ci']) await client.computes.delete(name).catch(() => undefined);
+  for (const name of ['nb-ci', 'idle-ci', 'bad-ci', 'sched-ci']) await client.computes.delete(name).catch(() => undefined);
   await server?.close();
 });
 
@@ -419,6 +419,23 @@ print(r["content"]["cells"][1]["source"])
     const s = await waitState('idle-ci', ['Stopped'], 120_000);
     assert.match(s.state_reason, /Idle shutdown: no kernel activity for 0.3 minutes/);
     assert.deepEqual(markedProcesses((m) => m.includes('/idle-ci/')), []);
+  });
+
+  test('schedules.compute_start_stop: a cron trigger stops the instance at its slot', async () => {
+    await client.computes.create({
+      name: 'sched-ci', type: 'computeinstance',
+      schedules: { compute_start_stop: [{ action: 'stop', trigger: { type: 'cron', expression: '* * * * *', time_zone: 'UTC' } }] },
+    });
+    assert.equal((await waitState('sched-ci', ['Running', 'Failed'])).state, 'Running');
+    const s = await waitState('sched-ci', ['Stopped'], 120_000);
+    assert.match(s.state_reason, /Stopped by its schedule at \d{4}-\d\d-\d\dT\d\d:\d\d:00/);
+    await client.computes.delete('sched-ci');
+    const bad = await raw(server.url, 'POST', '/api/v1/computes', JSON.stringify({
+      name: 'bad-sched', type: 'computeinstance', schedules: { compute_start_stop: [{ action: 'stop', trigger: { type: 'cron', expression: 'every day' } }] },
+    }), { ...AUTH, 'content-type': 'application/json' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /cron/i);
+    assert.equal((await raw(server.url, 'GET', '/api/v1/computes/bad-sched', undefined, AUTH)).status, 404, 'a refused instance leaves nothing behind');
   });
 
   test('bad input: unknown YAML keys, a failing setup script', async () => {

@@ -100,7 +100,7 @@ export class ComputeInstances {
     this.ctx = ctx;
     await this.reconcile();
     const idleTimer = setInterval(() => void this.checkIdle().catch(() => undefined), 5_000);
-    const scheduleTimer = setInterval(() => void this.checkSchedules().catch(() => undefined), 20_000);
+    const scheduleTimer = setInterval(() => void this.checkSchedules().catch(() => undefined), 5_000);
     idleTimer.unref();
     scheduleTimer.unref();
     this.timers.push(idleTimer, scheduleTimer);
