@@ -9,6 +9,7 @@ import { inputTypes } from '../specs/pipeline-types.ts';
 import { runUploads } from './pending-uploads.ts';
 import { YamlSource } from '../specs/yaml-source.ts';
 import { notebookJobYaml } from '../specs/notebook-job.ts';
+import { parseSparkJob } from '../specs/spark-job.ts';
 import { isTerminal } from '../specs/job-status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
@@ -100,7 +101,7 @@ export async function prepareJobFrom(client: StratusClient, src: YamlSource, opt
     await runUploads(client, parsed.uploads);
     return parsed.spec as unknown as Record<string, unknown>;
   }
-  const parsed = parseCommandJob(src, { name: opts.name, defaultExperiment });
+  const parsed = type === 'spark' ? parseSparkJob(src, { name: opts.name, defaultExperiment }) : parseCommandJob(src, { name: opts.name, defaultExperiment });
   for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
   const spec = parsed.spec;
   if (parsed.uploads.code) spec.code = (await upload(client, parsed.uploads.code, 'snapshots', "'code'")).hash;
@@ -164,7 +165,7 @@ export function registerJobCommands(program: Command): void {
         return;
       }
       process.stderr.write(`[stratus] submitted ${created.name}\n`);
-      const final = created.type === 'command' ? await streamJob(client, created.name) : await streamComposite(client, created.name);
+      const final = created.type === 'pipeline' || created.type === 'sweep' ? await streamComposite(client, created.name) : await streamJob(client, created.name);
       if (opts.output === 'json' || opts.query) print(final, opts.output, opts.query, () => '');
       if (final.status !== 'Completed') process.exit(1);
     }));
@@ -212,7 +213,7 @@ export function registerJobCommands(program: Command): void {
     .requiredOption('-n, --name <name>')
     .action((opts) => withClient(async (client) => {
       const j = await client.jobs.get(opts.name);
-      const final = j.type === 'command' ? await streamJob(client, opts.name) : await streamComposite(client, opts.name);
+      const final = j.type === 'pipeline' || j.type === 'sweep' ? await streamComposite(client, opts.name) : await streamJob(client, opts.name);
       if (final.status !== 'Completed') process.exit(1);
     }));
 

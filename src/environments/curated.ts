@@ -14,4 +14,9 @@ export const CURATED: Record<string, PythonEnvSpec> = {
   },
   /** Stratus's own: what compute instances run Jupyter in, and what notebook jobs run papermill in. */
   'stratus-notebook': NOTEBOOK_ENVIRONMENT,
+  /** Stratus's own: PySpark (Spark's jars and spark-submit) and the MLflow client, for spark jobs. */
+  'stratus-spark': {
+    requirements: ['pyspark==4.3.0', `mlflow==${MLFLOW_API_VERSION}`, 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1'],
+    warnings: [],
+  },
 };

@@ -95,7 +95,7 @@ export class CommandRunner {
     await this.check(spec);
     const name = await this.store.newJobName(spec.name);
     const row = await this.store.insert({
-      name, type: 'command', status: 'Queued', spec: { ...spec, name }, experimentName: spec.experiment_name, displayName: spec.display_name,
+      name, type: spec.type ?? 'command', status: 'Queued', spec: { ...spec, name }, experimentName: spec.experiment_name, displayName: spec.display_name,
       description: spec.description, compute: spec.compute, tags: spec.tags, placement, runStatus: 'SCHEDULED',
     });
     const literals = Object.entries(spec.inputs).filter(([, v]) => v.type === 'literal').map(([key, v]) => ({ key, value: String((v as { value: unknown }).value) }));
@@ -108,7 +108,7 @@ export class CommandRunner {
   schedule(): Promise<void> {
     this.scheduling = this.scheduling.then(async () => {
       if (!this.tracking || this.stopping) return;
-      for (const job of await this.store.withStatus(['Queued'], { only: 'command' })) {
+      for (const job of await this.store.withStatus(['Queued'], { process: true })) {
         const compute = await this.computes.get(job.compute).catch(() => undefined);
         if (!compute) {
           await this.fail(job, { message: `Compute '${job.compute}' no longer exists.` });
@@ -301,7 +301,7 @@ export class CommandRunner {
 
   /** After a restart: re-attach to jobs whose process still runs, settle the rest, requeue preparing ones. */
   private async reconcile(): Promise<void> {
-    for (const job of await this.store.withStatus(['Preparing', 'Running', 'Finalizing'], { only: 'command' })) {
+    for (const job of await this.store.withStatus(['Preparing', 'Running', 'Finalizing'], { process: true })) {
       if (this.running.has(job.name)) continue;
       if (job.status === 'Preparing') {
         await this.store.transition(job.name, ['Preparing'], 'Queued');

@@ -30,6 +30,8 @@ export function jobJson(r: JobRow, ctx: {
     tags: JSON.parse(r.tags),
     compute: `azureml:${r.compute}`,
     command: spec.command,
+    // A spark job shows its Spark settings as its YAML gave them, and where Spark ran.
+    ...(spec.spark ? { entry: spec.spark.entry, conf: spec.spark.conf, py_files: spec.spark.py_files, jars: spec.spark.jars, files: spec.spark.files, archives: spec.spark.archives, spark_master: spec.spark.master } : {}),
     code: spec.code ? `snapshot:${spec.code}` : undefined,
     environment: spec.environment ? environmentLabel(spec.environment) : undefined,
     environment_variables: spec.environment_variables,

@@ -31,7 +31,9 @@ export interface JobTypeRunner {
   childSettled(name: string): void;
 }
 
-const unsupported = (type: string) => invalid(`Unsupported job type '${type}': command, pipeline and sweep jobs are supported.`);
+const unsupported = (type: string) => invalid(`Unsupported job type '${type}': command, spark, pipeline and sweep jobs are supported.`);
+/** Job types the command runner runs as one process (a spark job is spark-submit's driver). */
+const PROCESS_JOB = new Set(['command', 'spark']);
 
 export class JobService {
   private runners = new Map<string, JobTypeRunner>();
@@ -53,7 +55,7 @@ export class JobService {
   /** Begins executing jobs (the server knows its own URL only once it listens), and resumes composite ones. */
   async start(tracking: TrackingTarget): Promise<void> {
     await this.commands.start(tracking);
-    for (const row of await this.store.withStatus(['Queued', 'Preparing', 'Running', 'Finalizing'], { not: 'command' })) {
+    for (const row of await this.store.withStatus(['Queued', 'Preparing', 'Running', 'Finalizing'], { process: false })) {
       await this.runners.get(row.type)?.resume(row.name);
     }
   }
@@ -68,7 +70,7 @@ export class JobService {
     const type = String((spec as { type?: unknown }).type ?? 'command');
     const runner = this.runners.get(type);
     if (runner) return this.get(await runner.submit(spec as Record<string, unknown>, placement));
-    if (type !== 'command') throw unsupported(type);
+    if (!PROCESS_JOB.has(type)) throw unsupported(type);
     return this.get(await this.commands.submit(spec as JobSpec, placement));
   }
 
@@ -77,7 +79,7 @@ export class JobService {
     const type = String((spec as { type?: unknown }).type ?? 'command');
     const runner = this.runners.get(type);
     if (runner) return { valid: true, type, ...(await runner.validate(spec as Record<string, unknown>)) };
-    if (type !== 'command') throw unsupported(type);
+    if (!PROCESS_JOB.has(type)) throw unsupported(type);
     await this.commands.check(spec as JobSpec);
     return { valid: true, type };
   }

@@ -14,6 +14,10 @@ import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.t
 import { jobOutputFolder } from '../artifacts/layout.ts';
 import type { JobSpec } from '../specs/command-job.ts';
 
+/** Job types that run as one process on a compute (the command runner's); the others are graphs of jobs. */
+export const PROCESS_TYPES = ['command', 'spark'];
+const PROCESS_TYPES_SQL = PROCESS_TYPES.map((t) => `'${t}'`).join(', ');
+
 export interface JobRow {
   name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;
   description: string | null; compute: string; spec: string; tags: string; created_at: number; started_at: number | null;
@@ -167,23 +171,23 @@ export class JobStore {
   }
 
   /** Jobs in one of `statuses`, oldest first; `commandOnly` for the runner's own kind. */
-  async withStatus(statuses: string[], type?: { only?: string; not?: string }): Promise<JobRow[]> {
-    const where = [`status IN (${statuses.map(() => '?').join(', ')})`, ...(type?.only ? ['type = ?'] : []), ...(type?.not ? ['type <> ?'] : [])];
-    return this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at`,
-      [...statuses, ...(type?.only ? [type.only] : []), ...(type?.not ? [type.not] : [])]);
+  /** Jobs in `statuses`: those that run as one process (`process: true`: command and spark) or those that are graphs of others (`process: false`). */
+  async withStatus(statuses: string[], kind?: { process: boolean }): Promise<JobRow[]> {
+    const where = [`status IN (${statuses.map(() => '?').join(', ')})`, ...(kind ? [`type ${kind.process ? '' : 'NOT '}IN (${PROCESS_TYPES_SQL})`] : [])];
+    return this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at`, statuses);
   }
 
   /** Command jobs holding a slot of `compute` (preparing, running or finalizing). */
   async busySlots(compute: string): Promise<number> {
     const row = await this.db.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM jobs WHERE compute = ? AND type = 'command' AND status IN ('Preparing', 'Running', 'Finalizing')`, [compute]);
+      `SELECT COUNT(*) AS n FROM jobs WHERE compute = ? AND type IN (${PROCESS_TYPES_SQL}) AND status IN ('Preparing', 'Running', 'Finalizing')`, [compute]);
     return Number(row!.n);
   }
 
   /** Top-level jobs, newest first; the steps/trials of `parent` (as `az ml job list --parent-job-name`); or the jobs of a compute. */
   async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string } = {}): Promise<JobRow[]> {
     // A compute's view lists the command jobs it runs, steps and trials included.
-    const where = [opts.compute ? "compute = ? AND type = 'command'" : opts.parent ? 'parent_job = ?' : 'parent_job IS NULL', ...(opts.status ? ['status = ?'] : [])];
+    const where = [opts.compute ? `compute = ? AND type IN (${PROCESS_TYPES_SQL})` : opts.parent ? 'parent_job = ?' : 'parent_job IS NULL', ...(opts.status ? ['status = ?'] : [])];
     const args = [...(opts.compute ? [opts.compute] : opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), opts.maxResults ?? 100];
     return this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ?`, args);
   }
@@ -212,7 +216,7 @@ export class JobStore {
   /** Where a completed job's named output is kept, and the run that made it (for assets). */
   async outputLocation(name: string, output: string): Promise<{ storePath: string; runId: string }> {
     const job = await this.get(name);
-    const declared = job.type === 'command' ? Object.keys((JSON.parse(job.spec) as JobSpec).outputs) : Object.keys(JSON.parse(job.outputs_map ?? '{}'));
+    const declared = PROCESS_TYPES.includes(job.type) ? Object.keys((JSON.parse(job.spec) as JobSpec).outputs) : Object.keys(JSON.parse(job.outputs_map ?? '{}'));
     if (!declared.includes(output)) throw notFound(`Job '${name}' has no output named '${output}'. Its outputs: ${declared.join(', ') || 'none'}.`);
     if (job.status !== 'Completed') throw invalid(`Job '${name}' is ${job.status}; its outputs exist once it has Completed.`);
     return { storePath: this.outputPath(job, output), runId: job.run_id };

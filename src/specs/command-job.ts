@@ -35,8 +35,11 @@ export interface JobHeader {
 }
 
 export interface JobSpec extends JobHeader {
-  type: 'command';
+  /** A spark job is a command job whose command is spark-submit (specs/spark-job.ts writes it). */
+  type: 'command' | 'spark';
   command: string;
+  /** A spark job's Spark settings as its YAML gave them, for `job show`. */
+  spark?: SparkSettings;
   /** Content hash of the uploaded code snapshot. */
   code?: string;
   environment: EnvironmentRef;
@@ -47,6 +50,16 @@ export interface JobSpec extends JobHeader {
   timeout_seconds?: number;
   /** Settings accepted from the YAML that cannot apply on this workspace, said on `job show`. */
   notes: string[];
+}
+
+export interface SparkSettings {
+  entry: { file?: string; class_name?: string };
+  master: string;
+  conf: Record<string, string>;
+  py_files?: string[];
+  jars?: string[];
+  files?: string[];
+  archives?: string[];
 }
 
 /** Local files the CLI must upload before submitting. */
@@ -82,7 +95,7 @@ export function curatedName(ref: string): string | undefined {
   const name = m?.[1]?.toLowerCase();
   return name && CURATED_NAMES.has(name) ? name : undefined;
 }
-export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook']);
+export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook', 'stratus-spark']);
 
 /** Type: from `type`, else `$schema`, else the verb (`job create` means command). */
 export function jobType(data: Record<string, unknown>): string {
@@ -140,14 +153,14 @@ export function isLocalPath(p: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(p);
 }
 
-export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?: string; defaultExperiment: string }): ParsedJob {
+export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?: string; defaultExperiment: string; allowType?: boolean }): ParsedJob {
   const data = src.data;
   applySets(data, opts.sets ?? []);
   const warnings: string[] = [];
   const notes: string[] = [];
   const base = path.dirname(path.resolve(src.file));
   const type = jobType(data);
-  if (type !== 'command') {
+  if (type !== 'command' && !opts.allowType) {
     throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are.`);
   }
   warnings.push(...src.checkKeys([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));

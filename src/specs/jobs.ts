@@ -52,6 +52,20 @@ export const CommandJobSpec = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** A spark job: a command job whose command is spark-submit, with its Spark settings for display. */
+export const SparkJobSpec = CommandJobSpec.extend({
+  type: z.literal('spark'),
+  spark: z.strictObject({
+    entry: z.strictObject({ file: z.string().optional(), class_name: z.string().optional() }),
+    master: z.string().min(1),
+    conf: z.record(z.string(), z.string()).default({}),
+    py_files: z.array(z.string()).optional(),
+    jars: z.array(z.string()).optional(),
+    files: z.array(z.string()).optional(),
+    archives: z.array(z.string()).optional(),
+  }),
+});
+
 const Distribution = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('choice'), values: z.array(scalar).min(1) }),
   z.strictObject({ type: z.literal('randint'), upper: z.number() }),
@@ -182,7 +196,7 @@ export const SweepJobSpec = z.strictObject({
 });
 
 /** Any job a client may submit; `type` picks the schema (command when absent, as in Azure ML). */
-export const AnyJobSpec = z.discriminatedUnion('type', [CommandJobSpec, PipelineJobSpec, SweepJobSpec]);
+export const AnyJobSpec = z.discriminatedUnion('type', [CommandJobSpec, SparkJobSpec, PipelineJobSpec, SweepJobSpec]);
 
 /** A job without `type` is a command job, as in Azure ML's YAML. */
 const typedJob = z.preprocess((v) => (v && typeof v === 'object' && !Array.isArray(v) && !('type' in v) ? { ...v, type: 'command' } : v), AnyJobSpec);

@@ -40,7 +40,7 @@ const Trial = z.looseObject({ name: z.string(), status: z.string().optional(), p
 export const JobReply = z.looseObject({
   name: z.string(),
   display_name: z.string().optional(),
-  type: z.string().describe('command, pipeline or sweep'),
+  type: z.string().describe('command, spark, pipeline or sweep'),
   status: z.string().describe('NotStarted, Queued, Preparing, Running, Finalizing, Completed, Failed, Canceled, CancelRequested'),
   experiment_name: z.string().optional(),
   description: z.string().optional(),

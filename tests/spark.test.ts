@@ -1,0 +1,72 @@
+/**
+ * Spark jobs with real Spark: Azure ML's Spark job YAML (the Titanic wrangling sample's shape)
+ * runs with spark-submit from PySpark in the stratus-spark environment, reads a CSV input, writes
+ * Parquet to its output, and logs to the job's MLflow run.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const FIXTURE = path.join(REPO, 'tests/fixtures/spark');
+let server: Awaited<ReturnType<typeof startServer>>;
+let client: StratusClient;
+const cli = (args: string[], cwd = FIXTURE) => runCli(args, { url: server.url, cwd });
+
+before(async () => {
+  process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');
+  server = await startServer();
+  client = new StratusClient({ baseUrl: server.url });
+});
+after(async () => { await server?.close(); });
+
+describe('spark jobs', { timeout: 900_000 }, () => {
+  test('Azure ML spark job YAML runs with spark-submit: CSV in, Parquet out, metrics on the job\'s run', async () => {
+    const ran = await cli(['job', 'create', '--file', 'job.yml', '--stream', '--output', 'json']);
+    assert.equal(ran.code, 0, ran.stderr.slice(-4000));
+    assert.match(ran.stderr, /identity.*not applied/);
+    assert.match(ran.stdout, /wrangled 200 rows; missing ages left: 0/);
+    const job = JSON.parse(ran.stdout.slice(ran.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(job.type, 'spark');
+    assert.equal(job.status, 'Completed');
+    assert.deepEqual(job.entry, { file: 'titanic.py' });
+    assert.equal(job.conf['spark.driver.cores'], '1');
+    assert.equal(job.spark_master, 'local[1]');
+    assert.equal(job.environment, 'azureml:stratus-spark@latest');
+    assert.ok(job.notes.some((n: string) => /spark\.executor\.cores.*local mode/.test(n)), JSON.stringify(job.notes));
+    assert.ok(job.notes.some((n: string) => /instance_type 'standard_e4s_v3' is shown, not applied/.test(n)));
+
+    const folder = path.join(server.dataDir, 'artifacts', job.outputs.wrangled_data.store_path);
+    const parts = fs.readdirSync(folder);
+    assert.ok(parts.some((f) => f.endsWith('.parquet')), `Parquet files in the output: ${parts.join(', ')}`);
+    assert.ok(parts.includes('_SUCCESS'));
+    const run = (await client.runs.get(job.properties['mlflow.run_id'])).run;
+    assert.equal(run.data.metrics?.find((m) => m.key === 'rows')?.value, 200);
+    const listed = await cli(['job', 'list', '--output', 'json']);
+    assert.equal(JSON.parse(listed.stdout).find((j: { name: string }) => j.name === job.name).type, 'spark');
+  });
+
+  test('bad input: no entry, an entry file that is not there, a conf that is not Spark\'s, a failing driver', async () => {
+    const work = tempDir();
+    fs.cpSync(FIXTURE, work, { recursive: true });
+    const yml = fs.readFileSync(path.join(work, 'job.yml'), 'utf8');
+    const variant = async (name: string, text: string) => {
+      fs.writeFileSync(path.join(work, name), text);
+      return cli(['job', 'create', '--file', name], work);
+    };
+    const noEntry = await variant('a.yml', yml.replace(/entry:\n {2}file: titanic.py\n/, ''));
+    assert.match(noEntry.stderr, /a spark job needs 'entry:'/);
+    const missing = await variant('b.yml', yml.replace('file: titanic.py', 'file: nope.py'));
+    assert.match(missing.stderr, /b\.yml:\d+: 'entry\.file': nope\.py is not in the code folder/);
+    const conf = await variant('c.yml', yml.replace('spark.driver.memory: 1g', 'driver.memory: 1g'));
+    assert.match(conf.stderr, /'driver\.memory' is not a Spark setting name/);
+    fs.writeFileSync(path.join(work, 'src/titanic.py'), 'raise SystemExit("the driver gave up")\n');
+    const failing = await cli(['job', 'create', '--file', 'job.yml', '--stream'], work);
+    assert.notEqual(failing.code, 0);
+    assert.match(failing.stdout + failing.stderr, /the driver gave up/);
+    assert.match(failing.stderr, /Failed/);
+  });
+});
