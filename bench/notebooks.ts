@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     }
 
     const db = new Database(path.join(dataDir!, 'stratus.db'), { readonly: true });
-    const row = db.prepare('SELECT port, token FROM compute_instances WHERE name = ?').get('bench-ci') as { port: number; token: string };
+    const row = db.prepare('SELECT port, token FROM managed_computes WHERE name = ?').get('bench-ci') as { port: number; token: string };
     db.close();
     const proxied = new KernelManager({ serverSettings: settingsFor(base, '') });
     const direct = new KernelManager({ serverSettings: settingsFor(`http://127.0.0.1:${row.port}/compute-instances/bench-ci/jupyter/`, row.token) });

@@ -13,7 +13,7 @@ import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from
 import WebSocket from 'ws';
 import { raw, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
-import { markedProcesses } from '../src/compute/jupyter-server.ts';
+import { markedProcesses } from '../src/compute/marked-processes.ts';
 import { chromium } from 'playwright-core';
 
 const CHROMIUM = process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium';
@@ -148,7 +148,7 @@ print(json.dumps(out))
     const page = await raw(server.url, 'GET', '/compute-instances/nb-ci/jupyter/lab', undefined, AUTH);
     assert.equal(page.status, 200);
     const row = server.workspace.db;
-    const { token } = (await row.get<{ token: string }>('SELECT token FROM compute_instances WHERE name = ?', ['nb-ci']))!;
+    const { token } = (await row.get<{ token: string }>('SELECT token FROM managed_computes WHERE name = ?', ['nb-ci']))!;
     assert.ok(token && token.length >= 32);
     assert.ok(!page.body.includes(token), 'the lab page does not carry the Jupyter token');
     const shown = JSON.stringify(await client.computes.get('nb-ci'));
@@ -391,13 +391,13 @@ print(r["content"]["cells"][1]["source"])
   });
 
   test('a restarted workspace server adopts the running instance; delete leaves no process behind', async () => {
-    const pidBefore = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM compute_instances WHERE name = ?', ['nb-ci']))!.pid;
+    const pidBefore = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM managed_computes WHERE name = ?', ['nb-ci']))!.pid;
     await server.close();
     server = await startServer({ auth: { token: TOKEN }, dataDir });
     client = new StratusClient({ baseUrl: server.url, token: TOKEN });
     const c = await waitState('nb-ci', ['Running', 'Failed']);
     assert.equal(c.state, 'Running');
-    const pidAfter = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM compute_instances WHERE name = ?', ['nb-ci']))!.pid;
+    const pidAfter = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM managed_computes WHERE name = ?', ['nb-ci']))!.pid;
     assert.equal(Number(pidAfter), Number(pidBefore), 'the same Jupyter server, not a new one');
     const status = await raw(server.url, 'GET', '/compute-instances/nb-ci/jupyter/api/status', undefined, AUTH);
     assert.equal(status.status, 200);

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Db } from '../store/db.ts';
 import type { CreateCompute } from '../specs/assets.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
-import type { ComputeInstances } from './instances.ts';
+import type { ManagedComputes } from './managed.ts';
 import type { Compute } from './compute.ts';
 
 export type { Compute };
@@ -19,9 +19,12 @@ export const DEFAULT_COMPUTES: Omit<Compute, 'created_at'>[] = [
   { name: 'batch-cluster', type: 'amlcompute', max_instances: 4, description: 'local pool standing in for the Azure ML samples\' batch-cluster' },
 ];
 
+/** Computes whose processes Stratus starts and stops (the managed-compute engine's). */
+export const MANAGED_TYPES = ['computeinstance'];
+
 export class ComputeService {
-  /** `instances` runs the computes of type computeinstance (Jupyter servers). */
-  constructor(private db: Db, readonly instances: ComputeInstances) {}
+  /** `managed` runs the computes Stratus starts processes for (compute instances, Spark clusters). */
+  constructor(private db: Db, readonly managed: ManagedComputes) {}
 
   async ensureDefaults(): Promise<void> {
     for (const c of DEFAULT_COMPUTES) {
@@ -56,8 +59,8 @@ export class ComputeService {
   }
 
   private async withState(c: Compute): Promise<Record<string, unknown>> {
-    if (c.type !== 'computeinstance') return { ...c, provisioning_state: 'Succeeded' };
-    const instance = await this.instances.describe(c.name).catch(() => ({ state: 'Failed', state_reason: 'No instance record: delete it and create it again.' }));
+    if (!MANAGED_TYPES.includes(c.type)) return { ...c, provisioning_state: 'Succeeded' };
+    const instance = await this.managed.describe(c.name).catch(() => ({ state: 'Failed', state_reason: 'No record of its processes: delete it and create it again.' }));
     return { ...c, provisioning_state: 'Succeeded', ...instance };
   }
 
@@ -80,7 +83,7 @@ export class ComputeService {
     });
     if (instance) {
       try {
-        await this.instances.create(c.name, {
+        await this.managed.create(c.name, type, {
           size: c.size, idle_time_before_shutdown_minutes: c.idle_time_before_shutdown_minutes, kernel_idle_timeout_minutes: c.kernel_idle_timeout_minutes,
           environment: c.environment, schedules: c.schedules, setup_scripts: c.setup_scripts,
         });
@@ -95,7 +98,7 @@ export class ComputeService {
   async delete(name: string): Promise<void> {
     if (name === 'local') throw invalid("The 'local' compute cannot be deleted.");
     const c = await this.get(name);
-    if (c.type === 'computeinstance') await this.instances.delete(name).catch((err) => {
+    if (MANAGED_TYPES.includes(c.type)) await this.managed.delete(name).catch((err) => {
       if ((err as { code?: string }).code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
     });
     await this.db.run('DELETE FROM computes WHERE name = ?', [name]);
@@ -104,10 +107,10 @@ export class ComputeService {
   /** start, stop and restart apply to compute instances only. */
   async lifecycle(name: string, action: 'start' | 'stop' | 'restart'): Promise<Record<string, unknown>> {
     const c = await this.get(name);
-    if (c.type !== 'computeinstance') throw invalid(`Compute '${name}' is a ${c.type} pool, which is always ready; start, stop and restart apply to compute instances.`);
-    if (action === 'start') await this.instances.startInstance(name);
-    else if (action === 'stop') await this.instances.stopInstance(name);
-    else await this.instances.restartInstance(name);
+    if (!MANAGED_TYPES.includes(c.type)) throw invalid(`Compute '${name}' is a ${c.type} pool, which is always ready; start, stop and restart apply to compute instances and Spark clusters.`);
+    if (action === 'start') await this.managed.startCompute(name);
+    else if (action === 'stop') await this.managed.stopCompute(name);
+    else await this.managed.restartCompute(name);
     return this.show(name);
   }
 }

@@ -1,17 +1,16 @@
 /**
  * One real `jupyter_server` process for a compute instance: started in its own process group on
  * 127.0.0.1 with a random token, its base URL the path Stratus proxies it under, its root the
- * workspace file share. Every process it starts (kernels start sessions of their own) inherits a
- * marker variable, so a stop — or a restarted server cleaning up — finds and ends all of them.
+ * workspace file share. Every process it starts (kernels start sessions of their own) inherits
+ * the compute's marker variable (marked-processes.ts), so a stop finds and ends all of them.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { groupAlive, processAlive, signalGroup } from '../util/processes.ts';
+import { processAlive } from '../util/processes.ts';
+import { freePort, logTail, MARKER_VAR } from './marked-processes.ts';
 
-export const INSTANCE_MARKER = 'STRATUS_COMPUTE_INSTANCE';
 
 export interface JupyterLaunch {
   /** The environment's Python (jupyter_server, ipykernel and the kernel's packages are installed in it). */
@@ -34,18 +33,6 @@ export interface RunningJupyter {
   pid: number;
   port: number;
   token: string;
-}
-
-/** A port that was free a moment ago (Jupyter is told not to retry others, so a race shows as a failed start). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startJupyter(l: JupyterLaunch): Promise<RunningJupyter> {
@@ -80,7 +67,7 @@ export async function startJupyter(l: JupyterLaunch): Promise<RunningJupyter> {
       JUPYTER_RUNTIME_DIR: path.join(l.stateDir, 'runtime'),
       JUPYTER_CONFIG_DIR: path.join(l.stateDir, 'config'),
       JUPYTER_DATA_DIR: path.join(l.stateDir, 'data'),
-      [INSTANCE_MARKER]: l.marker,
+      [MARKER_VAR]: l.marker,
     },
     stdio: ['ignore', log, log],
     detached: true,
@@ -105,60 +92,3 @@ export async function waitReady(j: RunningJupyter, baseUrl: string, logFile: str
   throw new Error(`Jupyter did not answer within ${timeoutMs / 1000} s: ${logTail(logFile)}`);
 }
 
-/** The last lines of a log, for a reason shown to the user. */
-export function logTail(file: string, lines = 8): string {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.trim().split('\n').slice(-lines).join('\n').slice(-2000);
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** Pids of live processes carrying a marker (a Jupyter server and the kernels it started). */
-export function markedProcesses(match: (marker: string) => boolean): { pid: number; marker: string }[] {
-  const found: { pid: number; marker: string }[] = [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return found;
-  }
-  const needle = `${INSTANCE_MARKER}=`;
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    let environ: string;
-    try {
-      environ = fs.readFileSync(`/proc/${e}/environ`, 'utf8');
-    } catch {
-      continue;
-    }
-    const at = environ.indexOf(needle);
-    if (at < 0) continue;
-    const end = environ.indexOf('\0', at);
-    const marker = environ.slice(at + needle.length, end < 0 ? undefined : end);
-    if (match(marker)) found.push({ pid: Number(e), marker });
-  }
-  return found;
-}
-
-/**
- * Ends a Jupyter server and everything it started: SIGTERM first (Jupyter then shuts its kernels
- * down itself), SIGKILL after the grace period to whatever still carries the marker.
- */
-export async function stopJupyter(pid: number | undefined, marker: string, graceMs = 8000): Promise<void> {
-  if (pid) signalGroup(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if ((!pid || !groupAlive(pid)) && !markedProcesses((m) => m === marker).length) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  if (pid) signalGroup(pid, 'SIGKILL');
-  for (const p of markedProcesses((m) => m === marker)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}

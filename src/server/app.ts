@@ -114,6 +114,6 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
   await app.register(async (scope) => fileRoutes(scope, ws.files));
-  registerJupyterProxy(app, ws.computes.instances, opts.auth);
+  registerJupyterProxy(app, ws.computes.managed, opts.auth);
   return app;
 }

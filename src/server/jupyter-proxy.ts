@@ -10,7 +10,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ComputeInstances } from '../compute/instances.ts';
+import type { ManagedComputes } from '../compute/managed.ts';
+import { instanceBaseUrl } from '../compute/jupyter-runtime.ts';
 import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
 import { StratusError } from '../util/errors.ts';
 import { QUERY_TOKEN_ROUTE } from './auth-gate.ts';
@@ -38,6 +39,13 @@ export function proxyAuthorized(auth: AuthConfig | undefined, header: string | u
   return queryToken !== undefined && isAuthorized(auth!, `Bearer ${queryToken}`);
 }
 
+/** Where a running compute instance's Jupyter listens, and with which token. */
+async function jupyterTarget(computes: ManagedComputes, name: string): Promise<{ port: number; token: string; baseUrl: string }> {
+  const row = await computes.running(name);
+  if (row.type !== 'computeinstance' || !row.token) throw new StratusError('INVALID_PARAMETER_VALUE', `Compute '${name}' is not a compute instance: it has no Jupyter.`);
+  return { port: Number(row.port), token: row.token, baseUrl: instanceBaseUrl(name) };
+}
+
 function forwardHeaders(headers: http.IncomingHttpHeaders, port: number, token: string): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
@@ -56,7 +64,7 @@ function problem(err: unknown): { status: number; body: string } {
   return { status: 502, body: JSON.stringify({ error_code: 'BAD_GATEWAY', message: `The instance's Jupyter server did not answer: ${(err as Error).message}` }) };
 }
 
-export function registerJupyterProxy(app: FastifyInstance, instances: ComputeInstances, auth: AuthConfig | undefined): void {
+export function registerJupyterProxy(app: FastifyInstance, instances: ManagedComputes, auth: AuthConfig | undefined): void {
   // Bodies pass through untouched: no parser reads them.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -73,7 +81,7 @@ export function registerJupyterProxy(app: FastifyInstance, instances: ComputeIns
   });
 }
 
-async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: ComputeInstances): Promise<void> {
+async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: ManagedComputes): Promise<void> {
   const m = PATH.exec(req.url);
   if (!m) {
     reply.status(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No compute instance path ${req.url.split('?')[0]}.` });
@@ -82,7 +90,7 @@ async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: Co
   const [, name, rest = '/', rawQuery] = m;
   let target;
   try {
-    target = await instances.target(name);
+    target = await jupyterTarget(instances, name);
   } catch (err) {
     const p = problem(err);
     reply.status(p.status).type('application/json').send(p.body);
@@ -138,7 +146,7 @@ function refuse(socket: Duplex, status: number, message: string): void {
 }
 
 /** A WebSocket (kernel channels, terminals, events): checked, then spliced to Jupyter byte for byte. */
-async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, instances: ComputeInstances, auth: AuthConfig | undefined): Promise<void> {
+async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, instances: ManagedComputes, auth: AuthConfig | undefined): Promise<void> {
   socket.on('error', () => socket.destroy());
   const m = PATH.exec(req.url ?? '');
   const { query, token } = withoutToken(m?.[3]);
@@ -147,7 +155,7 @@ async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buf
   if (!m) return refuse(socket, 404, 'WebSockets are served only under /compute-instances/<name>/jupyter/.');
   let target;
   try {
-    target = await instances.target(m[1]);
+    target = await jupyterTarget(instances, m[1]);
   } catch (err) {
     const p = problem(err);
     return refuse(socket, p.status, JSON.parse(p.body).message);

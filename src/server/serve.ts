@@ -86,7 +86,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
   await workspace.endpoints.start(`http://${advertisedHost(opts.host)}:${port}`);
   await workspace.schedules.start();
-  await workspace.computes.instances.start({
+  await workspace.computes.managed.start({
     publicUrl: `http://${advertisedHost(opts.host)}:${port}`, trackingUri: `http://${jobHost}:${port}`, trackingEnv: jobCredentials(opts.auth),
   });
   return {

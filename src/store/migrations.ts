@@ -160,6 +160,15 @@ const MIGRATIONS: Migration[] = [
       `ALTER TABLE computes ADD COLUMN size TEXT`,
     ],
   },
+  {
+    version: 8,
+    name: 'managed computes: compute instances and Spark clusters',
+    statements: [
+      // The same life for every compute Stratus runs processes for; `type` picks its runtime.
+      `ALTER TABLE compute_instances RENAME TO managed_computes`,
+      `ALTER TABLE managed_computes ADD COLUMN type TEXT NOT NULL DEFAULT 'computeinstance'`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
