@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli, startServer, tempDir } from './helpers.ts';
+import { raw, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
+import { markedProcesses } from '../src/compute/marked-processes.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const FIXTURE = path.join(REPO, 'tests/fixtures/spark');
@@ -21,7 +22,20 @@ before(async () => {
   server = await startServer();
   client = new StratusClient({ baseUrl: server.url });
 });
-after(async () => { await server?.close(); });
+after(async () => {
+  await client.computes.delete('spark-c').catch(() => undefined);
+  await server?.close();
+});
+
+async function waitState(name: string, want: string[], timeoutMs = 300_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await client.computes.get(name) as Record<string, any>;
+    if (want.includes(c.state)) return c;
+    if (Date.now() > deadline) throw new Error(`${name} stayed ${c.state} (${c.state_reason ?? ''})`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
 
 describe('spark jobs', { timeout: 900_000 }, () => {
   test('Azure ML spark job YAML runs with spark-submit: CSV in, Parquet out, metrics on the job\'s run', async () => {
@@ -68,5 +82,42 @@ describe('spark jobs', { timeout: 900_000 }, () => {
     assert.notEqual(failing.code, 0);
     assert.match(failing.stdout + failing.stderr, /the driver gave up/);
     assert.match(failing.stderr, /Failed/);
+  });
+
+  test('a Spark standalone cluster: master and workers from spark-class, a spark job on it, resize, stop', async () => {
+    const work = tempDir();
+    fs.writeFileSync(path.join(work, 'spark.yml'), [
+      'name: spark-c', 'type: spark', 'workers: 1', 'worker_cores: 1', 'worker_memory: 1g', 'spark_conf:', '  spark.sql.shuffle.partitions: 4', '',
+    ].join('\n'));
+    const created = await cli(['compute', 'create', '--file', 'spark.yml', '--output', 'json'], work);
+    assert.equal(created.code, 0, created.stderr);
+    const c = await waitState('spark-c', ['Running', 'Failed']);
+    assert.equal(c.state, 'Running', c.state_reason);
+    assert.match(c.master_url, /^spark:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(c.alive_workers, 1);
+    assert.equal(c.nodes[0].state, 'ALIVE');
+
+    const ran = await cli(['job', 'create', '--file', 'job.yml', '--set', 'compute=spark-c', '--stream', '--output', 'json']);
+    assert.equal(ran.code, 0, ran.stderr.slice(-4000));
+    const job = JSON.parse(ran.stdout.slice(ran.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(job.compute, 'azureml:spark-c');
+    assert.match(job.spark_master, /Spark cluster 'spark-c'/);
+    const status = await (await fetch(`${c.master_web_ui}/json/`)).json() as { completedapps: { name: string }[] };
+    assert.ok(status.completedapps.some((a) => a.name === 'titanic-wrangling'), 'the application ran on the cluster');
+
+    const grown = await cli(['compute', 'resize', '--name', 'spark-c', '--workers', '2', '--output', 'json']);
+    assert.equal(grown.code, 0, grown.stderr);
+    assert.equal(JSON.parse(grown.stdout).alive_workers, 2);
+    const shrunk = await client.computes.resize('spark-c', 1) as Record<string, any>;
+    assert.equal(shrunk.alive_workers, 1);
+
+    assert.equal((await cli(['compute', 'stop', '--name', 'spark-c'])).code, 0);
+    assert.deepEqual(markedProcesses((m) => m.includes('/spark-c/')), [], 'no Spark JVM is left');
+    const refused = await cli(['job', 'create', '--file', 'job.yml', '--set', 'compute=spark-c']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Compute 'spark-c' is Stopped.*stratus compute start --name spark-c/);
+    const badResize = await raw(server.url, 'POST', '/api/v1/computes/spark-c/resize', JSON.stringify({ workers: -1 }), { 'content-type': 'application/json' });
+    assert.equal(badResize.status, 400);
+    assert.equal((await cli(['compute', 'delete', '--name', 'spark-c'])).code, 0);
   });
 });

@@ -11,7 +11,9 @@ function describe(c: ComputeJson): string {
   const rows: Record<string, unknown>[] = [
     { field: 'name', value: c.name }, { field: 'type', value: c.type }, { field: 'state', value: c.state },
     { field: 'state reason', value: c.state_reason }, { field: 'size', value: c.size }, { field: 'max_instances', value: c.type === 'computeinstance' ? undefined : c.max_instances },
-    { field: 'idle shutdown', value: c.idle_time_before_shutdown_minutes ? `after ${c.idle_time_before_shutdown_minutes} min without kernel activity` : undefined },
+    { field: 'idle shutdown', value: c.idle_time_before_shutdown_minutes ? `after ${c.idle_time_before_shutdown_minutes} min idle` : undefined },
+    { field: 'workers', value: c.type === 'spark' ? `${c.alive_workers ?? 0} alive of ${c.workers} (${c.worker_cores} cores, ${c.worker_memory} each)` : undefined },
+    { field: 'master', value: c.master_url },
     ...(c.services ?? []).map((s) => ({ field: s.display_name, value: s.endpoint_uri })),
     { field: 'description', value: c.description },
   ];
@@ -45,7 +47,10 @@ export function registerComputeCommands(program: Command): void {
     .command('create')
     .description('Create a compute from Azure ML compute YAML (amlcompute or computeinstance) or flags')
     .option('-n, --name <name>')
-    .option('--type <type>', 'amlcompute (a local pool) or computeinstance (Jupyter)', 'amlcompute')
+    .option('--type <type>', 'amlcompute (a local pool), computeinstance (Jupyter) or spark (a Spark cluster)', 'amlcompute')
+    .option('--workers <n>', 'spark: worker processes')
+    .option('--worker-cores <n>', 'spark: cores per worker')
+    .option('--worker-memory <size>', 'spark: memory per worker, e.g. 2g')
     .option('--max-instances <n>', 'amlcompute: jobs running at once', '1')
     .option('--size <size>', 'VM size, shown as given (compute runs on this host)')
     .option('--idle-time-before-shutdown-minutes <n>', 'computeinstance: stop after this many minutes without kernel activity')
@@ -63,13 +68,16 @@ export function registerComputeCommands(program: Command): void {
         if (!opts.name) fail('give --name (or --file compute.yml).');
         body = {
           name: opts.name, type: opts.type, size: opts.size,
-          ...(opts.type === 'computeinstance' ? {} : { max_instances: Number(opts.maxInstances) }),
+          ...(opts.type === 'amlcompute' ? { max_instances: Number(opts.maxInstances) } : {}),
+          ...(opts.workers !== undefined ? { workers: Number(opts.workers) } : {}),
+          ...(opts.workerCores !== undefined ? { worker_cores: Number(opts.workerCores) } : {}),
+          ...(opts.workerMemory !== undefined ? { worker_memory: opts.workerMemory } : {}),
           ...(opts.idleTimeBeforeShutdownMinutes !== undefined ? { idle_time_before_shutdown_minutes: Number(opts.idleTimeBeforeShutdownMinutes) } : {}),
         };
       }
       let c = await client.computes.create(body);
-      if (c.type === 'computeinstance' && opts.wait) {
-        process.stderr.write(`[stratus] ${c.name}: ${c.state} (the first instance builds the notebook environment; later ones start in seconds)\n`);
+      if ((c.type === 'computeinstance' || c.type === 'spark') && opts.wait) {
+        process.stderr.write(`[stratus] ${c.name}: ${c.state} (the first one of its kind builds its environment; later ones start in seconds)\n`);
         while (!['Running', 'Failed'].includes(String(c.state))) {
           await new Promise((r) => setTimeout(r, 1000));
           c = await client.computes.get(c.name);
@@ -95,9 +103,20 @@ export function registerComputeCommands(program: Command): void {
       const c = await client.computes.get(opts.name);
       print(c, opts.output, opts.query, () => describe(c));
     }));
-  lifecycleVerb(compute, 'start', 'Start a stopped compute instance', (c, n) => c.computes.start(n));
-  lifecycleVerb(compute, 'stop', 'Stop a compute instance (its kernels end; files stay)', (c, n) => c.computes.stop(n));
-  lifecycleVerb(compute, 'restart', 'Restart a compute instance', (c, n) => c.computes.restart(n));
+  lifecycleVerb(compute, 'start', 'Start a stopped compute instance or Spark cluster', (c, n) => c.computes.start(n));
+  lifecycleVerb(compute, 'stop', 'Stop a compute instance (its kernels end; files stay) or a Spark cluster', (c, n) => c.computes.stop(n));
+  lifecycleVerb(compute, 'restart', 'Restart a compute instance or Spark cluster', (c, n) => c.computes.restart(n));
+  compute
+    .command('resize')
+    .description('Change a Spark cluster\'s number of workers (applied at once when it runs)')
+    .requiredOption('-n, --name <name>')
+    .requiredOption('--workers <n>', 'the number of workers')
+    .addOption(outputOption())
+    .addOption(queryOption())
+    .action((opts) => withClient(async (client) => {
+      const c = await client.computes.resize(opts.name, Number(opts.workers));
+      print(c, opts.output, opts.query, () => describe(c));
+    }));
   compute
     .command('delete')
     .requiredOption('-n, --name <name>')

@@ -208,6 +208,7 @@ export class StratusClient {
     start: (name: string) => this.v1(API_V1.computes.start, { name }),
     stop: (name: string) => this.v1(API_V1.computes.stop, { name }),
     restart: (name: string) => this.v1(API_V1.computes.restart, { name }),
+    resize: (name: string, workers: number) => this.v1(API_V1.computes.resize, { name }, { body: { workers } }),
   };
 
   /** The workspace file share (compute instances' Jupyter root). */

@@ -5,6 +5,7 @@ import type { Db } from '../store/db.ts';
 import type { CreateCompute } from '../specs/assets.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
 import type { ManagedComputes } from './managed.ts';
+import type { SparkRuntime } from './spark-runtime.ts';
 import type { Compute } from './compute.ts';
 
 export type { Compute };
@@ -20,11 +21,11 @@ export const DEFAULT_COMPUTES: Omit<Compute, 'created_at'>[] = [
 ];
 
 /** Computes whose processes Stratus starts and stops (the managed-compute engine's). */
-export const MANAGED_TYPES = ['computeinstance'];
+export const MANAGED_TYPES = ['computeinstance', 'spark'];
 
 export class ComputeService {
   /** `managed` runs the computes Stratus starts processes for (compute instances, Spark clusters). */
-  constructor(private db: Db, readonly managed: ManagedComputes) {}
+  constructor(private db: Db, readonly managed: ManagedComputes, private sparkRuntime: SparkRuntime) {}
 
   async ensureDefaults(): Promise<void> {
     for (const c of DEFAULT_COMPUTES) {
@@ -68,12 +69,17 @@ export class ComputeService {
     if (!/^[A-Za-z][\w-]{1,31}$/.test(c.name ?? '')) throw invalid(`Invalid compute name '${c.name}': 2-32 letters, digits, '-' or '_', starting with a letter.`);
     const type = c.type ?? 'amlcompute';
     const instance = type === 'computeinstance';
-    const max = instance ? 1 : c.max_instances ?? 1;
+    // A Spark cluster runs as many drivers at once as max_instances says (default 2).
+    const max = instance ? 1 : c.max_instances ?? (type === 'spark' ? 2 : 1);
     if (!Number.isInteger(max) || max < 1 || max > 64) throw invalid(`Invalid max_instances ${max}: give a whole number from 1 to 64.`);
-    if (!instance) {
-      const only = (['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'] as const).filter((k) => c[k] !== undefined);
-      if (only.length) throw invalid(`${only.join(', ')} apply only to compute instances (type: computeinstance), not to a ${type} pool.`);
-    } else if (c.max_instances !== undefined && c.max_instances !== 1) {
+    const fits: Record<string, string[]> = {
+      computeinstance: ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'],
+      spark: ['idle_time_before_shutdown_minutes', 'schedules', 'workers', 'worker_cores', 'worker_memory', 'spark_conf'],
+    };
+    const misplaced = ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', 'workers', 'worker_cores', 'worker_memory', 'spark_conf']
+      .filter((k) => c[k as keyof typeof c] !== undefined && !(fits[type] ?? []).includes(k));
+    if (misplaced.length) throw invalid(`${misplaced.join(', ')} ${misplaced.length === 1 ? 'does' : 'do'} not apply to a ${type} compute.`);
+    if (instance && c.max_instances !== undefined && c.max_instances !== 1) {
       throw invalid('A compute instance is one Jupyter server: max_instances does not apply to it (it runs one job at a time).');
     }
     await this.db.tx(async (t) => {
@@ -81,12 +87,10 @@ export class ComputeService {
       await t.run('INSERT INTO computes (name, type, max_instances, description, tags, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [c.name, type, max, c.description ?? null, c.tags ? JSON.stringify(c.tags) : null, c.size ?? null, Date.now()]);
     });
-    if (instance) {
+    if (MANAGED_TYPES.includes(type)) {
       try {
-        await this.managed.create(c.name, type, {
-          size: c.size, idle_time_before_shutdown_minutes: c.idle_time_before_shutdown_minutes, kernel_idle_timeout_minutes: c.kernel_idle_timeout_minutes,
-          environment: c.environment, schedules: c.schedules, setup_scripts: c.setup_scripts,
-        });
+        const { name: _n, type: _t, max_instances: _m, description: _d, tags: _g, ...settings } = c;
+        await this.managed.create(c.name, type, settings);
       } catch (err) {
         await this.db.run('DELETE FROM computes WHERE name = ?', [c.name]);
         throw err;
@@ -104,7 +108,21 @@ export class ComputeService {
     await this.db.run('DELETE FROM computes WHERE name = ?', [name]);
   }
 
-  /** start, stop and restart apply to compute instances only. */
+  /** A Spark cluster's number of workers: stored, and applied at once when it runs. */
+  async resize(name: string, workers: number): Promise<Record<string, unknown>> {
+    const c = await this.get(name);
+    if (c.type !== 'spark') throw invalid(`Compute '${name}' is a ${c.type} compute; only Spark clusters are resized (--workers).`);
+    await this.managed.update(name, (s) => ({ ...s, workers }), (row, settings) => this.sparkRuntime.resize(row, settings, this.managed.computeDir(name)));
+    return this.show(name);
+  }
+
+  /** Jobs may be submitted to a compute that runs or is starting, not to a stopped one. */
+  async assertUsable(name: string): Promise<void> {
+    const c = await this.get(name);
+    if (MANAGED_TYPES.includes(c.type)) await this.managed.assertUsable(name);
+  }
+
+  /** start, stop and restart apply to compute instances and Spark clusters. */
   async lifecycle(name: string, action: 'start' | 'stop' | 'restart'): Promise<Record<string, unknown>> {
     const c = await this.get(name);
     if (!MANAGED_TYPES.includes(c.type)) throw invalid(`Compute '${name}' is a ${c.type} pool, which is always ready; start, stop and restart apply to compute instances and Spark clusters.`);

@@ -122,7 +122,7 @@ export function readFrom(file: string, offset: number, max = 256 * 1024): { data
  * until compute instances get a provider of their own.
  */
 export class LocalProcessProvider implements ComputeProvider {
-  readonly types = ['local', 'amlcompute', 'computeinstance'] as const;
+  readonly types: readonly string[] = ['local', 'amlcompute', 'computeinstance'];
 
   async provision(): Promise<void> {}
   async deprovision(): Promise<void> {}

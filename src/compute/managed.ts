@@ -27,6 +27,8 @@ export interface ManagedSettings {
 export interface ManagedRow {
   name: string; type: string; settings: string; state: ManagedState; reason: string | null; pid: number | null; port: number | null;
   token: string | null; marker: string | null; started_at: number | null; created_at: number; setup_done: number;
+  /** The runtime's own facts about the running compute (JSON). */
+  info: string | null;
 }
 
 export interface ManagedContext {
@@ -51,7 +53,7 @@ export interface Boot {
   log(text: string): void;
 }
 
-export interface Booted { pid: number; port: number; token?: string }
+export interface Booted { pid: number; port: number; token?: string; info?: Record<string, unknown> }
 
 /** One kind of managed compute. */
 export interface ComputeRuntime {
@@ -181,6 +183,14 @@ export class ManagedComputes {
     return row;
   }
 
+  /** Whether a compute can take work now or soon (running or on its way); a stopped one cannot. */
+  async assertUsable(name: string): Promise<void> {
+    const row = await this.row(name);
+    if (['Stopped', 'Failed', 'Stopping', 'Deleting'].includes(row.state)) {
+      throw invalid(`Compute '${name}' is ${row.state}${row.reason ? ` (${row.reason})` : ''}: nothing can run on it. Start it with: stratus compute start --name ${name}`);
+    }
+  }
+
   /** Something used the compute through the workspace (a proxied request, a submitted job). */
   touch(name: string): void {
     this.activity.set(name, Date.now());
@@ -207,7 +217,7 @@ export class ManagedComputes {
     return row;
   }
 
-  private async setState(name: string, state: ManagedState, reason: string | null, extra: Partial<Pick<ManagedRow, 'pid' | 'port' | 'token' | 'marker' | 'started_at' | 'setup_done'>> = {}): Promise<void> {
+  private async setState(name: string, state: ManagedState, reason: string | null, extra: Partial<Pick<ManagedRow, 'pid' | 'port' | 'token' | 'marker' | 'started_at' | 'setup_done' | 'info'>> = {}): Promise<void> {
     const cols = Object.keys(extra);
     await this.db.run(
       `UPDATE managed_computes SET state = ?, reason = ?${cols.map((c) => `, ${c} = ?`).join('')} WHERE name = ?`,
@@ -252,7 +262,9 @@ export class ManagedComputes {
       throw err;
     }
     this.activity.set(name, Date.now());
-    await this.setState(name, 'Running', null, { pid: booted.pid, port: booted.port, token: booted.token ?? null, started_at: Date.now(), setup_done: 1 });
+    await this.setState(name, 'Running', null, {
+      pid: booted.pid, port: booted.port, token: booted.token ?? null, info: booted.info ? JSON.stringify(booted.info) : null, started_at: Date.now(), setup_done: 1,
+    });
   }
 
   /** Stops the compute's processes; it ends `Stopped` with why (or stays in `keep` while restarting or deleting). */
@@ -260,7 +272,7 @@ export class ManagedComputes {
     const row = await this.row(name);
     await this.setState(name, keep ?? 'Stopping', null);
     if (row.marker) await stopMarked(row.pid ?? undefined, row.marker);
-    await this.setState(name, keep ?? 'Stopped', keep ? null : reason, { pid: null, port: null, token: null, marker: null, started_at: null });
+    await this.setState(name, keep ?? 'Stopped', keep ? null : reason, { pid: null, port: null, token: null, info: null, marker: null, started_at: null });
   }
 
   /**

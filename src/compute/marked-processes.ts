@@ -65,18 +65,23 @@ export function markedProcesses(match: (marker: string) => boolean): { pid: numb
  * carries a marker under `marker`.
  */
 export async function stopMarked(pid: number | undefined, marker: string, graceMs = 8000): Promise<void> {
+  const mine = (m: string) => m === marker || m.startsWith(`${marker}/`);
   if (pid) signalGroup(pid, 'SIGTERM');
+  // Processes that started groups of their own (Spark workers, kernels) are asked one by one.
+  for (const p of markedProcesses(mine)) signal(p.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if ((!pid || !groupAlive(pid)) && !markedProcesses((m) => m === marker || m.startsWith(`${marker}/`)).length) return;
+    if ((!pid || !groupAlive(pid)) && !markedProcesses(mine).length) return;
     await new Promise((r) => setTimeout(r, 150));
   }
   if (pid) signalGroup(pid, 'SIGKILL');
-  for (const p of markedProcesses((m) => m === marker || m.startsWith(`${marker}/`))) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
+  for (const p of markedProcesses(mine)) signal(p.pid, 'SIGKILL');
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
   }
 }

@@ -81,7 +81,7 @@ export class CommandRunner {
   /** Checks a command job can run: its compute, environment, code and inputs exist. */
   async check(spec: JobSpec): Promise<void> {
     if (!spec.command?.trim()) throw invalid("A command job needs 'command'.");
-    await this.computes.get(spec.compute);
+    await this.computes.assertUsable(spec.compute);
     await resolveEnvironment(spec.environment, this.environments);
     if (spec.code && !fs.existsSync(this.artifacts.resolve(completeMarker('snapshots', spec.code)))) {
       throw invalid(`Code snapshot ${spec.code} has not been uploaded completely. Submit the job again with stratus job create.`);
@@ -93,6 +93,10 @@ export class CommandRunner {
 
   async submit(spec: JobSpec, placement?: ChildPlacement): Promise<string> {
     await this.check(spec);
+    if (spec.spark && (await this.computes.get(spec.compute)).type === 'spark') {
+      // On a cluster the executors are the cluster's: say so instead of the local-mode notes.
+      spec = { ...spec, spark: { ...spec.spark, master: `the Spark cluster '${spec.compute}' (its master_url in compute show)` }, notes: spec.notes.filter((n) => !/local mode/.test(n)) };
+    }
     const name = await this.store.newJobName(spec.name);
     const row = await this.store.insert({
       name, type: spec.type ?? 'command', status: 'Queued', spec: { ...spec, name }, experimentName: spec.experiment_name, displayName: spec.display_name,

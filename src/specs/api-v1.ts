@@ -5,7 +5,7 @@
  * through it — so the three cannot disagree.
  */
 import type { z } from 'zod';
-import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateModel } from './assets.ts';
+import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateModel, ResizeCompute } from './assets.ts';
 import { SubmitJob, UpdateJob } from './jobs.ts';
 import { CreateSchedule } from './schedules.ts';
 import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
@@ -57,7 +57,8 @@ export const API_V1 = {
     delete: op('DELETE', '/api/v1/computes/:name', 'Delete a compute (an instance\'s Jupyter server and kernels end first)', Empty),
     start: op('POST', '/api/v1/computes/:name/start', 'Start a stopped compute instance (the reply says Starting; poll until Running)', ComputeReply),
     stop: op('POST', '/api/v1/computes/:name/stop', 'Stop a compute instance: Jupyter and its kernels end, files stay', ComputeReply),
-    restart: op('POST', '/api/v1/computes/:name/restart', 'Restart a compute instance', ComputeReply),
+    restart: op('POST', '/api/v1/computes/:name/restart', 'Restart a compute instance or Spark cluster', ComputeReply),
+    resize: op('POST', '/api/v1/computes/:name/resize', 'Change a Spark cluster\'s number of workers (started or stopped at once when it runs)', ComputeReply, { body: ResizeCompute }),
   },
   jobs: {
     create: op('POST', '/api/v1/jobs', 'Submit a job (body: {spec}; stratus job create --file job.yml builds it)', JobReply, { body: SubmitJob }),

@@ -42,9 +42,11 @@ export const ComputeStartStop = z.strictObject({
   state: z.enum(['enabled', 'disabled']).optional(),
 });
 
+export const ResizeCompute = z.strictObject({ workers: z.number().int().min(0).max(64) });
+
 export const CreateCompute = z.strictObject({
   name: z.string().min(1),
-  type: z.enum(['amlcompute', 'local', 'computeinstance']).optional(),
+  type: z.enum(['amlcompute', 'local', 'computeinstance', 'spark']).optional(),
   max_instances: z.number().int().optional(),
   description: z.string().optional(),
   tags: stringMap.optional(),
@@ -57,5 +59,11 @@ export const CreateCompute = z.strictObject({
   /** computeinstance: the environment Jupyter and its Python kernel run in (azureml:<name>:<version>); ipykernel is added. */
   environment: z.string().min(1).optional(),
   schedules: z.strictObject({ compute_start_stop: z.array(ComputeStartStop).max(20) }).optional(),
+  /** spark: how many workers, and each one's cores and memory (Spark's own size notation, e.g. 1g). */
+  workers: z.number().int().min(0).max(64).optional(),
+  worker_cores: z.number().int().min(1).max(256).optional(),
+  worker_memory: z.string().regex(/^\d+[kmgt]?$/i, 'a size such as 512m or 2g').optional(),
+  /** spark: settings every application on the cluster starts with (spark.* names). */
+  spark_conf: z.record(z.string().regex(/^spark\.[\w.-]+$/, 'a spark.* setting name'), z.string()).optional(),
   setup_scripts: z.strictObject({ creation_script: SetupScript.optional(), startup_script: SetupScript.optional() }).optional(),
 });

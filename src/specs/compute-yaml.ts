@@ -14,6 +14,7 @@ type ComputeBody = z.input<typeof CreateCompute>;
 
 const COMMON = ['$schema', 'name', 'type', 'description', 'tags', 'size', 'location'];
 const POOL_KEYS = [...COMMON, 'min_instances', 'max_instances', 'idle_time_before_scale_down', 'tier'];
+const SPARK_KEYS = [...COMMON, 'workers', 'worker_cores', 'worker_memory', 'spark_conf', 'idle_time_before_shutdown_minutes', 'schedules', 'max_instances'];
 const INSTANCE_KEYS = [...COMMON, 'idle_time_before_shutdown_minutes', 'idle_time_before_shutdown', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'];
 
 const NOT_APPLIED: Record<string, string> = {
@@ -39,12 +40,12 @@ export function readComputeYaml(file: string): { body: ComputeBody; warnings: st
   const src = YamlSource.read(file);
   const d = src.data as Record<string, unknown>;
   const type = d.type === undefined ? 'amlcompute' : String(d.type);
-  if (!['amlcompute', 'computeinstance'].includes(type)) {
-    throw src.error(['type'], `'${type}' computes are not supported here; use amlcompute (a local pool that runs jobs) or computeinstance (Jupyter).`);
+  if (!['amlcompute', 'computeinstance', 'spark'].includes(type)) {
+    throw src.error(['type'], `'${type}' computes are not supported here; use amlcompute (a local pool that runs jobs), computeinstance (Jupyter) or spark (a Spark cluster).`);
   }
   const notApplied = { ...NOT_APPLIED };
   delete notApplied.location;
-  const warnings = src.checkKeys([], d, type === 'computeinstance' ? INSTANCE_KEYS : POOL_KEYS, notApplied);
+  const warnings = src.checkKeys([], d, type === 'computeinstance' ? INSTANCE_KEYS : type === 'spark' ? SPARK_KEYS : POOL_KEYS, notApplied);
   if (d.location !== undefined) warnings.push(`${file}:${src.lineOf(['location'])}: 'location' is accepted but not applied: compute runs on this host.`);
   if (type === 'amlcompute' && (d.min_instances !== undefined || d.idle_time_before_scale_down !== undefined || d.tier !== undefined)) {
     warnings.push(`${file}: 'min_instances', 'idle_time_before_scale_down' and 'tier' are accepted but not applied: a local pool has no nodes to scale.`);
@@ -55,6 +56,16 @@ export function readComputeYaml(file: string): { body: ComputeBody; warnings: st
   if (d.size !== undefined) body.size = String(d.size);
   if (type === 'amlcompute') {
     if (d.max_instances !== undefined) body.max_instances = Number(d.max_instances);
+    return { body, warnings };
+  }
+  if (type === 'spark') {
+    if (d.max_instances !== undefined) body.max_instances = Number(d.max_instances);
+    if (d.workers !== undefined) body.workers = Number(d.workers);
+    if (d.worker_cores !== undefined) body.worker_cores = Number(d.worker_cores);
+    if (d.worker_memory !== undefined) body.worker_memory = String(d.worker_memory);
+    if (d.spark_conf !== undefined) body.spark_conf = Object.fromEntries(Object.entries(d.spark_conf as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    if (d.idle_time_before_shutdown_minutes !== undefined) body.idle_time_before_shutdown_minutes = Number(d.idle_time_before_shutdown_minutes);
+    if (d.schedules !== undefined) body.schedules = d.schedules as ComputeBody['schedules'];
     return { body, warnings };
   }
   // Azure's SDK spells it two ways (minutes in YAML, an ISO duration in newer schemas' `idle_time_before_shutdown`).

@@ -177,6 +177,15 @@ export const ComputeReply = z.looseObject({
   schedules: z.unknown().optional(),
   setup_scripts: z.unknown().optional(),
   log: z.string().optional(),
+  /** A Spark cluster: its size, master and workers. */
+  workers: z.number().optional(),
+  worker_cores: z.number().optional(),
+  worker_memory: z.string().optional(),
+  spark_conf: z.record(z.string(), z.string()).optional(),
+  master_url: z.string().optional(),
+  master_web_ui: z.string().optional(),
+  alive_workers: z.number().optional(),
+  nodes: z.array(z.looseObject({ id: z.string(), state: z.string() })).optional(),
 });
 
 const Percentiles = z.object({ p50: z.number().optional(), p90: z.number().optional(), p99: z.number().optional() });

@@ -5,10 +5,11 @@
  * `${{inputs.…}}`/`${{outputs.…}}` resolve as in a command job). Everything else — code upload,
  * inputs and outputs, environment, MLflow run, logs — is a command job's.
  *
- * Where it runs: `resources` (Azure's serverless Spark) runs Spark in local mode on the job's
- * host with as many cores as `spark.driver.cores` says (default: all); a `compute` that is a
- * local pool does the same. Executor settings have no separate executors to apply to in local
- * mode, and `job show` says so.
+ * Where it runs: with `compute: <a Spark cluster>` the driver runs on the workspace host against
+ * the cluster's master and the executors on its workers; with `resources` (Azure's serverless
+ * Spark) or a local pool, Spark runs in local mode on the job's host with as many cores as
+ * `spark.driver.cores` says (default: all), and `job show` says that executor settings have no
+ * separate executors to apply to.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -81,7 +82,8 @@ export function parseSparkJob(src: YamlSource, opts: { sets?: string[]; name?: s
   };
   const args = data.args === undefined ? '' : String(data.args);
   const flags = [
-    `--master ${shellQuote(master)}`,
+    // A Spark cluster compute gives its master URL at launch; anywhere else Spark runs in local mode.
+    `--master "\${STRATUS_SPARK_MASTER:-${master}}"`,
     `--name ${shellQuote(String(data.display_name ?? data.name ?? 'spark-job'))}`,
     ...Object.entries(conf).map(([k, v]) => `--conf ${shellQuote(`${k}=${v}`)}`),
     ...(['py_files', 'jars', 'files', 'archives'] as const).filter((k) => spark[k]?.length).map((k) => `--${k.replace('_', '-')} ${shellQuote(spark[k]!.join(','))}`),

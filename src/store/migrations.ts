@@ -167,6 +167,8 @@ const MIGRATIONS: Migration[] = [
       // The same life for every compute Stratus runs processes for; `type` picks its runtime.
       `ALTER TABLE compute_instances RENAME TO managed_computes`,
       `ALTER TABLE managed_computes ADD COLUMN type TEXT NOT NULL DEFAULT 'computeinstance'`,
+      // What the runtime needs to find its processes again (a Spark master's web UI port).
+      `ALTER TABLE managed_computes ADD COLUMN info TEXT`,
     ],
   },
 ];

@@ -46,6 +46,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       start: async ({ params }) => ws.computes.lifecycle(params.name, 'start'),
       stop: async ({ params }) => ws.computes.lifecycle(params.name, 'stop'),
       restart: async ({ params }) => ws.computes.lifecycle(params.name, 'restart'),
+      resize: async ({ params, body }) => ws.computes.resize(params.name, body.workers),
     },
     jobs: {
       create: async ({ body }) => ws.jobs.submit(body.spec),
