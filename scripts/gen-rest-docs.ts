@@ -11,6 +11,7 @@ import { ARTIFACT_ROUTES } from '../src/server/mlflow/artifact-routes.ts';
 import type { Workspace } from '../src/workspace.ts';
 import { operations } from '../src/specs/api-v1.ts';
 import { FILE_ROUTES } from '../src/server/files-routes.ts';
+import { LIVY_ROUTES } from '../src/server/livy-routes.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -63,6 +64,14 @@ export function renderRestDocs(): string {
     '| method | path | what |',
     '|---|---|---|',
     ...FILE_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    '',
+    '## Livy (HDInsight\'s batch API)',
+    '',
+    'Apache Livy\'s batch API; each batch runs as a spark job (see docs/spark.md).',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    ...LIVY_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
     '',
     '## Compute instances',
     '',

@@ -15,6 +15,7 @@ import { SparkRuntime } from './compute/spark-runtime.ts';
 import { SparkDriverProvider } from './compute/spark-provider.ts';
 import { LocalProcessProvider } from './compute/local-process.ts';
 import { WorkspaceFiles } from './files/workspace-files.ts';
+import { LivyBatches } from './spark/livy-batches.ts';
 import { JobService } from './jobs/job-service.ts';
 import { JobStore } from './jobs/job-store.ts';
 import { CommandRunner } from './jobs/command-runner.ts';
@@ -51,6 +52,8 @@ export interface Workspace {
   builder: EnvironmentBuilder;
   /** The file share compute instances use as their Jupyter root. */
   files: WorkspaceFiles;
+  /** Apache Livy's batches, run as spark jobs. */
+  livy: LivyBatches;
   close(): Promise<void>;
 }
 
@@ -89,8 +92,9 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const sweeps = new SweepRunner(jobs, components, runs);
   jobs.register('sweep', sweeps);
   const schedules = new ScheduleService(db, jobs);
+  const livy = new LivyBatches(db, jobs, computes, files.root);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, livy,
     async close() {
       schedules.stop();
       await managed.stop();

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { raw, runCli, startServer, tempDir } from './helpers.ts';
@@ -119,5 +120,48 @@ describe('spark jobs', { timeout: 900_000 }, () => {
     const badResize = await raw(server.url, 'POST', '/api/v1/computes/spark-c/resize', JSON.stringify({ workers: -1 }), { 'content-type': 'application/json' });
     assert.equal(badResize.status, 400);
     assert.equal((await cli(['compute', 'delete', '--name', 'spark-c'])).code, 0);
+  });
+
+  test('Livy batches (HDInsight\'s API) with the unmodified pylivy client: submit, wait, state, log, delete', async () => {
+    await client.files.upload('Users/livy/pi.py', [
+      'import sys',
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.getOrCreate()',
+      'n = int(sys.argv[1])',
+      'print("sum of squares", spark.range(n).selectExpr("sum(id * id) AS s").first().s)',
+      'spark.stop()',
+    ].join('\n'));
+    const script = `
+import json, os
+from livy import LivyBatch
+b = LivyBatch.create(os.environ["URL"] + "/livy", file="Users/livy/pi.py", args=["10"], name="squares", spark_conf={"spark.driver.cores": "1"}, proxy_user="alice")
+state = b.wait()
+print(json.dumps({"id": b.batch_id, "state": state.value, "log": b.log(size=100000)}))
+`;
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(path.join(REPO, '.venv/bin/python'), ['-c', script], { env: { ...process.env, URL: server.url } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const result = JSON.parse(out.stdout);
+    assert.equal(result.state, 'success');
+    assert.ok(result.log.includes('sum of squares 285'), result.log.slice(0, 20).join('\n'));
+    const batch = await (await fetch(`${server.url}/livy/batches/${result.id}`)).json() as { state: string; appId: string; name: string };
+    assert.equal(batch.state, 'success');
+    assert.equal(batch.name, 'squares');
+    assert.equal(batch.appId, null, 'local mode has no cluster application id');
+    const jobs = (await client.jobs.list()).value;
+    const job = jobs.find((j) => j.tags['livy.batch_id'] === String(result.id));
+    assert.equal(job?.type, 'spark');
+    assert.ok(job?.notes?.some((n) => /proxyUser 'alice' is accepted, not applied/.test(n)));
+    const listed = await (await fetch(`${server.url}/livy/batches`)).json() as { total: number; sessions: { id: number }[] };
+    assert.ok(listed.sessions.some((b) => b.id === result.id));
+    const deleted = await (await fetch(`${server.url}/livy/batches/${result.id}`, { method: 'DELETE' })).json();
+    assert.deepEqual(deleted, { msg: 'deleted' });
+    assert.equal((await fetch(`${server.url}/livy/batches/${result.id}`)).status, 404);
+    const hdfs = await raw(server.url, 'POST', '/livy/batches', JSON.stringify({ file: 'hdfs:///apps/x.py' }), { 'content-type': 'application/json' });
+    assert.equal(hdfs.status, 400);
+    assert.match(hdfs.json.message, /only paths in the workspace file share/);
+    const traversal = await raw(server.url, 'POST', '/livy/batches', JSON.stringify({ file: '../../etc/passwd' }), { 'content-type': 'application/json' });
+    assert.equal(traversal.status, 400);
   });
 });

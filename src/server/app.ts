@@ -18,6 +18,7 @@ import { fromStoreError, storeProblem } from '../store/health.ts';
 import { clientGone } from './client-gone.ts';
 import { registerJupyterProxy } from './jupyter-proxy.ts';
 import { fileRoutes } from './files-routes.ts';
+import { livyRoutes } from './livy-routes.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
@@ -114,6 +115,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
   await app.register(async (scope) => fileRoutes(scope, ws.files));
+  livyRoutes(app, ws.livy);
   registerJupyterProxy(app, ws.computes.managed, opts.auth);
   return app;
 }

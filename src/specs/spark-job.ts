@@ -26,7 +26,7 @@ const NOT_APPLIED: Record<string, string> = {
 const EXECUTOR_CONF = /^spark\.(executor\.(cores|memory|instances)|dynamicAllocation\.)/;
 const CONF_NAME = /^spark\.[\w.-]+$/;
 
-const shellQuote = (s: string) => "'" + s.replace(/'/g, "'\\''") + "'";
+export const shellQuote = (s: string) => "'" + s.replace(/'/g, "'\\''") + "'";
 
 function list(src: YamlSource, data: Record<string, unknown>, key: string): string[] | undefined {
   const v = data[key];
@@ -34,6 +34,25 @@ function list(src: YamlSource, data: Record<string, unknown>, key: string): stri
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.trim())) throw src.error([key], 'expected a list of paths relative to code.');
   for (const p of v as string[]) if (path.isAbsolute(p) || p.split('/').includes('..')) throw src.error([key], `'${p}' must be a path inside the code folder.`);
   return v as string[];
+}
+
+/**
+ * The spark-submit command line for `spark` settings: `target` is the entry file (or the first jar
+ * for a class), `args` goes on as given (it may hold ${{ }} expressions). The driver's Python and
+ * the workers' are the environment's, so packages in it are there in both; a Spark cluster
+ * compute gives its master URL at launch (STRATUS_SPARK_MASTER), anywhere else Spark runs in
+ * local mode.
+ */
+export function sparkSubmitCommand(spark: SparkSettings, appName: string, args: string): string {
+  const flags = [
+    `--master "\${STRATUS_SPARK_MASTER:-${spark.master}}"`,
+    `--name ${shellQuote(appName)}`,
+    ...Object.entries(spark.conf).map(([k, v]) => `--conf ${shellQuote(`${k}=${v}`)}`),
+    ...(['py_files', 'jars', 'files', 'archives'] as const).filter((k) => spark[k]?.length).map((k) => `--${k.replace('_', '-')} ${shellQuote(spark[k]!.join(','))}`),
+    ...(spark.entry.class_name ? [`--class ${shellQuote(spark.entry.class_name)}`] : []),
+  ];
+  const target = spark.entry.file ?? spark.jars?.[0] ?? '';
+  return `PYSPARK_PYTHON="$(command -v python)" PYSPARK_DRIVER_PYTHON="$(command -v python)" spark-submit ${flags.join(' ')} ${shellQuote(target)} ${args}`.trim();
 }
 
 /** Reads a spark job YAML into the command job that runs it (and what it will tell `job show`). */
@@ -81,17 +100,7 @@ export function parseSparkJob(src: YamlSource, opts: { sets?: string[]; name?: s
     py_files: list(src, data, 'py_files'), jars: list(src, data, 'jars'), files: list(src, data, 'files'), archives: list(src, data, 'archives'),
   };
   const args = data.args === undefined ? '' : String(data.args);
-  const flags = [
-    // A Spark cluster compute gives its master URL at launch; anywhere else Spark runs in local mode.
-    `--master "\${STRATUS_SPARK_MASTER:-${master}}"`,
-    `--name ${shellQuote(String(data.display_name ?? data.name ?? 'spark-job'))}`,
-    ...Object.entries(conf).map(([k, v]) => `--conf ${shellQuote(`${k}=${v}`)}`),
-    ...(['py_files', 'jars', 'files', 'archives'] as const).filter((k) => spark[k]?.length).map((k) => `--${k.replace('_', '-')} ${shellQuote(spark[k]!.join(','))}`),
-    ...(spark.entry.class_name ? [`--class ${shellQuote(spark.entry.class_name)}`] : []),
-  ];
-  const target = spark.entry.file ?? spark.jars?.[0] ?? '';
-  // The driver's Python and the workers' are the environment's, so packages in it are there in both.
-  const command = `PYSPARK_PYTHON="$(command -v python)" PYSPARK_DRIVER_PYTHON="$(command -v python)" spark-submit ${flags.join(' ')} ${shellQuote(target)} ${args}`.trim();
+  const command = sparkSubmitCommand(spark, String(data.display_name ?? data.name ?? 'spark-job'), args);
 
   // The rest is a command job's: code, inputs, outputs, environment, compute.
   for (const key of [...SPARK_KEYS, ...Object.keys(NOT_APPLIED)]) delete data[key];

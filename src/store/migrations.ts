@@ -162,13 +162,15 @@ const MIGRATIONS: Migration[] = [
   },
   {
     version: 8,
-    name: 'managed computes: compute instances and Spark clusters',
+    name: 'managed computes (compute instances, Spark clusters) and Livy batches',
     statements: [
       // The same life for every compute Stratus runs processes for; `type` picks its runtime.
       `ALTER TABLE compute_instances RENAME TO managed_computes`,
       `ALTER TABLE managed_computes ADD COLUMN type TEXT NOT NULL DEFAULT 'computeinstance'`,
       // What the runtime needs to find its processes again (a Spark master's web UI port).
       `ALTER TABLE managed_computes ADD COLUMN info TEXT`,
+      // Livy batch ids are small integers; each is one spark job.
+      `CREATE TABLE livy_batches (id BIGINT PRIMARY KEY, job_name TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
 ];
