@@ -11,6 +11,7 @@ import path from 'node:path';
 import { raw, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { markedProcesses } from '../src/compute/marked-processes.ts';
+import { chromium } from 'playwright-core';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const FIXTURE = path.join(REPO, 'tests/fixtures/spark');
@@ -111,6 +112,18 @@ describe('spark jobs', { timeout: 900_000 }, () => {
     assert.equal(JSON.parse(grown.stdout).alive_workers, 2);
     const shrunk = await client.computes.resize('spark-c', 1) as Record<string, any>;
     assert.equal(shrunk.alive_workers, 1);
+
+    // The studio's Computes page shows the cluster, its workers and its master.
+    const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/#/computes/spark-c`);
+      await page.getByTestId('spark-nodes').getByText('ALIVE').waitFor();
+      await page.getByText(/1 alive of 1/).waitFor();
+      await page.getByText(c.master_url).waitFor();
+    } finally {
+      await browser.close();
+    }
 
     assert.equal((await cli(['compute', 'stop', '--name', 'spark-c'])).code, 0);
     assert.deepEqual(markedProcesses((m) => m.includes('/spark-c/')), [], 'no Spark JVM is left');

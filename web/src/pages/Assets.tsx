@@ -112,10 +112,49 @@ function ComputeJobs({ compute }: { compute: string }) {
   );
 }
 
+/** Start, stop and restart, enabled for the states they apply to. */
+function LifecycleButtons({ compute, onError }: { compute: ComputeJson; onError: (e?: string) => void }) {
+  const state = compute.state ?? 'Unknown';
+  const act = (fn: (n: string) => Promise<unknown>) => fn(compute.name).then(() => onError(undefined), (err) => onError((err as Error).message));
+  return (
+    <>
+      <button onClick={() => void act(client.computes.start)} disabled={!['Stopped', 'Failed'].includes(state)}>Start</button>
+      <button onClick={() => void act(client.computes.stop)} disabled={!['Running', 'Failed'].includes(state)}>Stop</button>
+      <button onClick={() => void act(client.computes.restart)} disabled={!['Running', 'Stopped', 'Failed'].includes(state)}>Restart</button>
+    </>
+  );
+}
+
+/** A Spark cluster: state and why, master, workers alive and their nodes, resize, start/stop/restart. */
+function SparkClusterView({ cluster }: { cluster: ComputeJson }) {
+  const [error, setError] = useState<string>();
+  const [workers, setWorkers] = useState(String(cluster.workers ?? 1));
+  const resize = () => client.computes.resize(cluster.name, Number(workers)).then(() => setError(undefined), (err) => setError((err as Error).message));
+  return (
+    <div>
+      <Fields rows={[
+        ['Type', 'Spark cluster (standalone)'], ['State', <Status value={cluster.state ?? 'Unknown'} />], ['Why', cluster.state_reason],
+        ['Workers', `${cluster.alive_workers ?? 0} alive of ${cluster.workers ?? 1} (${cluster.worker_cores ?? 1} cores, ${cluster.worker_memory ?? '1g'} each)`],
+        ['Master', cluster.master_url], ['Drivers at once', String(cluster.max_instances)],
+        ['Idle shutdown', cluster.idle_time_before_shutdown_minutes ? `after ${cluster.idle_time_before_shutdown_minutes} min with no application` : 'never'],
+      ]} />
+      {(cluster.nodes ?? []).length > 0 && (
+        <table className="grid" data-testid="spark-nodes"><thead><tr><th>Worker</th><th>State</th></tr></thead>
+          <tbody>{(cluster.nodes ?? []).map((n) => <tr key={n.id}><td>{n.id}</td><td><Status value={n.state} /></td></tr>)}</tbody></table>
+      )}
+      <div className="toolbar">
+        <input aria-label="workers" type="number" min={0} max={64} value={workers} onChange={(e) => setWorkers(e.target.value)} style={{ width: 80 }} />
+        <button onClick={() => void resize()} disabled={cluster.state !== 'Running' && cluster.state !== 'Stopped'}>Resize</button>
+        <LifecycleButtons compute={cluster} onError={setError} />
+      </div>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
 /** A compute instance: its state and why, its Jupyter links, and start/stop/restart. */
 function InstanceView({ instance }: { instance: ComputeJson }) {
   const [error, setError] = useState<string>();
-  const act = (fn: (n: string) => Promise<unknown>) => fn(instance.name).then(() => setError(undefined), (err) => setError((err as Error).message));
   const state = instance.state ?? 'Unknown';
   // The links carry the studio's token for the first page load; JupyterLab keeps using it from there.
   const token = client.credentials ? `?token=${encodeURIComponent(client.credentials)}` : '';
@@ -129,9 +168,7 @@ function InstanceView({ instance }: { instance: ComputeJson }) {
       <div className="toolbar">
         {(instance.services ?? []).map((s) => <a key={s.display_name} className="button" href={`${s.endpoint_uri}${token}`} target="_blank" rel="noreferrer">Open {s.display_name}</a>)}
         <a href="#/notebooks/Users">Notebooks</a>
-        <button onClick={() => void act(client.computes.start)} disabled={!['Stopped', 'Failed'].includes(state)}>Start</button>
-        <button onClick={() => void act(client.computes.stop)} disabled={!['Running', 'Failed'].includes(state)}>Stop</button>
-        <button onClick={() => void act(client.computes.restart)} disabled={!['Running', 'Stopped', 'Failed'].includes(state)}>Restart</button>
+        <LifecycleButtons compute={instance} onError={setError} />
       </div>
       <ErrorNote error={error} />
     </div>
@@ -151,7 +188,7 @@ export function ComputesPage({ name }: { name?: string }) {
         <div className="grow">{chosen && (
           <div>
             <h2>{chosen.name}</h2>
-            {chosen.type === 'computeinstance' ? <InstanceView instance={chosen} /> : (
+            {chosen.type === 'computeinstance' ? <InstanceView instance={chosen} /> : chosen.type === 'spark' ? <SparkClusterView cluster={chosen} /> : (
               <Fields rows={[['Type', chosen.type], ['Max instances', String(chosen.max_instances)], ['Size', chosen.size], ['Description', chosen.description]]} />
             )}
             <ComputeJobs compute={chosen.name} />
