@@ -12,6 +12,7 @@ import type { Workspace } from '../src/workspace.ts';
 import { operations } from '../src/specs/api-v1.ts';
 import { FILE_ROUTES } from '../src/server/files-routes.ts';
 import { LIVY_ROUTES } from '../src/server/livy-routes.ts';
+import { DATABRICKS_ROUTES } from '../src/server/databricks-routes.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -72,6 +73,14 @@ export function renderRestDocs(): string {
     '| method | path | what |',
     '|---|---|---|',
     ...LIVY_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    '',
+    '## Databricks (clusters and one-time runs)',
+    '',
+    'The parts of the Databricks REST API its SDK uses for clusters and submitted runs (see docs/spark.md).',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    ...DATABRICKS_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
     '',
     '## Compute instances',
     '',

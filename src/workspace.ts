@@ -16,6 +16,7 @@ import { SparkDriverProvider } from './compute/spark-provider.ts';
 import { LocalProcessProvider } from './compute/local-process.ts';
 import { WorkspaceFiles } from './files/workspace-files.ts';
 import { LivyBatches } from './spark/livy-batches.ts';
+import { DatabricksApi } from './spark/databricks.ts';
 import { JobService } from './jobs/job-service.ts';
 import { JobStore } from './jobs/job-store.ts';
 import { CommandRunner } from './jobs/command-runner.ts';
@@ -54,6 +55,8 @@ export interface Workspace {
   files: WorkspaceFiles;
   /** Apache Livy's batches, run as spark jobs. */
   livy: LivyBatches;
+  /** Databricks' cluster and run API over Spark clusters and spark jobs. */
+  databricks: DatabricksApi;
   close(): Promise<void>;
 }
 
@@ -93,8 +96,9 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   jobs.register('sweep', sweeps);
   const schedules = new ScheduleService(db, jobs);
   const livy = new LivyBatches(db, jobs, computes, files.root);
+  const databricks = new DatabricksApi(computes, jobs, files.root);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, livy,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, livy, databricks,
     async close() {
       schedules.stop();
       await managed.stop();

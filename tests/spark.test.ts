@@ -177,4 +177,55 @@ print(json.dumps({"id": b.batch_id, "state": state.value, "log": b.log(size=1000
     const traversal = await raw(server.url, 'POST', '/livy/batches', JSON.stringify({ file: '../../etc/passwd' }), { 'content-type': 'application/json' });
     assert.equal(traversal.status, 400);
   });
+
+  test('Databricks clusters and runs with the unmodified databricks-sdk: create, run a spark_python_task, resize, terminate, delete', async () => {
+    await client.files.upload('Users/db/count.py', [
+      'import sys',
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.getOrCreate()',
+      'print("groups", spark.range(int(sys.argv[1])).selectExpr("id % 7 AS k").groupBy("k").count().count())',
+      'spark.stop()',
+    ].join('\n'));
+    const script = `
+import json, os
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs
+w = WorkspaceClient(host=os.environ["URL"], token="any-token", auth_type="pat")
+out = {}
+out["versions"] = [v.key for v in w.clusters.spark_versions().versions]
+c = w.clusters.create(cluster_name="sdk-cluster", spark_version=out["versions"][0], node_type_id="local", num_workers=1, autotermination_minutes=30).result()
+out["state"] = c.state.value
+out["cluster_id"] = c.cluster_id
+out["listed"] = [x.cluster_name for x in w.clusters.list()]
+run = w.jobs.submit(run_name="count", tasks=[jobs.SubmitTask(task_key="main", existing_cluster_id=c.cluster_id,
+      spark_python_task=jobs.SparkPythonTask(python_file="/Workspace/Users/db/count.py", parameters=["1000"]))]).result()
+out["life_cycle"] = run.state.life_cycle_state.value
+out["result"] = run.state.result_state.value
+out["output"] = w.jobs.get_run_output(run.run_id).logs
+w.clusters.resize(cluster_id=c.cluster_id, num_workers=2)
+out["workers"] = w.clusters.get(c.cluster_id).num_workers
+w.clusters.delete(cluster_id=c.cluster_id).result()
+out["terminated"] = w.clusters.get(c.cluster_id).state.value
+w.clusters.permanent_delete(cluster_id=c.cluster_id)
+try:
+    w.clusters.get(c.cluster_id)
+except Exception as e:
+    out["gone"] = type(e).__name__
+print(json.dumps(out))
+`;
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(path.join(REPO, '.venv/bin/python'), ['-c', script], { env: { ...process.env, URL: server.url } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, out.stderr.slice(-3000));
+    const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    assert.equal(r.state, 'RUNNING');
+    assert.ok(r.listed.includes('sdk-cluster'));
+    assert.equal(r.life_cycle, 'TERMINATED');
+    assert.equal(r.result, 'SUCCESS');
+    assert.match(r.output, /groups 7/);
+    assert.equal(r.workers, 2);
+    assert.equal(r.terminated, 'TERMINATED');
+    assert.equal(r.gone, 'ResourceDoesNotExist');
+    assert.deepEqual(markedProcesses((m) => m.includes(`/${r.cluster_id}/`)), []);
+  });
 });

@@ -19,6 +19,7 @@ import { clientGone } from './client-gone.ts';
 import { registerJupyterProxy } from './jupyter-proxy.ts';
 import { fileRoutes } from './files-routes.ts';
 import { livyRoutes } from './livy-routes.ts';
+import { databricksRoutes } from './databricks-routes.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
@@ -116,6 +117,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
   await app.register(async (scope) => fileRoutes(scope, ws.files));
   livyRoutes(app, ws.livy);
+  databricksRoutes(app, ws.databricks);
   registerJupyterProxy(app, ws.computes.managed, opts.auth);
   return app;
 }
