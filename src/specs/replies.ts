@@ -157,7 +157,7 @@ export const SnapshotReply = z.object({ hash: z.string(), snapshot_complete: z.b
 
 export const ComputeReply = z.looseObject({
   name: z.string(),
-  type: z.string().describe('local, amlcompute or computeinstance'),
+  type: z.string().describe('local, amlcompute, computeinstance or spark'),
   max_instances: z.number().int(),
   description: z.string().optional(),
   tags: Tags.optional(),
