@@ -191,6 +191,8 @@ function fuzzSuite(store: 'SQLite' | 'PostgreSQL') {
     let before_: string;
 
     before(async () => {
+      // Computes the fuzz creates build their environments where the other suites look for them.
+      process.env.STRATUS_ENV_CACHE ??= path.resolve(import.meta.dirname, '../.cache/envs');
       pgDb = store === 'PostgreSQL' ? await freshPgDatabase('fuzz') : undefined;
       server = await startServer({ auth: { token: TOKEN }, storeUrl: pgDb?.url });
       // The canary's ids are ones the generator never names (it does name 0, 1 and -1).

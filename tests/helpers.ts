@@ -14,10 +14,22 @@ export function tempDir(prefix = 'stratus-test-'): string {
 // Every v1 reply is checked against its schema in the suites: a drifting reply fails the test that made it.
 process.env.STRATUS_CHECK_REPLIES = '1';
 
-export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; storeUrl?: string } = {}): Promise<RunningServer & { dataDir: string }> {
+/**
+ * A server for a test. Its close() also stops the compute instances and Spark clusters it
+ * started (tests stop what they start), unless `keepComputes` asks to leave them running for a
+ * restarted server to adopt.
+ */
+export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; storeUrl?: string } = {}): Promise<Omit<RunningServer, 'close'> & { dataDir: string; close(o?: { keepComputes?: boolean }): Promise<void> }> {
   const dataDir = opts.dataDir ?? tempDir();
   const server = await serve({ host: '127.0.0.1', port: 0, dataDir, auth: opts.auth, storeUrl: opts.storeUrl });
-  return Object.assign(server, { dataDir });
+  const close = server.close.bind(server);
+  return Object.assign(server, {
+    dataDir,
+    async close(o: { keepComputes?: boolean } = {}) {
+      if (!o.keepComputes) await server.workspace.computes.managed.stopAll().catch(() => undefined);
+      await close();
+    },
+  });
 }
 
 export interface RawResponse {

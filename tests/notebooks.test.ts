@@ -392,7 +392,7 @@ print(r["content"]["cells"][1]["source"])
 
   test('a restarted workspace server adopts the running instance; delete leaves no process behind', async () => {
     const pidBefore = (await server.workspace.db.get<{ pid: number }>('SELECT pid FROM managed_computes WHERE name = ?', ['nb-ci']))!.pid;
-    await server.close();
+    await server.close({ keepComputes: true });
     server = await startServer({ auth: { token: TOKEN }, dataDir });
     client = new StratusClient({ baseUrl: server.url, token: TOKEN });
     const c = await waitState('nb-ci', ['Running', 'Failed']);

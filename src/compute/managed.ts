@@ -109,6 +109,15 @@ export class ManagedComputes {
     await Promise.all([...this.busy.values()].map((p) => p.catch(() => undefined)));
   }
 
+  /** Stops every running compute of this workspace (tests stop what they start; `stratus up` leaves them running). */
+  async stopAll(): Promise<void> {
+    for (const row of await this.db.all<ManagedRow>('SELECT * FROM managed_computes')) {
+      await this.busy.get(row.name)?.catch(() => undefined);
+      const fresh = await this.row(row.name).catch(() => undefined);
+      if (fresh?.marker) await this.halt(row.name, 'Stopped with the workspace server.');
+    }
+  }
+
   async create(name: string, type: string, settings: ManagedSettings): Promise<void> {
     this.runtime(type);
     if (settings.schedules) for (const s of settings.schedules.compute_start_stop) readTrigger(s.trigger);

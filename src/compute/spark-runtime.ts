@@ -126,6 +126,8 @@ export class SparkRuntime implements ComputeRuntime {
       env: childEnv({
         PATH: bin ? `${bin}:${process.env.PATH ?? ''}` : process.env.PATH, SPARK_LOCAL_IP: '127.0.0.1', PYSPARK_PYTHON: built.python,
         SPARK_NO_DAEMONIZE: '1', [MARKER_VAR]: marker,
+        // The master's REST submission server (port 6066) is not used here; off, it cannot collide with another cluster's.
+        SPARK_MASTER_OPTS: '-Dspark.master.rest.enabled=false',
       }),
     });
     fs.closeSync(out);

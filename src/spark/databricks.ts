@@ -39,6 +39,8 @@ export class DatabricksApi {
   constructor(private computes: ComputeService, private jobs: JobService, private shareRoot: string) {}
 
   async createCluster(req: ClusterCreate): Promise<{ cluster_id: string }> {
+    // As Databricks does: a cluster names its Spark version (spark-versions lists the one here).
+    if (typeof req.spark_version !== 'string' || !req.spark_version) throw invalid(`Missing required field: spark_version (use ${SPARK_VERSION.key}; see clusters/spark-versions).`);
     const workers = req.num_workers ?? req.autoscale?.min_workers ?? 1;
     const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(4, 14);
     const id = `db-${stamp}-${Math.random().toString(36).slice(2, 8)}`;
