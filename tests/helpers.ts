@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { serve, type RunningServer } from '../src/server/serve.ts';
 import type { AuthConfig } from '../src/server/auth.ts';
+import type { StratusClient } from '../src/client/index.ts';
 
 export function tempDir(prefix = 'stratus-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -30,6 +31,17 @@ export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; s
       await close();
     },
   });
+}
+
+/** Polls a compute until it is in one of `want` (a compute instance or Spark cluster starting, stopping…). */
+export async function waitComputeState(client: StratusClient, name: string, want: string[], timeoutMs: number): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await client.computes.get(name) as Record<string, any>;
+    if (want.includes(c.state)) return c;
+    if (Date.now() > deadline) throw new Error(`${name} stayed ${c.state} (${c.state_reason ?? ''})`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 export interface RawResponse {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
 import WebSocket from 'ws';
-import { raw, runCli, startServer, tempDir } from './helpers.ts';
+import { raw, runCli, startServer, tempDir, waitComputeState } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { markedProcesses } from '../src/compute/marked-processes.ts';
 import { chromium } from 'playwright-core';
@@ -30,15 +30,7 @@ let work: string;
 
 const cli = (args: string[]) => runCli(args, { url: server.url, cwd: work, env: { STRATUS_TOKEN: TOKEN } });
 
-async function waitState(name: string, want: string[], timeoutMs = 600_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = await client.computes.get(name) as Record<string, any>;
-    if (want.includes(c.state)) return c;
-    if (Date.now() > deadline) throw new Error(`${name} stayed ${c.state} (${c.state_reason ?? ''})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const waitState = (name: string, want: string[], timeoutMs = 600_000) => waitComputeState(client, name, want, timeoutMs);
 
 function python(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

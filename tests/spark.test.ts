@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { raw, runCli, startServer, tempDir } from './helpers.ts';
+import { raw, runCli, startServer, tempDir, waitComputeState } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { markedProcesses } from '../src/compute/marked-processes.ts';
 import { chromium } from 'playwright-core';
@@ -29,15 +29,7 @@ after(async () => {
   await server?.close();
 });
 
-async function waitState(name: string, want: string[], timeoutMs = 300_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = await client.computes.get(name) as Record<string, any>;
-    if (want.includes(c.state)) return c;
-    if (Date.now() > deadline) throw new Error(`${name} stayed ${c.state} (${c.state_reason ?? ''})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const waitState = (name: string, want: string[], timeoutMs = 300_000) => waitComputeState(client, name, want, timeoutMs);
 
 describe('spark jobs', { timeout: 900_000 }, () => {
   test('Azure ML spark job YAML runs with spark-submit: CSV in, Parquet out, metrics on the job\'s run', async () => {

@@ -205,11 +205,6 @@ export class ManagedComputes {
     this.activity.set(name, Date.now());
   }
 
-  /** Resolves when no lifecycle operation is under way (tests). */
-  async settled(name: string): Promise<void> {
-    while (this.busy.has(name)) await this.busy.get(name)!.catch(() => undefined);
-  }
-
   computeDir(name: string): string {
     return path.join(this.dir, name);
   }

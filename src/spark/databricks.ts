@@ -7,7 +7,8 @@
 import type { ComputeService } from '../compute/computes.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { JobSpec } from '../specs/command-job.ts';
-import { shellQuote, sparkSubmitCommand } from '../specs/spark-job.ts';
+import { sparkSubmitCommand } from '../specs/spark-job.ts';
+import { shellQuote } from '../util/shell.ts';
 import { invalid, notFound } from '../util/errors.ts';
 import path from 'node:path';
 

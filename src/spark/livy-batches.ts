@@ -11,7 +11,8 @@ import type { JobService } from '../jobs/job-service.ts';
 import type { ComputeService } from '../compute/computes.ts';
 import type { JobSpec, SparkSettings } from '../specs/command-job.ts';
 import type { LivyBatchRequestT } from '../specs/livy.ts';
-import { shellQuote, sparkSubmitCommand } from '../specs/spark-job.ts';
+import { sparkSubmitCommand } from '../specs/spark-job.ts';
+import { shellQuote } from '../util/shell.ts';
 import { invalid, notFound } from '../util/errors.ts';
 
 /** Livy's batch states, from the job's status. */

@@ -8,11 +8,10 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { invalid } from '../util/errors.ts';
+import { shellQuote } from '../util/shell.ts';
 
 const PARAMETER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** One shell word, single-quoted. */
-const shellQuote = (s: string) => "'" + s.replace(/'/g, "'\\''") + "'";
 
 /** `alpha=0.5` → ['alpha', 0.5]: numbers and booleans as such, the rest as text. */
 function parameter(assignment: string): [string, string | number | boolean] {

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ParsedJob, SparkSettings } from './command-job.ts';
 import { parseCommandJob } from './command-job.ts';
+import { shellQuote } from '../util/shell.ts';
 import type { YamlSource } from './yaml-source.ts';
 
 const SPARK_KEYS = ['entry', 'py_files', 'jars', 'files', 'archives', 'conf', 'args', 'resources'];
@@ -26,7 +27,6 @@ const NOT_APPLIED: Record<string, string> = {
 const EXECUTOR_CONF = /^spark\.(executor\.(cores|memory|instances)|dynamicAllocation\.)/;
 const CONF_NAME = /^spark\.[\w.-]+$/;
 
-export const shellQuote = (s: string) => "'" + s.replace(/'/g, "'\\''") + "'";
 
 function list(src: YamlSource, data: Record<string, unknown>, key: string): string[] | undefined {
   const v = data[key];
