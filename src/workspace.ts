@@ -16,6 +16,7 @@ import { SparkDriverProvider } from './compute/spark-provider.ts';
 import { LocalProcessProvider } from './compute/local-process.ts';
 import { WorkspaceFiles } from './files/workspace-files.ts';
 import { LivyBatches } from './spark/livy-batches.ts';
+import { LivySessions } from './spark/livy-sessions.ts';
 import { DatabricksApi } from './spark/databricks.ts';
 import { JobService } from './jobs/job-service.ts';
 import { JobStore } from './jobs/job-store.ts';
@@ -55,6 +56,8 @@ export interface Workspace {
   files: WorkspaceFiles;
   /** Apache Livy's batches, run as spark jobs. */
   livy: LivyBatches;
+  /** Apache Livy's interactive sessions: PySpark drivers that run statements. */
+  livySessions: LivySessions;
   /** Databricks' cluster and run API over Spark clusters and spark jobs. */
   databricks: DatabricksApi;
   close(): Promise<void>;
@@ -78,8 +81,10 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const environments = new EnvironmentAssetService(db);
   const files = new WorkspaceFiles(path.join(opts.dataDir, 'files'));
   const managed = new ManagedComputes(db, path.join(opts.dataDir, 'computes'));
-  const spark = new SparkRuntime(builder);
-  managed.register('computeinstance', new JupyterRuntime(builder, environments, files.root));
+  // Kernel specs that Spark clusters offer to every compute instance's Jupyter (notebooks attached to a cluster).
+  const sharedKernels = path.join(opts.dataDir, 'jupyter');
+  const spark = new SparkRuntime(builder, sharedKernels);
+  managed.register('computeinstance', new JupyterRuntime(builder, environments, files.root, sharedKernels));
   managed.register('spark', spark);
   const computes = new ComputeService(db, managed, spark);
   await computes.ensureDefaults();
@@ -96,10 +101,12 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   jobs.register('sweep', sweeps);
   const schedules = new ScheduleService(db, jobs);
   const livy = new LivyBatches(db, jobs, computes, files.root);
+  const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(computes, jobs, files.root);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, livy, databricks,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, livy, livySessions, databricks,
     async close() {
+      await livySessions.closeAll();
       schedules.stop();
       await managed.stop();
       sweeps.stopAll();

@@ -51,7 +51,8 @@ const withPath = (env: NodeJS.ProcessEnv, built: BuiltEnvironment) => ({ ...env,
 export class JupyterRuntime implements ComputeRuntime {
   readonly activityWord = 'kernel activity';
 
-  constructor(private builder: EnvironmentBuilder, private environments: RegisteredEnvironments, readonly shareDir: string) {
+  /** `sharedKernels`: a Jupyter data folder with kernel specs others add (a Spark cluster's PySpark kernel). */
+  constructor(private builder: EnvironmentBuilder, private environments: RegisteredEnvironments, readonly shareDir: string, private sharedKernels: string) {
     fs.mkdirSync(path.join(shareDir, 'Users'), { recursive: true });
   }
 
@@ -61,6 +62,7 @@ export class JupyterRuntime implements ComputeRuntime {
     const ipython = path.join(b.dir, 'state', 'ipython');
     const env = childEnv({
       MLFLOW_TRACKING_URI: b.ctx.trackingUri, ...b.ctx.trackingEnv, STRATUS_COMPUTE_NAME: b.name, STRATUS_SHARE_ROOT: this.shareDir, IPYTHONDIR: ipython,
+      JUPYTER_PATH: this.sharedKernels,
     });
     const scripts = settings.setup_scripts ?? {};
     if (b.first && scripts.creation_script) await this.runScript(b, 'creation_script', scripts.creation_script, withPath(env, built));

@@ -67,6 +67,8 @@ export interface ComputeRuntime {
   describe(row: ManagedRow, settings: ManagedSettings, ctx: ManagedContext | undefined): Promise<Record<string, unknown>>;
   /** Words for the idle-shutdown reason ("kernel activity", "Spark applications"). */
   readonly activityWord: string;
+  /** Called once the compute's processes are gone (stopped, restarting or deleted). */
+  halted?(name: string): void;
 }
 
 const VERB: Record<string, string> = { Starting: 'started', Stopping: 'stopped', Restarting: 'restarted' };
@@ -192,6 +194,22 @@ export class ManagedComputes {
     return row;
   }
 
+  /** The first running compute of a type (Livy's default Spark cluster), if any. */
+  async firstRunning(type: string): Promise<string | undefined> {
+    const row = await this.db.get<{ name: string }>(`SELECT name FROM managed_computes WHERE type = ? AND state = 'Running' ORDER BY created_at, name LIMIT 1`, [type]);
+    return row?.name;
+  }
+
+  /** The tracking URI and credentials the computes' code logs with (set once the server listens). */
+  get context(): ManagedContext | undefined {
+    return this.ctx;
+  }
+
+  /** A marker for processes of this workspace that belong to no compute (reconcile ends them after a restart). */
+  looseMarker(part: string): string {
+    return `${this.workspaceId}/.${part}`;
+  }
+
   /** Whether a compute can take work now or soon (running or on its way); a stopped one cannot. */
   async assertUsable(name: string): Promise<void> {
     const row = await this.row(name);
@@ -276,6 +294,7 @@ export class ManagedComputes {
     const row = await this.row(name);
     await this.setState(name, keep ?? 'Stopping', null);
     if (row.marker) await stopMarked(row.pid ?? undefined, row.marker);
+    this.runtime(row.type).halted?.(name);
     await this.setState(name, keep ?? 'Stopped', keep ? null : reason, { pid: null, port: null, token: null, info: null, marker: null, started_at: null });
   }
 

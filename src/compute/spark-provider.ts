@@ -10,6 +10,13 @@ import type { Launch } from './provider.ts';
 import { LocalProcessProvider } from './local-process.ts';
 import { masterUrl } from './spark-runtime.ts';
 
+/** What a driver needs to run against a running cluster: its master, and the cluster's spark-defaults.conf. */
+export async function sparkDriverEnv(managed: ManagedComputes, cluster: string): Promise<Record<string, string>> {
+  const row = await managed.running(cluster);
+  managed.touch(cluster);
+  return { STRATUS_SPARK_MASTER: masterUrl(row), SPARK_CONF_DIR: path.join(managed.computeDir(cluster), 'conf') };
+}
+
 export class SparkDriverProvider extends LocalProcessProvider {
   override readonly types: readonly string[] = ['spark'];
 
@@ -18,9 +25,6 @@ export class SparkDriverProvider extends LocalProcessProvider {
   }
 
   override async launch(compute: Compute, launch: Launch): Promise<number> {
-    const cluster = await this.managed.running(compute.name);
-    this.managed.touch(compute.name);
-    const conf = path.join(this.managed.computeDir(compute.name), 'conf');
-    return super.launch(compute, { ...launch, env: { ...launch.env, STRATUS_SPARK_MASTER: masterUrl(cluster), SPARK_CONF_DIR: conf } });
+    return super.launch(compute, { ...launch, env: { ...launch.env, ...await sparkDriverEnv(this.managed, compute.name) } });
   }
 }

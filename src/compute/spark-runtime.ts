@@ -4,13 +4,16 @@
  * address. The master's JSON status page tells when the cluster is up, which workers are alive,
  * and whether applications are running (for idle shutdown). Resizing starts or stops workers
  * while the cluster runs. Spark jobs submitted to the cluster run their driver on the workspace
- * host against the master (spark-provider.ts).
+ * host against the master (spark-provider.ts). While it runs, notebooks can attach to it: a
+ * Jupyter kernel spec "PySpark (<cluster>)" in the workspace's shared kernel folder starts a
+ * Python kernel with `spark` and `sc` connected to the master.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EnvironmentBuilder, BuiltEnvironment } from '../environments/builder.ts';
 import { CURATED } from '../environments/curated.ts';
+import { HARNESS } from '../serving/worker-pool.ts';
 import { childEnv } from '../util/child-env.ts';
 import { freePort, logTail, markedProcesses, MARKER_VAR, stopMarked } from './marked-processes.ts';
 import type { Boot, Booted, ComputeRuntime, ManagedContext, ManagedRow, ManagedSettings } from './managed.ts';
@@ -40,7 +43,8 @@ export function masterUrl(row: Pick<ManagedRow, 'port'>): string {
 export class SparkRuntime implements ComputeRuntime {
   readonly activityWord = 'Spark application running';
 
-  constructor(private builder: EnvironmentBuilder) {}
+  /** `kernelsRoot` is a Jupyter data folder (JUPYTER_PATH) every compute instance's Jupyter reads kernel specs from. */
+  constructor(private builder: EnvironmentBuilder, private kernelsRoot: string) {}
 
   async boot(b: Boot): Promise<Booted> {
     const settings = b.settings as SparkSettings;
@@ -56,6 +60,7 @@ export class SparkRuntime implements ComputeRuntime {
     const want = settings.workers ?? 1;
     for (let i = 0; i < want; i++) this.startWorker(built, b.dir, b.marker, i, port, settings);
     await this.waitFor(webPort, (s) => alive(s) >= want, path.join(b.dir, 'worker-0.log'), `${want} Spark worker${want === 1 ? '' : 's'}`);
+    this.writeKernelSpec(b.name, built, `spark://127.0.0.1:${port}`, path.join(b.dir, 'conf'));
     return { pid: master, port, info: { web_ui_port: webPort } satisfies SparkInfo };
   }
 
@@ -88,6 +93,38 @@ export class SparkRuntime implements ComputeRuntime {
         running_applications: status.activeapps.map((a) => ({ id: a.id, name: a.name })),
       } : {}),
     };
+  }
+
+  halted(name: string): void {
+    fs.rmSync(this.kernelDir(name), { recursive: true, force: true });
+  }
+
+  /** The kernel name notebooks use to attach to a cluster. */
+  static kernelName(cluster: string): string {
+    return `spark-${cluster.toLowerCase()}`;
+  }
+
+  private kernelDir(cluster: string): string {
+    return path.join(this.kernelsRoot, 'kernels', SparkRuntime.kernelName(cluster));
+  }
+
+  /** A Jupyter kernel spec whose kernel has `spark` connected to this cluster (python/stratus_spark/kernel.py). */
+  private writeKernelSpec(cluster: string, built: BuiltEnvironment, master: string, confDir: string): void {
+    const dir = this.kernelDir(cluster);
+    fs.mkdirSync(dir, { recursive: true });
+    const bin = built.prefix ? path.join(built.prefix, 'bin') : '';
+    const spec = {
+      display_name: `PySpark (${cluster})`,
+      language: 'python',
+      argv: [built.python, '-m', 'stratus_spark.kernel', '-f', '{connection_file}'],
+      env: {
+        PYTHONPATH: HARNESS,
+        STRATUS_SPARK_MASTER: master, STRATUS_SPARK_CLUSTER: cluster, SPARK_CONF_DIR: confDir, PYSPARK_PYTHON: built.python, SPARK_LOCAL_IP: '127.0.0.1',
+        ...(bin ? { PATH: `${bin}:${process.env.PATH ?? ''}` } : {}),
+      },
+      metadata: { stratus: { compute: cluster } },
+    };
+    fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(spec, null, 2));
   }
 
   /** Starts or stops workers until `settings.workers` are running (the highest-numbered go first). */

@@ -5,7 +5,7 @@
  */
 import { MLFLOW_API_VERSION } from '../version.ts';
 import type { PythonEnvSpec } from './conda.ts';
-import { NOTEBOOK_ENVIRONMENT } from './notebook.ts';
+import { IPYKERNEL, NOTEBOOK_ENVIRONMENT, PAPERMILL } from './notebook.ts';
 
 export const CURATED: Record<string, PythonEnvSpec> = {
   'sklearn-1.5': {
@@ -14,9 +14,9 @@ export const CURATED: Record<string, PythonEnvSpec> = {
   },
   /** Stratus's own: what compute instances run Jupyter in, and what notebook jobs run papermill in. */
   'stratus-notebook': NOTEBOOK_ENVIRONMENT,
-  /** Stratus's own: PySpark (Spark's jars and spark-submit) and the MLflow client, for spark jobs. */
+  /** Stratus's own: PySpark (Spark's jars and spark-submit), the MLflow client, the kernel of notebooks attached to a cluster, papermill for notebook tasks. */
   'stratus-spark': {
-    requirements: ['pyspark==4.3.0', `mlflow==${MLFLOW_API_VERSION}`, 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1'],
+    requirements: ['pyspark==4.3.0', `mlflow==${MLFLOW_API_VERSION}`, 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', IPYKERNEL, PAPERMILL],
     warnings: [],
   },
 };

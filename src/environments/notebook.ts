@@ -8,7 +8,10 @@
 import { MLFLOW_API_VERSION } from '../version.ts';
 import type { PythonEnvSpec } from './conda.ts';
 
-export const JUPYTER_PACKAGES = ['jupyter-server==2.21.1', 'jupyterlab==4.6.6', 'notebook==7.6.5', 'ipykernel==7.4.0', 'nbformat==5.11.1', 'papermill==2.7.0', 'ipywidgets==8.1.9'];
+/** The Python kernel, also in the Spark environment (notebooks attached to a cluster run in it). */
+export const IPYKERNEL = 'ipykernel==7.4.0';
+export const PAPERMILL = 'papermill==2.7.0';
+export const JUPYTER_PACKAGES = ['jupyter-server==2.21.1', 'jupyterlab==4.6.6', 'notebook==7.6.5', IPYKERNEL, 'nbformat==5.11.1', PAPERMILL, 'ipywidgets==8.1.9'];
 
 export const NOTEBOOK_ENVIRONMENT: PythonEnvSpec = {
   requirements: [

@@ -116,7 +116,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
   await app.register(async (scope) => fileRoutes(scope, ws.files));
-  livyRoutes(app, ws.livy);
+  livyRoutes(app, ws.livy, ws.livySessions);
   databricksRoutes(app, ws.databricks);
   registerJupyterProxy(app, ws.computes.managed, opts.auth);
   return app;

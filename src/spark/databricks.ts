@@ -10,7 +10,10 @@ import type { JobSpec } from '../specs/command-job.ts';
 import { sparkSubmitCommand } from '../specs/spark-job.ts';
 import { shellQuote } from '../util/shell.ts';
 import { invalid, notFound } from '../util/errors.ts';
+import { sharePath } from './share-paths.ts';
+import fs from 'node:fs';
 import path from 'node:path';
+import { HARNESS } from '../serving/worker-pool.ts';
 
 const CLUSTER_STATE: Record<string, string> = {
   Creating: 'PENDING', Starting: 'PENDING', Restarting: 'RESTARTING', Running: 'RUNNING', Stopping: 'TERMINATING',
@@ -29,12 +32,22 @@ export interface ClusterCreate {
   custom_tags?: Record<string, string>;
 }
 
-export interface RunSubmit {
-  run_name?: string;
-  tasks?: { task_key?: string; existing_cluster_id?: string; spark_python_task?: { python_file: string; parameters?: string[] } }[];
+interface SubmitTask {
+  task_key?: string;
   existing_cluster_id?: string;
   spark_python_task?: { python_file: string; parameters?: string[] };
+  notebook_task?: { notebook_path: string; base_parameters?: Record<string, string>; source?: string };
+  python_wheel_task?: { package_name: string; entry_point: string; parameters?: string[]; named_parameters?: Record<string, string> };
+  libraries?: { whl?: string; pypi?: unknown; jar?: unknown }[];
 }
+
+export interface RunSubmit extends Omit<SubmitTask, 'task_key'> {
+  run_name?: string;
+  tasks?: SubmitTask[];
+}
+
+/** The PySpark kernel notebook tasks run in (python/stratus_spark/jupyter): `spark` on the run's cluster. */
+const NOTEBOOK_KERNELS = path.join(HARNESS, 'stratus_spark', 'jupyter');
 
 export class DatabricksApi {
   constructor(private computes: ComputeService, private jobs: JobService, private shareRoot: string) {}
@@ -103,23 +116,57 @@ export class DatabricksApi {
   }
 
   async submitRun(req: RunSubmit): Promise<{ run_id: number }> {
-    const task = req.tasks?.[0] ?? { task_key: 'main', existing_cluster_id: req.existing_cluster_id, spark_python_task: req.spark_python_task };
     if ((req.tasks?.length ?? 1) !== 1) throw invalid('Only one-task runs are supported here: submit one task per run.');
-    if (!task.spark_python_task?.python_file) throw invalid('The task needs spark_python_task.python_file (other task types are not supported here).');
+    const task: SubmitTask = req.tasks?.[0] ?? { ...req, task_key: 'main' };
     const cluster = task.existing_cluster_id;
     if (cluster) await this.cluster(cluster);
-    const file = this.sharePath(task.spark_python_task.python_file);
     const name = req.run_name ?? task.task_key ?? 'run';
-    const spark = { entry: { file }, master: 'local[*]', conf: {} };
     const spec: JobSpec = {
-      type: 'spark', display_name: name, experiment_name: 'databricks-runs', tags: { 'databricks.task_key': task.task_key ?? 'main' },
-      command: sparkSubmitCommand(spark, name, (task.spark_python_task.parameters ?? []).map((p) => shellQuote(String(p))).join(' ')),
-      environment: { kind: 'curated', name: 'stratus-spark' }, environment_variables: {}, inputs: {}, outputs: {}, compute: cluster ?? 'local', spark, notes: [],
+      ...this.taskCommand(task, name),
+      display_name: name, experiment_name: 'databricks-runs', tags: { 'databricks.task_key': task.task_key ?? 'main', 'databricks.task_type': taskType(task) },
+      environment: { kind: 'curated', name: 'stratus-spark' }, inputs: {}, compute: cluster ?? 'local', notes: [],
     };
     const runId = await this.nextRunId();
     spec.tags['databricks.run_id'] = String(runId);
     await this.jobs.submit(spec);
     return { run_id: runId };
+  }
+
+  /** The job's command for the task's type: spark-submit of a file or a wheel's entry point, or papermill of a notebook. */
+  private taskCommand(task: SubmitTask, name: string): Pick<JobSpec, 'type' | 'command' | 'spark' | 'outputs' | 'environment_variables'> {
+    const args = (list: string[] = []) => list.map((p) => shellQuote(String(p))).join(' ');
+    if (task.spark_python_task) {
+      const spark = { entry: { file: sharePath(this.shareRoot, task.spark_python_task.python_file, 'python_file') }, master: 'local[*]', conf: {} };
+      return { type: 'spark', spark, command: sparkSubmitCommand(spark, name, args(task.spark_python_task.parameters)), outputs: {}, environment_variables: {} };
+    }
+    if (task.python_wheel_task) {
+      const w = task.python_wheel_task;
+      const wheels = (task.libraries ?? []).filter((l) => l.whl).map((l) => sharePath(this.shareRoot, l.whl!, 'libraries.whl'));
+      if (!wheels.length) throw invalid('A python_wheel_task needs its wheel in libraries: [{"whl": "/Workspace/.../package.whl"}].');
+      const named = Object.entries(w.named_parameters ?? {}).map(([k, v]) => `--${k}=${v}`);
+      const spark = { entry: { file: path.join(HARNESS, 'stratus_spark', 'wheel_task.py') }, master: 'local[*]', conf: {}, py_files: wheels };
+      return { type: 'spark', spark, command: sparkSubmitCommand(spark, name, args([w.package_name, w.entry_point, ...(w.parameters ?? []), ...named])), outputs: {}, environment_variables: {} };
+    }
+    if (task.notebook_task) {
+      const notebook = this.notebook(task.notebook_task.notebook_path);
+      const params = Object.entries(task.notebook_task.base_parameters ?? {}).map(([k, v]) => `-p ${shellQuote(k)} ${shellQuote(String(v))}`);
+      const out = `"\${{outputs.notebook}}"/${shellQuote(path.basename(notebook))}`;
+      return {
+        type: 'spark', outputs: { notebook: { type: 'uri_folder' } },
+        // papermill runs the notebook in the PySpark kernel, whose `spark` is on the run's cluster (or local mode).
+        command: ['papermill', shellQuote(notebook), out, '-k stratus-pyspark', ...params, '--log-output'].join(' '),
+        environment_variables: { JUPYTER_PATH: NOTEBOOK_KERNELS, PYTHONPATH: HARNESS },
+      };
+    }
+    throw invalid('The task needs spark_python_task, notebook_task or python_wheel_task (other task types are not supported here).');
+  }
+
+  /** A workspace notebook: Databricks paths name it without `.ipynb`. */
+  private notebook(p: string): string {
+    const file = sharePath(this.shareRoot, p, 'notebook_path');
+    if (fs.existsSync(file) && fs.statSync(file).isFile()) return file;
+    if (fs.existsSync(`${file}.ipynb`)) return `${file}.ipynb`;
+    throw invalid(`notebook_path '${p}': no such notebook in the workspace file share (upload it with: stratus file upload).`);
   }
 
   async getRun(runId: number): Promise<Record<string, unknown>> {
@@ -140,7 +187,8 @@ export class DatabricksApi {
     const logs = await this.jobs.logs(job.name as string, { stdout: 0, stderr: 0, build: 0 });
     return {
       metadata: await this.getRun(runId),
-      logs: logs.stdout.data, logs_truncated: false,
+      // A notebook task's cell outputs are papermill's log (stderr); other tasks' are the driver's stdout.
+      logs: (job.tags as Record<string, string>)['databricks.task_type'] === 'notebook_task' ? logs.stderr.data : logs.stdout.data, logs_truncated: false,
       ...(job.status === 'Failed' ? { error: (job.error as { message?: string } | undefined)?.message ?? 'failed', error_trace: logs.stderr.data.slice(-4000) } : {}),
     };
   }
@@ -174,12 +222,8 @@ export class DatabricksApi {
     if (!c || c.type !== 'spark') throw notFound(`Cluster ${id} does not exist`);
     return c;
   }
+}
 
-  /** `/Workspace/…`, `dbfs:/…`-less paths and plain paths are in the workspace file share. */
-  private sharePath(p: string): string {
-    if (/^[a-z][\w+.-]*:/i.test(p) && !p.startsWith('file:')) throw invalid(`python_file '${p}': only workspace files (/Workspace/... or a path in the share) are reachable here.`);
-    const rel = p.replace(/^file:/, '').replace(/^\/Workspace\//, '').replace(/^\/+/, '');
-    if (rel.split('/').includes('..')) throw invalid(`python_file '${p}': '..' is not allowed.`);
-    return path.join(this.shareRoot, rel);
-  }
+function taskType(task: SubmitTask): string {
+  return task.notebook_task ? 'notebook_task' : task.python_wheel_task ? 'python_wheel_task' : 'spark_python_task';
 }

@@ -5,15 +5,15 @@
  * (the "default file system" of this Livy). It runs on the Spark cluster named by
  * `conf["spark.stratus.compute"]`, else on the first running Spark cluster, else in local mode.
  */
-import path from 'node:path';
 import type { Db } from '../store/db.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { ComputeService } from '../compute/computes.ts';
 import type { JobSpec, SparkSettings } from '../specs/command-job.ts';
-import type { LivyBatchRequestT } from '../specs/livy.ts';
+import { livySparkConf, type LivyBatchRequestT } from '../specs/livy.ts';
 import { sparkSubmitCommand } from '../specs/spark-job.ts';
 import { shellQuote } from '../util/shell.ts';
-import { invalid, notFound } from '../util/errors.ts';
+import { notFound } from '../util/errors.ts';
+import { sharePath } from './share-paths.ts';
 
 /** Livy's batch states, from the job's status. */
 const STATE: Record<string, string> = {
@@ -26,16 +26,15 @@ export interface LivyBatch { id: number; name: string | null; appId: string | nu
 export class LivyBatches {
   constructor(private db: Db, private jobs: JobService, private computes: ComputeService, private shareRoot: string) {}
 
+  private sharePath(p: string, field: string): string {
+    return sharePath(this.shareRoot, p, field);
+  }
+
   async create(req: LivyBatchRequestT): Promise<LivyBatch> {
     const file = this.sharePath(req.file, 'file');
-    const conf: Record<string, string> = Object.fromEntries(Object.entries(req.conf ?? {}).map(([k, v]) => [k, String(v)]));
-    const compute = conf['spark.stratus.compute'] ?? await this.runningCluster() ?? 'local';
+    const conf = livySparkConf(req);
+    const compute = conf['spark.stratus.compute'] ?? await this.computes.managed.firstRunning('spark') ?? 'local';
     delete conf['spark.stratus.compute'];
-    const sized: [string | number | undefined, string][] = [
-      [req.driverMemory, 'spark.driver.memory'], [req.driverCores, 'spark.driver.cores'], [req.executorMemory, 'spark.executor.memory'],
-      [req.executorCores, 'spark.executor.cores'], [req.numExecutors, 'spark.executor.instances'],
-    ];
-    for (const [value, key] of sized) if (value !== undefined) conf[key] = String(value);
     const spark: SparkSettings = {
       entry: req.className ? { class_name: req.className } : { file },
       master: `local[${conf['spark.driver.cores'] ?? '*'}]`,
@@ -113,19 +112,5 @@ export class LivyBatches {
     const logs = await this.jobs.logs(name, { stdout: 0, stderr: 0, build: 0 });
     const split = (t: string) => (t ? t.replace(/\n$/, '').split('\n') : []);
     return ['stdout: ', ...split(logs.stdout.data), '\nstderr: ', ...split(logs.stderr.data)];
-  }
-
-  private async runningCluster(): Promise<string | undefined> {
-    for (const c of await this.computes.showAll()) if (c.type === 'spark' && c.state === 'Running') return c.name as string;
-    return undefined;
-  }
-
-  /** A path the batch names: in the file share unless it says `local:` (this host) — other schemes have no storage here. */
-  private sharePath(p: string, field: string): string {
-    if (p.startsWith('local:')) return p.slice('local:'.length);
-    if (/^[a-z][\w+.-]*:/i.test(p)) throw invalid(`${field} '${p}': only paths in the workspace file share (e.g. Users/me/app.py) or local:/path are reachable here.`);
-    const rel = p.replace(/^\/+/, '');
-    if (rel.split('/').includes('..')) throw invalid(`${field} '${p}': '..' is not allowed.`);
-    return path.join(this.shareRoot, rel);
   }
 }

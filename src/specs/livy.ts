@@ -24,3 +24,36 @@ export const LivyBatchRequest = z.object({
 });
 
 export type LivyBatchRequestT = z.infer<typeof LivyBatchRequest>;
+
+/** The settings a batch and an interactive session share (Livy's `CreateBatchRequest`/`CreateInteractiveRequest`). */
+const { file: _file, className: _className, args: _args, ...common } = LivyBatchRequest.shape;
+
+/** Session kinds Livy knows; Stratus's sessions run Python, so `pyspark` and `sql` statements. */
+export const LIVY_KINDS = ['spark', 'pyspark', 'sparkr', 'sql', 'shared'] as const;
+
+export const LivySessionRequest = z.object({
+  ...common,
+  kind: z.enum(LIVY_KINDS).optional(),
+  heartbeatTimeoutInSecond: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+  ttl: z.string().regex(/^\d+[smhd]?$/).optional(),
+});
+
+export type LivySessionRequestT = z.infer<typeof LivySessionRequest>;
+
+export const LivyStatementRequest = z.object({
+  code: z.string().max(1_000_000),
+  kind: z.enum(LIVY_KINDS).optional(),
+});
+
+export type LivyStatementRequestT = z.infer<typeof LivyStatementRequest>;
+
+/** A request's `conf` as strings, with its driver and executor sizes as the matching spark.* settings. */
+export function livySparkConf(req: Pick<LivyBatchRequestT, 'conf' | 'driverMemory' | 'driverCores' | 'executorMemory' | 'executorCores' | 'numExecutors'>): Record<string, string> {
+  const conf: Record<string, string> = Object.fromEntries(Object.entries(req.conf ?? {}).map(([k, v]) => [k, String(v)]));
+  const sized: [string | number | undefined, string][] = [
+    [req.driverMemory, 'spark.driver.memory'], [req.driverCores, 'spark.driver.cores'], [req.executorMemory, 'spark.executor.memory'],
+    [req.executorCores, 'spark.executor.cores'], [req.numExecutors, 'spark.executor.instances'],
+  ];
+  for (const [value, key] of sized) if (value !== undefined) conf[key] = String(value);
+  return conf;
+}
