@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
-import WebSocket from 'ws';
+import { execute, kernelManager } from './jupyter-client.ts';
 import { raw, runCli, startServer, tempDir, waitComputeState } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { markedProcesses } from '../src/compute/marked-processes.ts';
@@ -36,17 +35,6 @@ function python(script: string, env: Record<string, string>): Promise<{ code: nu
   return new Promise((resolve) => {
     execFile(PYTHON, ['-c', script], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
   });
-}
-
-/** Runs code on a kernel and gathers what came back on iopub until it is idle again. */
-async function execute(kernel: Kernel.IKernelConnection, code: string): Promise<{ reply: string; outputs: Record<string, any>[] }> {
-  const outputs: Record<string, any>[] = [];
-  const future = kernel.requestExecute({ code });
-  future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
-    if (['stream', 'execute_result', 'display_data', 'error'].includes(msg.header.msg_type)) outputs.push({ type: msg.header.msg_type, ...msg.content });
-  };
-  const reply = await future.done;
-  return { reply: (reply.content as { status: string }).status, outputs };
 }
 
 before(async () => {
@@ -152,14 +140,7 @@ print(json.dumps(out))
   });
 
   test('kernels over the proxy with @jupyterlab/services: Python with MLflow pointed at the workspace, R, interrupt and restart', async () => {
-    const settings = ServerConnection.makeSettings({
-      baseUrl: `${server.url}/compute-instances/nb-ci/jupyter/`,
-      wsUrl: `${server.url.replace(/^http/, 'ws')}/compute-instances/nb-ci/jupyter/`,
-      token: TOKEN,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    });
-    const kernels = new KernelManager({ serverSettings: settings });
+    const kernels = kernelManager(server.url, 'nb-ci', TOKEN);
     const py = await kernels.startNew({ name: 'python3' });
     try {
       const sum = await execute(py, '1+1');

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { raw, runCli, startServer, tempDir, waitComputeState } from './helpers.ts';
+import { execute, kernelManager } from './jupyter-client.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { markedProcesses } from '../src/compute/marked-processes.ts';
 import { chromium } from 'playwright-core';
@@ -30,6 +31,12 @@ after(async () => {
 });
 
 const waitState = (name: string, want: string[], timeoutMs = 300_000) => waitComputeState(client, name, want, timeoutMs);
+
+function python(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path.join(REPO, '.venv/bin/python'), ['-c', script], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+}
 
 describe('spark jobs', { timeout: 900_000 }, () => {
   test('Azure ML spark job YAML runs with spark-submit: CSV in, Parquet out, metrics on the job\'s run', async () => {
@@ -143,9 +150,7 @@ b = LivyBatch.create(os.environ["URL"] + "/livy", file="Users/livy/pi.py", args=
 state = b.wait()
 print(json.dumps({"id": b.batch_id, "state": state.value, "log": b.log(size=100000)}))
 `;
-    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(path.join(REPO, '.venv/bin/python'), ['-c', script], { env: { ...process.env, URL: server.url } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
-    });
+    const out = await python(script, { URL: server.url });
     assert.equal(out.code, 0, out.stderr);
     const result = JSON.parse(out.stdout);
     assert.equal(result.state, 'success');
@@ -205,9 +210,7 @@ except Exception as e:
     out["gone"] = type(e).__name__
 print(json.dumps(out))
 `;
-    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(path.join(REPO, '.venv/bin/python'), ['-c', script], { env: { ...process.env, URL: server.url } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
-    });
+    const out = await python(script, { URL: server.url });
     assert.equal(out.code, 0, out.stderr.slice(-3000));
     const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
     assert.equal(r.state, 'RUNNING');
@@ -219,5 +222,147 @@ print(json.dumps(out))
     assert.equal(r.terminated, 'TERMINATED');
     assert.equal(r.gone, 'ResourceDoesNotExist');
     assert.deepEqual(markedProcesses((m) => m.includes(`/${r.cluster_id}/`)), []);
+  });
+});
+
+describe('on a running Spark cluster: Livy sessions, notebooks attached, Databricks notebook and wheel tasks', { timeout: 900_000 }, () => {
+  let masterUrl: string;
+  let webUi: string;
+  before(async () => {
+    const created = await cli(['compute', 'create', '--name', 'spark-s', '--type', 'spark', '--workers', '1']);
+    assert.equal(created.code, 0, created.stderr);
+    const c = await waitState('spark-s', ['Running', 'Failed']);
+    assert.equal(c.state, 'Running', c.state_reason);
+    masterUrl = c.master_url;
+    webUi = c.master_web_ui;
+  });
+  after(async () => {
+    await client.computes.delete('nb-spark').catch(() => undefined);
+    await client.computes.delete('spark-s').catch(() => undefined);
+  });
+  const apps = async () => (await (await fetch(`${webUi}/json/`)).json()) as { activeapps: { name: string }[]; completedapps: { name: string }[] };
+
+  test('a Livy interactive session with the unmodified pylivy client: pyspark and sql statements, dataframes both ways, errors, cancel', async () => {
+    const script = `
+import json, os, time, requests
+from livy import LivySession, SessionKind
+url = os.environ["URL"] + "/livy"
+out = {}
+with LivySession.create(url, kind=SessionKind.PYSPARK, name="explore", spark_conf={"spark.cores.max": "1"}) as s:
+    sid = s.session_id
+    out["master"] = s.run("sc.master").text
+    s.run("df = spark.range(10).selectExpr('id', 'id * id AS sq')")
+    out["printed"] = s.run("print('rows'); df.count()").text
+    out["sum"] = int(s.read("df").sq.sum())
+    try:
+        s.run("1/0")
+    except Exception as e:
+        out["error"] = [type(e).__name__, e.ename, e.evalue]
+    s.upload("up", s.read("df"))
+    out["uploaded"] = s.run("up.count()").text
+    out["sql"] = requests.post(f"{url}/sessions/{sid}/statements", json={"code": "SELECT 6 * 7 AS answer", "kind": "sql"}).json()["id"]
+    st = requests.post(f"{url}/sessions/{sid}/statements", json={"code": "import time\\ntime.sleep(300)"}).json()
+    while requests.get(f"{url}/sessions/{sid}/statements/{st['id']}").json()["state"] != "running":
+        time.sleep(0.3)
+    requests.post(f"{url}/sessions/{sid}/statements/{st['id']}/cancel")
+    while requests.get(f"{url}/sessions/{sid}/statements/{st['id']}").json()["state"] in ("running", "cancelling"):
+        time.sleep(0.3)
+    out["cancelled"] = requests.get(f"{url}/sessions/{sid}/statements/{st['id']}").json()["state"]
+    out["after"] = s.run("21 * 2").text
+    out["statements"] = requests.get(f"{url}/sessions/{sid}/statements").json()
+    out["scala"] = requests.post(f"{url}/sessions/{sid}/statements", json={"code": "1", "kind": "spark"}).json()
+    out["app"] = requests.get(f"{url}/sessions/{sid}").json()["appId"]
+out["after_close"] = requests.get(f"{url}/sessions/{sid}").status_code
+print(json.dumps(out))
+`;
+    const out = await python(script, { URL: server.url });
+    assert.equal(out.code, 0, out.stderr.slice(-3000));
+    const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    assert.equal(r.master, `'${masterUrl}'`, 'the session runs on the cluster');
+    assert.equal(r.printed, 'rows\n10');
+    assert.equal(r.sum, 285);
+    assert.deepEqual(r.error, ['SparkRuntimeError', 'ZeroDivisionError', 'division by zero']);
+    assert.equal(r.uploaded, '10');
+    const sql = r.statements.statements.find((s: { id: number }) => s.id === r.sql);
+    assert.deepEqual(sql.output.data['application/json'].data, [[42]]);
+    assert.equal(sql.output.data['application/json'].schema.fields[0].name, 'answer');
+    assert.equal(r.cancelled, 'cancelled');
+    assert.equal(r.after, '42', 'the session goes on after a cancelled statement');
+    assert.match(r.scala.message, /kind 'spark' \(Scala\) are not available here.*'pyspark' or 'sql'/);
+    assert.match(r.app, /^app-\d+-\d+$/);
+    assert.equal(r.after_close, 404);
+    assert.ok((await apps()).completedapps.some((a) => a.name === 'explore'), 'the session was an application on the cluster');
+    assert.deepEqual(markedProcesses((m) => m.includes('/.livy-session/')), [], 'the closed session left no driver');
+    const bad = await raw(server.url, 'POST', '/livy/sessions', JSON.stringify({ kind: 'cobol' }), { 'content-type': 'application/json' });
+    assert.equal(bad.status, 400);
+  });
+
+  test('a notebook attached to the cluster: the compute instance offers a PySpark kernel whose spark runs on the cluster', async () => {
+    const created = await cli(['compute', 'create', '--name', 'nb-spark', '--type', 'computeinstance']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await waitState('nb-spark', ['Running', 'Failed'], 600_000)).state, 'Running');
+    const specs = await (await fetch(`${server.url}/compute-instances/nb-spark/jupyter/api/kernelspecs`)).json() as { kernelspecs: Record<string, { spec: { display_name: string } }> };
+    assert.equal(specs.kernelspecs['spark-spark-s']?.spec.display_name, 'PySpark (spark-s)', JSON.stringify(Object.keys(specs.kernelspecs)));
+    const kernels = kernelManager(server.url, 'nb-spark');
+    const kernel = await kernels.startNew({ name: 'spark-spark-s' });
+    try {
+      const master = await execute(kernel, 'spark.sparkContext.master');
+      assert.equal(master.outputs.find((o) => o.type === 'execute_result')?.data['text/plain'], `'${masterUrl}'`, JSON.stringify(master.outputs));
+      const count = await execute(kernel, 'spark.range(1000).filter("id % 2 = 0").count()');
+      assert.equal(count.outputs.find((o) => o.type === 'execute_result')?.data['text/plain'], '500');
+      assert.ok((await apps()).activeapps.some((a) => /\(spark-s\)$/.test(a.name)), 'the kernel is an application on the cluster');
+    } finally {
+      await kernel.shutdown();
+      kernels.dispose();
+    }
+  });
+
+  test('Databricks notebook_task and python_wheel_task runs on the cluster with the unmodified databricks-sdk', async () => {
+    const cell = (id: string, source: string, tags: string[] = []) => ({ id, cell_type: 'code', metadata: { tags }, source, outputs: [], execution_count: null });
+    await client.files.upload('Users/db/report.ipynb', JSON.stringify({
+      nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+      cells: [cell('p', 'n = 10', ['parameters']), cell('q', "print('master', spark.sparkContext.master)\nprint('total', spark.range(int(n)).selectExpr('sum(id) AS s').first().s)")],
+    }));
+    const script = `
+import io, json, os, zipfile, requests
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs, compute
+url = os.environ["URL"]
+w = WorkspaceClient(host=url, token="any-token", auth_type="pat")
+wheel = io.BytesIO()
+with zipfile.ZipFile(wheel, "w") as z:
+    z.writestr("squares/__init__.py", "import sys\\ndef main():\\n    from pyspark.sql import SparkSession\\n    s = SparkSession.builder.getOrCreate()\\n    print('wheel', sys.argv[1:], s.range(5).count(), s.sparkContext.master)\\n")
+    z.writestr("squares-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: squares\\nVersion: 1.0\\n")
+    z.writestr("squares-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+    z.writestr("squares-1.0.dist-info/entry_points.txt", "[console_scripts]\\nrun-squares = squares:main\\n")
+    z.writestr("squares-1.0.dist-info/RECORD", "")
+requests.put(url + "/api/v1/files/content/Users/db/squares-1.0-py3-none-any.whl", data=wheel.getvalue()).raise_for_status()
+out = {}
+run = w.jobs.submit(run_name="report", tasks=[jobs.SubmitTask(task_key="nb", existing_cluster_id="spark-s",
+      notebook_task=jobs.NotebookTask(notebook_path="/Workspace/Users/db/report", base_parameters={"n": "100"}))]).result()
+out["notebook"] = [run.state.result_state.value, w.jobs.get_run_output(run.run_id).logs]
+run = w.jobs.submit(run_name="wheel", tasks=[jobs.SubmitTask(task_key="whl", existing_cluster_id="spark-s",
+      python_wheel_task=jobs.PythonWheelTask(package_name="squares", entry_point="run-squares", parameters=["a"], named_parameters={"x": "1"}),
+      libraries=[compute.Library(whl="/Workspace/Users/db/squares-1.0-py3-none-any.whl")])]).result()
+out["wheel"] = [run.state.result_state.value, w.jobs.get_run_output(run.run_id).logs]
+try:
+    w.jobs.submit(run_name="missing", tasks=[jobs.SubmitTask(task_key="nb", notebook_task=jobs.NotebookTask(notebook_path="/Workspace/Users/db/nope"))])
+except Exception as e:
+    out["missing"] = [type(e).__name__, str(e)]
+print(json.dumps(out))
+`;
+    const out = await python(script, { URL: server.url });
+    assert.equal(out.code, 0, out.stderr.slice(-3000));
+    const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    assert.equal(r.notebook[0], 'SUCCESS');
+    assert.match(r.notebook[1], new RegExp(`master ${masterUrl.replace(/[.]/g, '\\.')}`));
+    assert.match(r.notebook[1], /total 4950/, 'base_parameters reached the notebook');
+    assert.equal(r.wheel[0], 'SUCCESS');
+    assert.match(r.wheel[1], new RegExp(`wheel \\['a', '--x=1'\\] 5 ${masterUrl.replace(/[.]/g, '\\.')}`));
+    assert.equal(r.missing[0], 'InvalidParameterValue');
+    assert.match(r.missing[1], /no such notebook in the workspace file share/);
+    const job = (await client.jobs.list()).value.find((j) => j.tags['databricks.task_type'] === 'notebook_task');
+    const executed = path.join(server.dataDir, 'artifacts', (job as any).outputs.notebook.store_path, 'report.ipynb');
+    assert.ok(fs.existsSync(executed), 'the executed notebook is the run\'s output');
   });
 });
