@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { raw, runCli, startServer, tempDir, waitComputeState } from './helpers.ts';
@@ -364,5 +364,87 @@ print(json.dumps(out))
     const job = (await client.jobs.list()).value.find((j) => j.tags['databricks.task_type'] === 'notebook_task');
     const executed = path.join(server.dataDir, 'artifacts', (job as any).outputs.notebook.store_path, 'report.ipynb');
     assert.ok(fs.existsSync(executed), 'the executed notebook is the run\'s output');
+  });
+});
+
+/** A second host on this machine: a network namespace with its own address, joined to the host by a veth pair. */
+function secondHost(): { ok: boolean; why?: string; run: (args: string[]) => string[]; remove: () => void } {
+  const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: 'pipe' });
+  const remove = () => { try { sh('ip netns del stratus-w 2>/dev/null; ip link del stratus-vh 2>/dev/null; true'); } catch { /* gone */ } };
+  remove();
+  try {
+    sh([
+      'ip netns add stratus-w', 'ip link add stratus-vh type veth peer name stratus-vn', 'ip link set stratus-vn netns stratus-w',
+      'ip addr add 10.213.0.1/24 dev stratus-vh', 'ip link set stratus-vh up',
+      'ip netns exec stratus-w ip addr add 10.213.0.2/24 dev stratus-vn', 'ip netns exec stratus-w ip link set stratus-vn up', 'ip netns exec stratus-w ip link set lo up',
+    ].join(' && '));
+    return { ok: true, run: (args) => ['ip', 'netns', 'exec', 'stratus-w', ...args], remove };
+  } catch (err) {
+    remove();
+    return { ok: false, why: `no network namespace could be made here: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}`, run: (a) => a, remove };
+  }
+}
+
+describe('a worker on another host, and an existing master attached', { timeout: 600_000 }, () => {
+  const host = secondHost();
+  after(async () => {
+    for (const name of ['spark-att', 'spark-lan']) await client.computes.delete(name).catch(() => undefined);
+    host.remove();
+  });
+
+  test('stratus compute join-worker in a second network namespace joins a cluster bound to a LAN address', { skip: !host.ok && host.why }, async () => {
+    const badHost = await cli(['compute', 'create', '--name', 'spark-bad', '--type', 'spark', '--master-host', '10.99.99.99']);
+    assert.notEqual(badHost.code, 0);
+    assert.match(badHost.stderr, /master_host '10\.99\.99\.99' is not an address of this machine/);
+    assert.equal((await cli(['compute', 'create', '--name', 'spark-lan', '--type', 'spark', '--workers', '1', '--master-host', '10.213.0.1'])).code, 0);
+    const c = await waitState('spark-lan', ['Running', 'Failed']);
+    assert.equal(c.state, 'Running', c.state_reason);
+    assert.match(c.master_url, /^spark:\/\/10\.213\.0\.1:\d+$/);
+    assert.equal(c.join_worker_command, `stratus compute join-worker --master-url ${c.master_url}`);
+
+    const cache = process.env.STRATUS_ENV_CACHE!;
+    const sparkHome = fs.readdirSync(cache).map((d) => path.join(cache, d, 'lib/python3.11/site-packages/pyspark')).find((d) => fs.existsSync(path.join(d, 'bin/spark-class')))!;
+    const [cmd, ...args] = host.run([process.execPath, '--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'compute', 'join-worker', '--master-url', c.master_url, '--cores', '1', '--memory', '512m', '--spark-home', sparkHome]);
+    const worker = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    worker.stdout.on('data', (d) => { log += d; });
+    worker.stderr.on('data', (d) => { log += d; });
+    try {
+      const deadline = Date.now() + 120_000;
+      let shown = await client.computes.get('spark-lan') as Record<string, any>;
+      while (shown.alive_workers !== 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        shown = await client.computes.get('spark-lan') as Record<string, any>;
+      }
+      assert.equal(shown.alive_workers, 2, log.slice(-3000));
+      assert.ok(shown.nodes.some((n: { host: string; state: string }) => n.host === '10.213.0.2' && n.state === 'ALIVE'), JSON.stringify(shown.nodes));
+      assert.match(log, /joining spark:\/\/10\.213\.0\.1:\d+ as 10\.213\.0\.2 with 1 cores/);
+      // Resizing counts only this host's workers; the one that joined stays.
+      const grown = await client.computes.resize('spark-lan', 2) as Record<string, any>;
+      assert.equal(grown.alive_workers, 3);
+    } finally {
+      worker.kill('SIGINT');
+    }
+    assert.notEqual(await new Promise((r) => worker.on('exit', r)), null);
+  });
+
+  test('an existing master attached as a cluster: its workers shown, nothing of it started or stopped by Stratus', { skip: !host.ok && host.why }, async () => {
+    const lan = await client.computes.get('spark-lan') as Record<string, any>;
+    const yml = path.join(tempDir(), 'attach.yml');
+    fs.writeFileSync(yml, ['name: spark-att', 'type: spark', `master_url: ${lan.master_url}`, `master_web_ui: ${lan.master_web_ui}`, ''].join('\n'));
+    assert.equal((await cli(['compute', 'create', '--file', yml])).code, 0);
+    const c = await waitState('spark-att', ['Running', 'Failed']);
+    assert.equal(c.state, 'Running', c.state_reason);
+    assert.equal(c.attached_master, lan.master_url);
+    assert.equal(c.master_url, lan.master_url);
+    assert.ok(c.alive_workers >= 1);
+    const resize = await cli(['compute', 'resize', '--name', 'spark-att', '--workers', '3']);
+    assert.match(resize.stderr, /attached master.*not Stratus's to resize/);
+    const conflicting = await cli(['compute', 'create', '--name', 'spark-att2', '--type', 'spark', '--master-url', lan.master_url, '--workers', '2']);
+    assert.match(conflicting.stderr, /workers does not apply with master_url/);
+    const badUrl = await cli(['compute', 'create', '--name', 'spark-att3', '--type', 'spark', '--master-url', 'http://x:1']);
+    assert.match(badUrl.stderr, /is not a Spark master URL: use spark:\/\/<host>:<port>/);
+    assert.equal((await cli(['compute', 'delete', '--name', 'spark-att'])).code, 0);
+    assert.equal((await client.computes.get('spark-lan') as Record<string, any>).state, 'Running', 'the attached master itself keeps running');
   });
 });

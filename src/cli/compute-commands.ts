@@ -4,6 +4,7 @@ import { readComputeYaml } from '../specs/compute-yaml.ts';
 import type { ComputeJson, StratusClient } from '../client/index.ts';
 import { print, table } from './format.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
+import { registerJoinWorker } from './spark-worker.ts';
 
 const COLUMNS = ['name', 'type', 'state', 'size', 'max_instances', 'description'];
 
@@ -12,8 +13,9 @@ function describe(c: ComputeJson): string {
     { field: 'name', value: c.name }, { field: 'type', value: c.type }, { field: 'state', value: c.state },
     { field: 'state reason', value: c.state_reason }, { field: 'size', value: c.size }, { field: 'max_instances', value: c.type === 'computeinstance' ? undefined : c.max_instances },
     { field: 'idle shutdown', value: c.idle_time_before_shutdown_minutes ? `after ${c.idle_time_before_shutdown_minutes} min idle` : undefined },
-    { field: 'workers', value: c.type === 'spark' ? `${c.alive_workers ?? 0} alive of ${c.workers} (${c.worker_cores} cores, ${c.worker_memory} each)` : undefined },
-    { field: 'master', value: c.master_url },
+    { field: 'workers', value: c.type === 'spark' && !c.attached_master ? `${c.alive_workers ?? 0} alive of ${c.workers} (${c.worker_cores} cores, ${c.worker_memory} each)` : undefined },
+    { field: 'master', value: c.master_url ?? c.attached_master },
+    { field: 'join a worker', value: c.join_worker_command },
     ...(c.services ?? []).map((s) => ({ field: s.display_name, value: s.endpoint_uri })),
     { field: 'description', value: c.description },
   ];
@@ -51,6 +53,8 @@ export function registerComputeCommands(program: Command): void {
     .option('--workers <n>', 'spark: worker processes')
     .option('--worker-cores <n>', 'spark: cores per worker')
     .option('--worker-memory <size>', 'spark: memory per worker, e.g. 2g')
+    .option('--master-host <address>', 'spark: the address the master binds to (default 127.0.0.1; one other hosts reach lets their workers join)')
+    .option('--master-url <url>', 'spark: attach an existing master (spark://host:port) instead of starting one')
     .option('--max-instances <n>', 'amlcompute: jobs running at once', '1')
     .option('--size <size>', 'VM size, shown as given (compute runs on this host)')
     .option('--idle-time-before-shutdown-minutes <n>', 'computeinstance: stop after this many minutes without kernel activity')
@@ -72,6 +76,8 @@ export function registerComputeCommands(program: Command): void {
           ...(opts.workers !== undefined ? { workers: Number(opts.workers) } : {}),
           ...(opts.workerCores !== undefined ? { worker_cores: Number(opts.workerCores) } : {}),
           ...(opts.workerMemory !== undefined ? { worker_memory: opts.workerMemory } : {}),
+          ...(opts.masterHost !== undefined ? { master_host: opts.masterHost } : {}),
+          ...(opts.masterUrl !== undefined ? { master_url: opts.masterUrl } : {}),
           ...(opts.idleTimeBeforeShutdownMinutes !== undefined ? { idle_time_before_shutdown_minutes: Number(opts.idleTimeBeforeShutdownMinutes) } : {}),
         };
       }
@@ -117,6 +123,7 @@ export function registerComputeCommands(program: Command): void {
       const c = await client.computes.resize(opts.name, Number(opts.workers));
       print(c, opts.output, opts.query, () => describe(c));
     }));
+  registerJoinWorker(compute);
   compute
     .command('delete')
     .requiredOption('-n, --name <name>')

@@ -5,7 +5,8 @@ import type { Db } from '../store/db.ts';
 import type { CreateCompute } from '../specs/assets.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
 import type { ManagedComputes } from './managed.ts';
-import type { SparkRuntime } from './spark-runtime.ts';
+import { checkMasterHost, type SparkRuntime } from './spark-runtime.ts';
+import { parseMasterUrl } from '../specs/spark-cluster.ts';
 import type { Compute } from './compute.ts';
 
 export type { Compute };
@@ -22,6 +23,20 @@ export const DEFAULT_COMPUTES: Omit<Compute, 'created_at'>[] = [
 
 /** Computes whose processes Stratus starts and stops (the managed-compute engine's). */
 export const MANAGED_TYPES = ['computeinstance', 'spark'];
+
+const SPARK_ONLY = ['workers', 'worker_cores', 'worker_memory', 'spark_conf', 'master_host', 'master_url', 'master_web_ui'];
+
+/** A cluster binds to an address of this machine, or attaches a master by its URL (then it starts no workers of its own). */
+function checkSparkSettings(c: { master_host?: string; master_url?: string; master_web_ui?: string; workers?: number; worker_cores?: number; worker_memory?: string }): void {
+  if (c.master_host) checkMasterHost(c.master_host);
+  if (c.master_url) {
+    parseMasterUrl(c.master_url);
+    const own = (['master_host', 'workers', 'worker_cores', 'worker_memory'] as const).filter((k) => c[k] !== undefined);
+    if (own.length) throw invalid(`${own.join(', ')} ${own.length === 1 ? 'does' : 'do'} not apply with master_url: an attached master's workers are its own.`);
+  } else if (c.master_web_ui) {
+    throw invalid('master_web_ui goes with master_url (an attached master); a cluster Stratus starts has a web UI of its own.');
+  }
+}
 
 export class ComputeService {
   /** `managed` runs the computes Stratus starts processes for (compute instances, Spark clusters). */
@@ -74,11 +89,12 @@ export class ComputeService {
     if (!Number.isInteger(max) || max < 1 || max > 64) throw invalid(`Invalid max_instances ${max}: give a whole number from 1 to 64.`);
     const fits: Record<string, string[]> = {
       computeinstance: ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'],
-      spark: ['idle_time_before_shutdown_minutes', 'schedules', 'workers', 'worker_cores', 'worker_memory', 'spark_conf'],
+      spark: ['idle_time_before_shutdown_minutes', 'schedules', ...SPARK_ONLY],
     };
-    const misplaced = ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', 'workers', 'worker_cores', 'worker_memory', 'spark_conf']
+    const misplaced = ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', ...SPARK_ONLY]
       .filter((k) => c[k as keyof typeof c] !== undefined && !(fits[type] ?? []).includes(k));
     if (misplaced.length) throw invalid(`${misplaced.join(', ')} ${misplaced.length === 1 ? 'does' : 'do'} not apply to a ${type} compute.`);
+    if (type === 'spark') checkSparkSettings(c);
     if (instance && c.max_instances !== undefined && c.max_instances !== 1) {
       throw invalid('A compute instance is one Jupyter server: max_instances does not apply to it (it runs one job at a time).');
     }
@@ -112,6 +128,8 @@ export class ComputeService {
   async resize(name: string, workers: number): Promise<Record<string, unknown>> {
     const c = await this.get(name);
     if (c.type !== 'spark') throw invalid(`Compute '${name}' is a ${c.type} compute; only Spark clusters are resized (--workers).`);
+    const attached = (await this.managed.describe(name)).attached_master;
+    if (attached) throw invalid(`Compute '${name}' is an attached master (${attached}): its workers are not Stratus's to resize.`);
     await this.managed.update(name, (s) => ({ ...s, workers }), (row, settings) => this.sparkRuntime.resize(row, settings, this.managed.computeDir(name)));
     return this.show(name);
   }

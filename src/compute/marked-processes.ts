@@ -11,11 +11,11 @@ import { groupAlive, signalGroup } from '../util/processes.ts';
 export const MARKER_VAR = 'STRATUS_COMPUTE_INSTANCE';
 
 /** A port that was free a moment ago (Jupyter is told not to retry others, so a race shows as a failed start). */
-export function freePort(): Promise<number> {
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, host, () => {
       const port = (srv.address() as net.AddressInfo).port;
       srv.close(() => resolve(port));
     });

@@ -65,5 +65,10 @@ export const CreateCompute = z.strictObject({
   worker_memory: z.string().regex(/^\d+[kmgt]?$/i, 'a size such as 512m or 2g').optional(),
   /** spark: settings every application on the cluster starts with (spark.* names). */
   spark_conf: z.record(z.string().regex(/^spark\.[\w.-]+$/, 'a spark.* setting name'), z.string()).optional(),
+  /** spark: the address the master binds to (default 127.0.0.1); one other hosts reach lets their workers join. */
+  master_host: z.string().regex(/^[\d.]+$|^[\da-f:]+$/i, 'an IP address of this machine').optional(),
+  /** spark: attach an existing master (spark://host:port) instead of starting one; its web UI (http://host:8080) for status. */
+  master_url: z.string().max(300).optional(),
+  master_web_ui: z.string().regex(/^https?:\/\/[^\s/]+\/?$/, 'the master web UI\'s address, e.g. http://10.0.0.4:8080').optional(),
   setup_scripts: z.strictObject({ creation_script: SetupScript.optional(), startup_script: SetupScript.optional() }).optional(),
 });

@@ -14,7 +14,7 @@ type ComputeBody = z.input<typeof CreateCompute>;
 
 const COMMON = ['$schema', 'name', 'type', 'description', 'tags', 'size', 'location'];
 const POOL_KEYS = [...COMMON, 'min_instances', 'max_instances', 'idle_time_before_scale_down', 'tier'];
-const SPARK_KEYS = [...COMMON, 'workers', 'worker_cores', 'worker_memory', 'spark_conf', 'idle_time_before_shutdown_minutes', 'schedules', 'max_instances'];
+const SPARK_KEYS = [...COMMON, 'workers', 'worker_cores', 'worker_memory', 'spark_conf', 'idle_time_before_shutdown_minutes', 'schedules', 'max_instances', 'master_host', 'master_url', 'master_web_ui'];
 const INSTANCE_KEYS = [...COMMON, 'idle_time_before_shutdown_minutes', 'idle_time_before_shutdown', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'];
 
 const NOT_APPLIED: Record<string, string> = {
@@ -66,6 +66,7 @@ export function readComputeYaml(file: string): { body: ComputeBody; warnings: st
     if (d.spark_conf !== undefined) body.spark_conf = Object.fromEntries(Object.entries(d.spark_conf as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
     if (d.idle_time_before_shutdown_minutes !== undefined) body.idle_time_before_shutdown_minutes = Number(d.idle_time_before_shutdown_minutes);
     if (d.schedules !== undefined) body.schedules = d.schedules as ComputeBody['schedules'];
+    for (const k of ['master_host', 'master_url', 'master_web_ui'] as const) if (d[k] !== undefined) body[k] = String(d[k]);
     return { body, warnings };
   }
   // Azure's SDK spells it two ways (minutes in YAML, an ISO duration in newer schemas' `idle_time_before_shutdown`).

@@ -184,6 +184,9 @@ export const ComputeReply = z.looseObject({
   spark_conf: z.record(z.string(), z.string()).optional(),
   master_url: z.string().optional(),
   master_web_ui: z.string().optional(),
+  master_host: z.string().optional(),
+  attached_master: z.string().optional(),
+  join_worker_command: z.string().optional(),
   alive_workers: z.number().optional(),
   nodes: z.array(z.looseObject({ id: z.string(), state: z.string() })).optional(),
 });
