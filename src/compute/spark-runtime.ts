@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EnvironmentBuilder, BuiltEnvironment } from '../environments/builder.ts';
 import { CURATED } from '../environments/curated.ts';
-import { HARNESS } from '../serving/worker-pool.ts';
+import { HARNESS } from '../util/python-harness.ts';
 import { childEnv } from '../util/child-env.ts';
 import { invalid } from '../util/errors.ts';
 import { parseMasterUrl, workerArgs } from '../specs/spark-cluster.ts';

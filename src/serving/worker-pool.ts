@@ -14,8 +14,7 @@ import { TOO_MANY, timedOut } from './admission.ts';
 import type { Scorer, ScoreResult } from './scorer.ts';
 
 
-/** python/, where the scoring harness (stratus_scoring) lives. */
-export const HARNESS = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../python');
+import { HARNESS } from '../util/python-harness.ts';
 
 export interface PoolOptions {
   workers: number;

@@ -13,7 +13,7 @@ import { invalid, notFound } from '../util/errors.ts';
 import { sharePath } from './share-paths.ts';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HARNESS } from '../serving/worker-pool.ts';
+import { HARNESS } from '../util/python-harness.ts';
 
 const CLUSTER_STATE: Record<string, string> = {
   Creating: 'PENDING', Starting: 'PENDING', Restarting: 'RESTARTING', Running: 'RUNNING', Stopping: 'TERMINATING',

@@ -19,7 +19,7 @@ import { CURATED } from '../environments/curated.ts';
 import type { ManagedComputes } from '../compute/managed.ts';
 import { MARKER_VAR, stopMarked } from '../compute/marked-processes.ts';
 import { sparkDriverEnv } from '../compute/spark-provider.ts';
-import { HARNESS } from '../serving/worker-pool.ts';
+import { HARNESS } from '../util/python-harness.ts';
 import { livySparkConf, type LivySessionRequestT, type LivyStatementRequestT } from '../specs/livy.ts';
 import { childEnv } from '../util/child-env.ts';
 import { shellQuote } from '../util/shell.ts';
