@@ -54,6 +54,22 @@ function securitySuite(store: 'SQLite' | 'PostgreSQL') {
       await pgDb?.drop();
     });
 
+    test('a proxied web UI (the Spark master\'s): ?token= becomes a cookie kept to that UI\'s path; nothing else takes it', async () => {
+      assert.equal((await raw(server.url, 'GET', '/computes/c1/spark-ui/')).status, 401);
+      assert.equal((await raw(server.url, 'GET', '/computes/c1/spark-ui/?token=wrong')).status, 401);
+      const first = await raw(server.url, 'GET', `/computes/c1/spark-ui/jobs/?token=${TOKEN}&id=3`);
+      assert.equal(first.status, 303);
+      assert.equal(first.headers.location, '/computes/c1/spark-ui/jobs/?id=3', 'the token leaves the address bar');
+      const cookie = String(first.headers['set-cookie']);
+      assert.match(cookie, /^stratus_ui_token=[^;]+; Path=\/computes\/c1\/spark-ui\/; HttpOnly; SameSite=Strict$/);
+      const jar = { cookie: cookie.split(';')[0] };
+      const next = await raw(server.url, 'GET', '/computes/c1/spark-ui/jobs/', undefined, jar);
+      assert.equal(next.status, 404, 'the cookie passes the gate (and there is no such cluster)');
+      assert.match(next.json.message, /Compute 'c1' does not exist/);
+      assert.equal((await raw(server.url, 'GET', '/api/v1/jobs', undefined, jar)).status, 401, 'the UI cookie opens nothing else');
+      assert.equal((await raw(server.url, 'GET', '/compute-instances/c1/jupyter/api/status', undefined, jar)).status, 401);
+    });
+
     test('authentication is decided on the route the router matched', async () => {
       const attempts = [
         artifactUrl(`${runRoot}/secret.txt`),

@@ -242,6 +242,23 @@ describe('on a running Spark cluster: Livy sessions, notebooks attached, Databri
   });
   const apps = async () => (await (await fetch(`${webUi}/json/`)).json()) as { activeapps: { name: string }[]; completedapps: { name: string }[] };
 
+  test('the master web UI through the workspace\'s port, and the workers\' UIs through it (Spark\'s reverse-proxy mode)', async () => {
+    const shown = await client.computes.get('spark-s') as Record<string, any>;
+    const service = shown.services.find((x: { display_name: string }) => x.display_name === 'Spark master UI');
+    assert.equal(service.endpoint_uri, `${server.url}/computes/spark-s/spark-ui/`);
+    const page = await fetch(service.endpoint_uri);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    const worker = /href="(\/computes\/spark-s\/spark-ui\/proxy\/worker-[^"]+)"/.exec(html)?.[1];
+    assert.ok(worker, 'the master\'s page links its worker through the proxy');
+    assert.match(html, /href="\/computes\/spark-s\/spark-ui\/static\/webui\.css"/);
+    assert.equal((await fetch(`${server.url}/computes/spark-s/spark-ui/static/webui.css`)).status, 200);
+    const workerPage = await fetch(`${server.url}${worker}/`);
+    assert.match(await workerPage.text(), /<title>Spark Worker at/);
+    const notSpark = await raw(server.url, 'GET', '/computes/local/spark-ui/');
+    assert.ok([404, 409].includes(notSpark.status), `${notSpark.status}`);
+  });
+
   test('a Livy interactive session with the unmodified pylivy client: pyspark and sql statements, dataframes both ways, errors, cancel', async () => {
     const script = `
 import json, os, time, requests

@@ -51,6 +51,16 @@ export function masterUrl(row: Pick<ManagedRow, 'port' | 'info'>): string {
   return info.master_url ?? `spark://127.0.0.1:${row.port}`;
 }
 
+/** Where the workspace serves a cluster's master web UI (server/spark-ui-proxy.ts). */
+export function sparkUiPrefix(cluster: string): string {
+  return `/computes/${cluster}/spark-ui`;
+}
+
+/** A running cluster's master web UI, if Stratus knows it. */
+export function sparkWebUi(row: Pick<ManagedRow, 'info'>): string | undefined {
+  return sparkInfo(row)?.web_ui;
+}
+
 /** The host addresses a master can bind to: loopback or one of this machine's interfaces. */
 export function checkMasterHost(host: string): void {
   const mine = Object.values(os.networkInterfaces()).flat().map((a) => a?.address);
@@ -70,17 +80,19 @@ export class SparkRuntime implements ComputeRuntime {
     const built = await this.builder.ensure(CURATED['stratus-spark'], b.log);
     // Every application on the cluster starts with its spark_conf (the driver reads SPARK_CONF_DIR).
     fs.mkdirSync(path.join(b.dir, 'conf'), { recursive: true });
-    fs.writeFileSync(path.join(b.dir, 'conf', 'spark-defaults.conf'), Object.entries(settings.spark_conf ?? {}).map(([k, v]) => `${k} ${v}\n`).join(''));
+    // Applications' UIs are reached through the master's (and so through the workspace): Spark's reverse-proxy mode.
+    const conf = { ...(settings.master_url ? {} : reverseProxy(b.name)), ...settings.spark_conf };
+    fs.writeFileSync(path.join(b.dir, 'conf', 'spark-defaults.conf'), Object.entries(conf).map(([k, v]) => `${k} ${v}\n`).join(''));
     if (settings.master_url) return this.attach(b, built, settings);
     const host = settings.master_host ?? '127.0.0.1';
     const port = await freePort(host);
     const webPort = await freePort(host);
     const info: SparkInfo = { master_url: `spark://${host}:${port}`, web_ui: `http://${host}:${webPort}` };
-    const master = this.daemon(built, b.dir, `${b.marker}/master`, 'master.log', host,
+    const master = this.daemon(built, b.dir, `${b.marker}/master`, 'master.log', host, b.name,
       ['org.apache.spark.deploy.master.Master', '--host', host, '--port', String(port), '--webui-port', String(webPort)]);
     await this.waitFor(info.web_ui!, (s) => s.status === 'ALIVE', path.join(b.dir, 'master.log'), 'the Spark master');
     const want = settings.workers ?? 1;
-    for (let i = 0; i < want; i++) this.startWorker(built, b.dir, b.marker, i, info.master_url, host, settings);
+    for (let i = 0; i < want; i++) this.startWorker(built, b.name, b.dir, b.marker, i, info.master_url, host, settings);
     await this.waitFor(info.web_ui!, (s) => alive(s) >= want, path.join(b.dir, 'worker-0.log'), `${want} Spark worker${want === 1 ? '' : 's'}`);
     this.writeKernelSpec(b.name, built, info.master_url, path.join(b.dir, 'conf'));
     return { pid: master, port, info: { ...info } };
@@ -112,7 +124,7 @@ export class SparkRuntime implements ComputeRuntime {
     return Math.max(0, ...s.completedapps.map((a) => a.starttime + a.duration));
   }
 
-  async describe(row: ManagedRow, s: ManagedSettings, _ctx: ManagedContext | undefined): Promise<Record<string, unknown>> {
+  async describe(row: ManagedRow, s: ManagedSettings, ctx: ManagedContext | undefined): Promise<Record<string, unknown>> {
     const settings = s as SparkSettings;
     const status = row.state === 'Running' ? await this.status(row).catch(() => undefined) : undefined;
     const info = sparkInfo(row);
@@ -124,6 +136,8 @@ export class SparkRuntime implements ComputeRuntime {
       spark_conf: settings.spark_conf ?? {},
       environment: 'stratus-spark (PySpark 4.3, MLflow)',
       ...(row.state === 'Running' && row.port ? { master_url: masterUrl(row), master_web_ui: info?.web_ui } : {}),
+      // The master's web UI (and through it the workers' and applications') on the workspace's port.
+      ...(row.state === 'Running' && info?.web_ui ? { services: [{ display_name: 'Spark master UI', endpoint_uri: `${ctx?.publicUrl ?? ''}${sparkUiPrefix(row.name)}/` }] } : {}),
       // How a worker on another host joins (the master must be bound to an address that host can reach: master_host).
       ...(row.state === 'Running' && row.port && !info?.attached ? { join_worker_command: `stratus compute join-worker --master-url ${masterUrl(row)}` } : {}),
       ...(status ? {
@@ -180,7 +194,7 @@ export class SparkRuntime implements ComputeRuntime {
       const built = await this.builder.ensure(CURATED['stratus-spark'], () => undefined);
       for (let i = 0, next = 0; i < want - running.length; i++) {
         while (running.includes(next)) next++;
-        this.startWorker(built, dir, row.marker!, next, info.master_url, host, settings);
+        this.startWorker(built, row.name, dir, row.marker!, next, info.master_url, host, settings);
         running.push(next);
       }
     } else {
@@ -189,13 +203,14 @@ export class SparkRuntime implements ComputeRuntime {
     await this.waitFor(info.web_ui!, (s) => alive(s) === want + joined, path.join(dir, 'master.log'), `${want} Spark worker${want === 1 ? '' : 's'}`);
   }
 
-  private startWorker(built: BuiltEnvironment, dir: string, marker: string, i: number, master: string, host: string, settings: SparkSettings): number {
+  private startWorker(built: BuiltEnvironment, cluster: string, dir: string, marker: string, i: number, master: string, host: string, settings: SparkSettings): number {
     fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
-    return this.daemon(built, dir, `${marker}/worker-${i}`, `worker-${i}.log`, host, workerArgs(master, host, settings.worker_cores ?? 1, settings.worker_memory ?? '1g', path.join(dir, 'work')));
+    return this.daemon(built, dir, `${marker}/worker-${i}`, `worker-${i}.log`, host, cluster, workerArgs(master, host, settings.worker_cores ?? 1, settings.worker_memory ?? '1g', path.join(dir, 'work')));
   }
 
   /** One Spark daemon (`spark-class <main class> …`) in a process group of its own, logging to `dir/<log>`. */
-  private daemon(built: BuiltEnvironment, dir: string, marker: string, log: string, host: string, args: string[]): number {
+  private daemon(built: BuiltEnvironment, dir: string, marker: string, log: string, host: string, cluster: string, args: string[]): number {
+    const proxyOpts = Object.entries(reverseProxy(cluster)).map(([k, v]) => `-D${k}=${v}`).join(' ');
     const out = fs.openSync(path.join(dir, log), 'a');
     const bin = built.prefix ? path.join(built.prefix, 'bin') : '';
     const child = spawn(bin ? path.join(bin, 'spark-class') : 'spark-class', args, {
@@ -204,7 +219,8 @@ export class SparkRuntime implements ComputeRuntime {
         PATH: bin ? `${bin}:${process.env.PATH ?? ''}` : process.env.PATH, SPARK_LOCAL_IP: host, PYSPARK_PYTHON: built.python,
         SPARK_NO_DAEMONIZE: '1', [MARKER_VAR]: marker,
         // The master's REST submission server (port 6066) is not used here; off, it cannot collide with another cluster's.
-        SPARK_MASTER_OPTS: '-Dspark.master.rest.enabled=false',
+        SPARK_MASTER_OPTS: `-Dspark.master.rest.enabled=false ${proxyOpts}`,
+        SPARK_WORKER_OPTS: proxyOpts,
       }),
     });
     fs.closeSync(out);
@@ -232,6 +248,11 @@ export class SparkRuntime implements ComputeRuntime {
 
 function alive(s: MasterStatus): number {
   return s.workers.filter((w) => w.state === 'ALIVE').length;
+}
+
+/** Spark's reverse-proxy mode, its URL where the workspace serves the master's UI. */
+function reverseProxy(cluster: string): Record<string, string> {
+  return { 'spark.ui.reverseProxy': 'true', 'spark.ui.reverseProxyUrl': sparkUiPrefix(cluster) };
 }
 
 function sparkInfo(row: Pick<ManagedRow, 'info'>): SparkInfo | undefined {

@@ -19,6 +19,7 @@ import { clientGone } from './client-gone.ts';
 import { registerJupyterProxy } from './jupyter-proxy.ts';
 import { fileRoutes } from './files-routes.ts';
 import { livyRoutes } from './livy-routes.ts';
+import { registerSparkUiProxy } from './spark-ui-proxy.ts';
 import { databricksRoutes } from './databricks-routes.ts';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
@@ -119,5 +120,6 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   livyRoutes(app, ws.livy, ws.livySessions);
   databricksRoutes(app, ws.databricks);
   registerJupyterProxy(app, ws.computes.managed, opts.auth);
+  registerSparkUiProxy(app, ws.computes.managed);
   return app;
 }

@@ -17,10 +17,27 @@ export const PUBLIC_ROUTE = { public: true } as const;
  */
 export const QUERY_TOKEN_ROUTE = { queryToken: true } as const;
 
+/**
+ * Route config for a web UI Stratus serves from another program (the Spark master's): its pages
+ * link to each other without credentials, so the first load's `?token=` becomes a cookie kept to
+ * that UI's path (HttpOnly, SameSite=Strict), which later loads present.
+ */
+export const UI_TOKEN_ROUTE = { queryToken: true, cookieToken: true } as const;
+export const UI_TOKEN_COOKIE = 'stratus_ui_token';
+
 function queryToken(req: FastifyRequest): string | undefined {
   if ((req.routeOptions.config as { queryToken?: boolean } | undefined)?.queryToken !== true) return undefined;
   const t = (req.query as Record<string, unknown> | undefined)?.token;
   return typeof t === 'string' ? t : undefined;
+}
+
+function cookieToken(req: FastifyRequest): string | undefined {
+  if ((req.routeOptions.config as { cookieToken?: boolean } | undefined)?.cookieToken !== true) return undefined;
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, v] = part.trim().split('=', 2);
+    if (k === UI_TOKEN_COOKIE && v) return decodeURIComponent(v);
+  }
+  return undefined;
 }
 
 function isPublic(req: FastifyRequest): boolean {
@@ -35,7 +52,7 @@ export function installAuthGate(
 ): void {
   app.addHook('onRequest', async (req, reply) => {
     if (isPublic(req)) return;
-    const fromQuery = req.headers.authorization ? undefined : queryToken(req);
+    const fromQuery = req.headers.authorization ? undefined : queryToken(req) ?? cookieToken(req);
     if (!isAuthorized(auth, req.headers.authorization ?? (fromQuery !== undefined ? `Bearer ${fromQuery}` : undefined))) {
       reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
       return deny(reply);

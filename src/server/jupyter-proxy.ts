@@ -15,12 +15,11 @@ import { instanceBaseUrl } from '../compute/jupyter-runtime.ts';
 import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
 import { StratusError } from '../util/errors.ts';
 import { QUERY_TOKEN_ROUTE } from './auth-gate.ts';
+import { forwardHeaders, pipeRequest } from './http-pipe.ts';
 
 export const JUPYTER_PREFIX = '/compute-instances/';
 const PATH = /^\/compute-instances\/([A-Za-z][\w-]{1,31})\/jupyter(\/[^?#]*)?(\?.*)?$/;
 
-/** Request headers that describe the client's hop or carry its credentials: not forwarded. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'cookie', 'host', 'origin', 'referer']);
 
 /** The query string without the workspace token (Jupyter would read it as a wrong token of its own). */
 function withoutToken(query: string | undefined): { query: string; token?: string } {
@@ -46,10 +45,8 @@ async function jupyterTarget(computes: ManagedComputes, name: string): Promise<{
   return { port: Number(row.port), token: row.token, baseUrl: instanceBaseUrl(name) };
 }
 
-function forwardHeaders(headers: http.IncomingHttpHeaders, port: number, token: string): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
-  out.host = `127.0.0.1:${port}`;
+function jupyterHeaders(headers: http.IncomingHttpHeaders, port: number, token: string): http.OutgoingHttpHeaders {
+  const out = forwardHeaders(headers, '127.0.0.1', port);
   // Jupyter compares a WebSocket's Origin with its own host; the workspace has already vouched for the client.
   if (headers.origin) out.origin = `http://127.0.0.1:${port}`;
   out.authorization = `token ${token}`;
@@ -103,41 +100,15 @@ async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: Ma
   const header = req.headers.authorization ?? '';
   const presented = /^(bearer|token)\s/i.test(header) ? header.replace(/^\S+\s+/, '') : queryToken ?? '';
   const clientToken = /^[\w.~+/=-]*$/.test(presented) ? presented : ''; // it goes into a page: nothing that could break out of a string
-  reply.hijack();
-  const res = reply.raw;
-  const upstream = http.request({
-    host: '127.0.0.1', port: target.port, method: req.method, path: `${target.baseUrl.slice(0, -1)}${rest}${query}`,
-    headers: forwardHeaders(req.headers, target.port, target.token),
-  }, (up) => {
-    const headers = { ...up.headers };
-    delete headers['set-cookie']; // Jupyter's own login cookie is no business of the client's
-    const html = String(headers['content-type'] ?? '').startsWith('text/html');
-    if (!html) {
-      res.writeHead(up.statusCode ?? 502, headers);
-      up.pipe(res);
-      return;
-    }
+  pipeRequest(req, reply, {
+    host: '127.0.0.1', port: target.port, path: `${target.baseUrl.slice(0, -1)}${rest}${query}`,
+    headers: jupyterHeaders(req.headers, target.port, target.token),
+    // Jupyter's own login cookie is no business of the client's.
+    dropCookies: true,
     // Pages embed the server's token in their config: swap it before the page leaves.
-    const chunks: Buffer[] = [];
-    up.on('data', (c: Buffer) => chunks.push(c));
-    up.on('end', () => {
-      const body = Buffer.from(Buffer.concat(chunks).toString('utf8').split(target.token).join(clientToken));
-      delete headers['content-length'];
-      res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': body.length });
-      res.end(body);
-    });
+    rewriteHtml: (page) => page.split(target.token).join(clientToken),
+    unreachable: problem,
   });
-  upstream.on('error', (err) => {
-    if (!res.headersSent) {
-      const p = problem(err);
-      res.writeHead(p.status, { 'content-type': 'application/json' });
-      res.end(p.body);
-    } else res.destroy();
-  });
-  res.on('close', () => upstream.destroy());
-  const body = req.body as NodeJS.ReadableStream | undefined;
-  if (body && typeof body.pipe === 'function') body.pipe(upstream);
-  else upstream.end();
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
@@ -164,7 +135,7 @@ async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buf
   const upstream = net.connect(target.port, '127.0.0.1');
   upstream.setNoDelay(true);
   if ('setNoDelay' in socket) (socket as net.Socket).setNoDelay(true);
-  const headers = forwardHeaders(req.headers, target.port, target.token);
+  const headers = jupyterHeaders(req.headers, target.port, target.token);
   headers.connection = 'Upgrade';
   headers.upgrade = req.headers.upgrade ?? 'websocket';
   const lines = [`${req.method} ${target.baseUrl.slice(0, -1)}${m[2] ?? '/'}${query} HTTP/1.1`];

@@ -126,6 +126,13 @@ function LifecycleButtons({ compute, onError }: { compute: ComputeJson; onError:
 }
 
 /** A Spark cluster: state and why, master, workers alive and their nodes, resize, start/stop/restart. */
+/** The studio's token for a service's first page load (a proxied UI keeps it from there). */
+const serviceToken = () => (client.credentials ? `?token=${encodeURIComponent(client.credentials)}` : '');
+
+function ServiceLinks({ compute }: { compute: ComputeJson }) {
+  return <>{(compute.services ?? []).map((s) => <a key={s.display_name} className="button" href={`${s.endpoint_uri}${serviceToken()}`} target="_blank" rel="noreferrer">Open {s.display_name}</a>)}</>;
+}
+
 function SparkClusterView({ cluster }: { cluster: ComputeJson }) {
   const [error, setError] = useState<string>();
   const [workers, setWorkers] = useState(String(cluster.workers ?? 1));
@@ -145,6 +152,7 @@ function SparkClusterView({ cluster }: { cluster: ComputeJson }) {
       <div className="toolbar">
         <input aria-label="workers" type="number" min={0} max={64} value={workers} onChange={(e) => setWorkers(e.target.value)} style={{ width: 80 }} />
         <button onClick={() => void resize()} disabled={cluster.state !== 'Running' && cluster.state !== 'Stopped'}>Resize</button>
+        <ServiceLinks compute={cluster} />
         <LifecycleButtons compute={cluster} onError={setError} />
       </div>
       <ErrorNote error={error} />
@@ -156,8 +164,6 @@ function SparkClusterView({ cluster }: { cluster: ComputeJson }) {
 function InstanceView({ instance }: { instance: ComputeJson }) {
   const [error, setError] = useState<string>();
   const state = instance.state ?? 'Unknown';
-  // The links carry the studio's token for the first page load; JupyterLab keeps using it from there.
-  const token = client.credentials ? `?token=${encodeURIComponent(client.credentials)}` : '';
   return (
     <div>
       <Fields rows={[
@@ -166,7 +172,7 @@ function InstanceView({ instance }: { instance: ComputeJson }) {
         ['Environment', instance.environment], ['Last activity', instance.last_activity ? fmtTime(instance.last_activity) : undefined],
       ]} />
       <div className="toolbar">
-        {(instance.services ?? []).map((s) => <a key={s.display_name} className="button" href={`${s.endpoint_uri}${token}`} target="_blank" rel="noreferrer">Open {s.display_name}</a>)}
+        <ServiceLinks compute={instance} />
         <a href="#/notebooks/Users">Notebooks</a>
         <LifecycleButtons compute={instance} onError={setError} />
       </div>
