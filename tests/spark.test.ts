@@ -64,6 +64,22 @@ describe('spark jobs', { timeout: 900_000 }, () => {
     assert.equal(JSON.parse(listed.stdout).find((j: { name: string }) => j.name === job.name).type, 'spark');
   });
 
+  test('a spark step in a pipeline: Azure ML pipeline YAML with type: spark, its output feeding a command step', async () => {
+    const ran = await cli(['job', 'create', '--file', 'pipeline.yml', '--stream', '--output', 'json']);
+    assert.equal(ran.code, 0, ran.stderr.slice(-4000));
+    const pipeline = JSON.parse(ran.stdout.slice(ran.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(pipeline.status, 'Completed');
+    const children = (await client.jobs.list({ parent_job_name: pipeline.name })).value;
+    const wrangle = children.find((j) => j.display_name === 'wrangle') as Record<string, any>;
+    assert.equal(wrangle.type, 'spark');
+    assert.deepEqual(wrangle.entry, { file: 'titanic.py' });
+    assert.equal(wrangle.spark_master, 'local[1]');
+    assert.equal(wrangle.environment, 'azureml:stratus-spark@latest');
+    const count = children.find((j) => j.display_name === 'count') as Record<string, any>;
+    const log = await client.jobs.logs(count.name, { stdout: 0, stderr: 0, build: 0 });
+    assert.match(log.stdout.data, /parquet files: [1-9]/);
+  });
+
   test('bad input: no entry, an entry file that is not there, a conf that is not Spark\'s, a failing driver', async () => {
     const work = tempDir();
     fs.cpSync(FIXTURE, work, { recursive: true });

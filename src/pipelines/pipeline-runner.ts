@@ -155,7 +155,8 @@ export class PipelineRunner implements JobTypeRunner {
       return this.jobs.store.get(String((await this.jobs.submit(sweep, placement)).name));
     }
     const jobSpec: JobSpec = {
-      type: 'command', display_name: step.display_name ?? stepName, tags: {}, experiment_name: spec.experiment_name, command: component.command!,
+      type: component.spark ? 'spark' : 'command', ...(component.spark ? { spark: component.spark } : {}),
+      display_name: step.display_name ?? stepName, tags: {}, experiment_name: spec.experiment_name, command: component.command!,
       code: component.code, environment: component.environment ?? { kind: 'host' },
       environment_variables: { ...(component.environment_variables ?? {}), ...(step.environment_variables ?? {}) },
       inputs, outputs, compute, timeout_seconds: step.timeout_seconds, notes: [],
@@ -178,7 +179,7 @@ export class PipelineRunner implements JobTypeRunner {
       if (earlier) {
         const now = Date.now();
         return this.jobs.store.insert({
-          name: await this.jobs.store.newJobName(), type: 'command', status: 'Completed', runStatus: 'FINISHED', spec: jobSpec,
+          name: await this.jobs.store.newJobName(), type: jobSpec.type, status: 'Completed', runStatus: 'FINISHED', spec: jobSpec,
           experimentName: jobSpec.experiment_name, displayName: jobSpec.display_name, compute: jobSpec.compute, tags: { 'stratus.reused_from': earlier.name },
           outputsMap: Object.fromEntries(Object.keys(jobSpec.outputs).map((o) => [o, this.jobs.store.outputPath(earlier, o)])),
           startedAt: now, endedAt: now,

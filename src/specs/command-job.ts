@@ -14,7 +14,7 @@ import { referencedNames } from './expressions.ts';
 import type { z } from 'zod';
 import {
   ASSET_TYPES, OUTPUT_TYPES, type AssetInput as AssetInputSchema, type EnvironmentRef as EnvironmentRefSchema,
-  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema,
+  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema, type SparkSettings as SparkSettingsSchema,
 } from './jobs.ts';
 
 // The shapes a job spec is made of are written once, as schemas (specs/jobs.ts).
@@ -52,15 +52,7 @@ export interface JobSpec extends JobHeader {
   notes: string[];
 }
 
-export interface SparkSettings {
-  entry: { file?: string; class_name?: string };
-  master: string;
-  conf: Record<string, string>;
-  py_files?: string[];
-  jars?: string[];
-  files?: string[];
-  archives?: string[];
-}
+export type SparkSettings = z.infer<typeof SparkSettingsSchema>;
 
 /** Local files the CLI must upload before submitting. */
 export interface LocalUploads {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { isLocalPath, OUTPUT_TYPES, parseEnvironment, stringMap } from './command-job.ts';
 import { referencedNames } from './expressions.ts';
+import { readSparkPart, SPARK_KEYS } from './spark-job.ts';
 import type { YamlSource } from './yaml-source.ts';
 import { ASSET_TYPES, LITERAL_TYPES, type ComponentInput, type ComponentOutput, type ComponentSpec } from './pipeline-types.ts';
 
@@ -121,7 +122,7 @@ export function planCode(src: YamlSource, data: Record<string, unknown>, where: 
 export function parseCommandComponent(src: YamlSource, data: Record<string, unknown>, where: string[], ctx: ParseContext,
   declared?: Pick<ComponentSpec, 'inputs' | 'outputs'>): ComponentSpec {
   const base = path.dirname(path.resolve(src.file));
-  if (where.length === 0) {
+  if (where.length === 0 && data.type !== 'spark') {
     ctx.warnings.push(...src.checkKeys([], data, COMPONENT_KEYS, COMPONENT_NOT_APPLIED));
   }
   const command = data.command;
@@ -142,5 +143,25 @@ export function parseCommandComponent(src: YamlSource, data: Record<string, unkn
   };
   checkCommandReferences(src, command, spec, [...where, 'command']);
   planCode(src, data, where, ctx, (hash) => { spec.code = hash; });
+  return spec;
+}
+
+/**
+ * A spark component (Azure's sparkComponent.schema.json) or a pipeline's `type: spark` step: a
+ * command component whose command is spark-submit, in the Spark environment unless it names one.
+ */
+export function parseSparkComponent(src: YamlSource, data: Record<string, unknown>, where: string[], ctx: ParseContext,
+  declared?: Pick<ComponentSpec, 'inputs' | 'outputs'>): ComponentSpec {
+  if (where.length === 0) {
+    // resources is a spark component's own key (shown, not applied: see readSparkPart).
+    const { resources: _r, ...notApplied } = COMPONENT_NOT_APPLIED;
+    ctx.warnings.push(...src.checkKeys([], data, [...COMPONENT_KEYS.filter((k) => k !== 'command' && k !== 'jobs'), ...SPARK_KEYS], notApplied));
+  }
+  const part = readSparkPart(src, data, where, String(data.display_name ?? data.name ?? where.at(-1) ?? 'spark'));
+  ctx.warnings.push(...part.warnings);
+  ctx.notes.push(...part.notes);
+  const rest = Object.fromEntries(Object.entries(data).filter(([k]) => !SPARK_KEYS.includes(k)));
+  const spec = parseCommandComponent(src, { ...rest, command: part.command, environment: data.environment ?? 'azureml:stratus-spark@latest' }, where, ctx, declared);
+  spec.spark = part.spark;
   return spec;
 }

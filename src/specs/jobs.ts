@@ -52,18 +52,21 @@ export const CommandJobSpec = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** A spark job's (or spark step's) settings, as its YAML gave them, for display. */
+export const SparkSettings = z.strictObject({
+  entry: z.strictObject({ file: z.string().optional(), class_name: z.string().optional() }),
+  master: z.string().min(1),
+  conf: z.record(z.string(), z.string()).default({}),
+  py_files: z.array(z.string()).optional(),
+  jars: z.array(z.string()).optional(),
+  files: z.array(z.string()).optional(),
+  archives: z.array(z.string()).optional(),
+});
+
 /** A spark job: a command job whose command is spark-submit, with its Spark settings for display. */
 export const SparkJobSpec = CommandJobSpec.extend({
   type: z.literal('spark'),
-  spark: z.strictObject({
-    entry: z.strictObject({ file: z.string().optional(), class_name: z.string().optional() }),
-    master: z.string().min(1),
-    conf: z.record(z.string(), z.string()).default({}),
-    py_files: z.array(z.string()).optional(),
-    jars: z.array(z.string()).optional(),
-    files: z.array(z.string()).optional(),
-    archives: z.array(z.string()).optional(),
-  }),
+  spark: SparkSettings,
 });
 
 const Distribution = z.discriminatedUnion('type', [
@@ -125,13 +128,15 @@ export interface ComponentSpecShape {
   environment_variables?: Record<string, string>;
   /** false: never reuse this component's earlier results. */
   is_deterministic: boolean;
+  /** A spark component (or spark step): its command is spark-submit with these settings. */
+  spark?: z.infer<typeof SparkSettings>;
   jobs?: Record<string, StepSpecShape>;
   /** For pipeline components: which step output each pipeline output is. */
   output_bindings?: Record<string, z.infer<typeof Binding>>;
 }
 
 export interface StepSpecShape {
-  type: 'command' | 'pipeline' | 'sweep';
+  type: 'command' | 'spark' | 'pipeline' | 'sweep';
   /** Inline, from a local file, or `azureml:name:version` until the server resolves it. */
   component: ComponentSpecShape | { ref: string };
   inputs: Record<string, z.infer<typeof Binding>>;
@@ -158,12 +163,13 @@ export const ComponentSpec: z.ZodType<ComponentSpecShape> = z.lazy(() => z.stric
   environment: EnvironmentRef.optional(),
   environment_variables: stringMap.optional(),
   is_deterministic: z.boolean(),
+  spark: SparkSettings.optional(),
   jobs: z.record(z.string(), StepSpec).optional(),
   output_bindings: z.record(z.string(), Binding).optional(),
 }));
 
 export const StepSpec: z.ZodType<StepSpecShape> = z.lazy(() => z.strictObject({
-  type: z.enum(['command', 'pipeline', 'sweep']),
+  type: z.enum(['command', 'spark', 'pipeline', 'sweep']),
   component: z.union([ComponentSpec, z.strictObject({ ref: z.string().min(1) })]),
   inputs: z.record(z.string(), Binding),
   outputs: z.record(z.string(), z.strictObject({ parent_output: z.string().optional(), type: z.enum(OUTPUT_TYPES).optional() })),

@@ -9,7 +9,8 @@ import { computeName, isLocalPath, NOT_APPLIED_KEYS, parseJobHeader, stringMap }
 import { YamlSource } from './yaml-source.ts';
 import type { InputSpec, OutputSpec } from './command-job.ts';
 import { parseSweepSettings } from './sweep-yaml.ts';
-import { parseCommandComponent, parseInputDecls, parseOutputDecls, type ParseContext, type PendingUpload } from './component-yaml.ts';
+import { SPARK_KEYS } from './spark-job.ts';
+import { parseCommandComponent, parseSparkComponent, parseInputDecls, parseOutputDecls, type ParseContext, type PendingUpload } from './component-yaml.ts';
 import { ASSET_TYPES, inputTypes, literalType, type AssetType, type Binding, type ComponentInput, type ComponentSpec, type PipelineJobSpec, type StepSpec, type SweepJobSpec } from './pipeline-types.ts';
 import type { SweepSettingsT as SweepSettings } from './jobs.ts';
 
@@ -102,7 +103,8 @@ export function parseComponent(src: YamlSource, ctx: ParseContext, files = new C
   const data = src.data;
   const type = String(data.type ?? 'command');
   if (type === 'command') return parseCommandComponent(src, data, [], ctx);
-  if (type !== 'pipeline') throw src.error(['type'], `unknown component type '${type}'. Use command or pipeline.`);
+  if (type === 'spark') return parseSparkComponent(src, data, [], ctx);
+  if (type !== 'pipeline') throw src.error(['type'], `unknown component type '${type}'. Use command, spark or pipeline.`);
   const inputs = parseInputDecls(src, data.inputs, ['inputs']);
   const outputs = parseOutputDecls(src, data.outputs, ['outputs']);
   const { jobs, outputBindings } = parseSteps(src, data.jobs, ctx, files, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type])));
@@ -153,9 +155,14 @@ function parseComponentRef(src: YamlSource, value: unknown, where: string[], fil
 function parseStep(src: YamlSource, name: string, d: Record<string, unknown>, ctx: ParseContext, files: ComponentFiles,
   parentTypes: Record<string, ComponentInput['type']>): StepSpec {
   const where = ['jobs', name];
-  ctx.warnings.push(...src.checkKeys(where, d, STEP_KEYS, STEP_NOT_APPLIED));
   const type = String(d.type ?? (d.trial ? 'sweep' : 'command'));
-  if (!['command', 'pipeline', 'sweep'].includes(type)) throw src.error([...where, 'type'], `unknown step type '${type}'. Use command, pipeline or sweep.`);
+  if (!['command', 'spark', 'pipeline', 'sweep'].includes(type)) throw src.error([...where, 'type'], `unknown step type '${type}'. Use command, spark, pipeline or sweep.`);
+  if (type === 'spark') {
+    const { resources: _r, ...notApplied } = STEP_NOT_APPLIED;
+    ctx.warnings.push(...src.checkKeys(where, d, [...STEP_KEYS, ...SPARK_KEYS], notApplied));
+  } else {
+    ctx.warnings.push(...src.checkKeys(where, d, STEP_KEYS, STEP_NOT_APPLIED));
+  }
   const inputs: Record<string, Binding> = {};
   const rawInputs = d.inputs ?? {};
   if (typeof rawInputs !== 'object' || Array.isArray(rawInputs)) throw src.error([...where, 'inputs'], 'expected a mapping of input names.');
@@ -179,11 +186,12 @@ function parseStep(src: YamlSource, name: string, d: Record<string, unknown>, ct
     sweep = parseSweepSettings(src, d, where, ctx.warnings);
   } else if (d.component !== undefined) {
     component = parseComponentRef(src, d.component, [...where, 'component'], files);
-  } else if (type === 'command') {
-    // An inline command step: its inputs are declared by what they are bound to.
+  } else if (type === 'command' || type === 'spark') {
+    // An inline command or spark step: its inputs are declared by what they are bound to.
     const decls = Object.fromEntries(Object.entries(inputs).map(([k, b]) => [k, inferDecl(b, parentTypes)]));
     const outDecls = Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, { type: o.type ?? 'uri_folder' } as const]));
-    component = parseCommandComponent(src, { ...d, name: undefined }, where, ctx, { inputs: decls, outputs: outDecls });
+    const parse = type === 'spark' ? parseSparkComponent : parseCommandComponent;
+    component = parse(src, { ...d, name: undefined }, where, ctx, { inputs: decls, outputs: outDecls });
   } else {
     throw src.error([...where, 'component'], 'a pipeline step needs component: a pipeline component file.');
   }

@@ -18,7 +18,8 @@ import { parseCommandJob } from './command-job.ts';
 import { shellQuote } from '../util/shell.ts';
 import type { YamlSource } from './yaml-source.ts';
 
-const SPARK_KEYS = ['entry', 'py_files', 'jars', 'files', 'archives', 'conf', 'args', 'resources'];
+/** The keys a spark job, step or component adds to a command's. */
+export const SPARK_KEYS = ['entry', 'py_files', 'jars', 'files', 'archives', 'conf', 'args', 'resources'];
 const KNOWN = ['$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'code', 'inputs', 'outputs', 'compute', 'environment', 'environment_variables', ...SPARK_KEYS];
 const NOT_APPLIED: Record<string, string> = {
   identity: 'Spark runs as the workspace\'s own user',
@@ -28,11 +29,11 @@ const EXECUTOR_CONF = /^spark\.(executor\.(cores|memory|instances)|dynamicAlloca
 const CONF_NAME = /^spark\.[\w.-]+$/;
 
 
-function list(src: YamlSource, data: Record<string, unknown>, key: string): string[] | undefined {
+function list(src: YamlSource, data: Record<string, unknown>, where: string[], key: string): string[] | undefined {
   const v = data[key];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.trim())) throw src.error([key], 'expected a list of paths relative to code.');
-  for (const p of v as string[]) if (path.isAbsolute(p) || p.split('/').includes('..')) throw src.error([key], `'${p}' must be a path inside the code folder.`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.trim())) throw src.error([...where, key], 'expected a list of paths relative to code.');
+  for (const p of v as string[]) if (path.isAbsolute(p) || p.split('/').includes('..')) throw src.error([...where, key], `'${p}' must be a path inside the code folder.`);
   return v as string[];
 }
 
@@ -55,52 +56,63 @@ export function sparkSubmitCommand(spark: SparkSettings, appName: string, args: 
   return `PYSPARK_PYTHON="$(command -v python)" PYSPARK_DRIVER_PYTHON="$(command -v python)" spark-submit ${flags.join(' ')} ${shellQuote(target)} ${args}`.trim();
 }
 
-/** Reads a spark job YAML into the command job that runs it (and what it will tell `job show`). */
-export function parseSparkJob(src: YamlSource, opts: { sets?: string[]; name?: string; defaultExperiment: string }): ParsedJob {
-  const data = src.data as Record<string, unknown>;
-  const warnings = src.checkKeys([], data, KNOWN, NOT_APPLIED);
+/** What a spark job, step or component's Spark keys say: its settings, its spark-submit command, and notes for `job show`. */
+export interface SparkPart { spark: SparkSettings; command: string; notes: string[]; warnings: string[] }
+
+/**
+ * Reads the Spark keys of the mapping at `where` (a job, a pipeline step or a component): entry,
+ * files, conf, resources and args. Missing files are found here, before anything is uploaded.
+ */
+export function readSparkPart(src: YamlSource, data: Record<string, unknown>, where: string[], appName: string): SparkPart {
+  const warnings: string[] = [];
   const entry = data.entry as { file?: unknown; class_name?: unknown } | undefined;
-  warnings.push(...src.checkKeys(['entry'], entry, ['file', 'class_name']));
+  warnings.push(...src.checkKeys([...where, 'entry'], entry, ['file', 'class_name']));
   if (!entry || (typeof entry.file !== 'string') === (typeof entry.class_name !== 'string')) {
-    throw src.error(['entry'], "a spark job needs 'entry:' with either 'file:' (a .py file or a jar in code) or 'class_name:' (a class in jars).");
+    throw src.error([...where, 'entry'], "a spark job needs 'entry:' with either 'file:' (a .py file or a jar in code) or 'class_name:' (a class in jars).");
   }
-  if (data.code === undefined) throw src.error(['code'], "a spark job needs 'code:', the local folder that holds its entry file.");
-  if (typeof entry.file === 'string' && (path.isAbsolute(entry.file) || entry.file.split('/').includes('..'))) throw src.error(['entry', 'file'], 'must be a path inside the code folder.');
+  if (data.code === undefined) throw src.error([...where, 'code'], "a spark job needs 'code:', the local folder that holds its entry file.");
+  if (typeof entry.file === 'string' && (path.isAbsolute(entry.file) || entry.file.split('/').includes('..'))) throw src.error([...where, 'entry', 'file'], 'must be a path inside the code folder.');
   if (typeof data.code === 'string') {
-    // Missing files are found here, before anything is uploaded or submitted.
     const codeDir = path.resolve(path.dirname(path.resolve(src.file)), data.code);
     const need = [...(typeof entry.file === 'string' ? [['entry', 'file', entry.file]] : []),
       ...['py_files', 'jars', 'files', 'archives'].flatMap((k) => (Array.isArray(data[k]) ? (data[k] as string[]).map((f, i) => [k, i, f]) : []))];
     for (const [key, at, file] of need) {
-      if (typeof file === 'string' && !fs.existsSync(path.join(codeDir, file))) throw src.error([key as string, at as string], `${file} is not in the code folder ${codeDir}.`);
+      if (typeof file === 'string' && !fs.existsSync(path.join(codeDir, file))) throw src.error([...where, key as string, at as string], `${file} is not in the code folder ${codeDir}.`);
     }
   }
   const conf: Record<string, string> = {};
   const rawConf = (data.conf ?? {}) as Record<string, unknown>;
-  if (typeof rawConf !== 'object' || Array.isArray(rawConf)) throw src.error(['conf'], 'expected a mapping of Spark settings (spark.driver.cores: 1, ...).');
+  if (typeof rawConf !== 'object' || Array.isArray(rawConf)) throw src.error([...where, 'conf'], 'expected a mapping of Spark settings (spark.driver.cores: 1, ...).');
   for (const [k, v] of Object.entries(rawConf)) {
-    if (!CONF_NAME.test(k)) throw src.error(['conf', k], `'${k}' is not a Spark setting name (they start with 'spark.').`);
-    if (v === null || typeof v === 'object') throw src.error(['conf', k], 'expected a number, text or true/false.');
+    if (!CONF_NAME.test(k)) throw src.error([...where, 'conf', k], `'${k}' is not a Spark setting name (they start with 'spark.').`);
+    if (v === null || typeof v === 'object') throw src.error([...where, 'conf', k], 'expected a number, text or true/false.');
     conf[k] = String(v);
   }
   const resources = data.resources as Record<string, unknown> | undefined;
-  warnings.push(...src.checkKeys(['resources'], resources, ['instance_type', 'runtime_version']));
+  warnings.push(...src.checkKeys([...where, 'resources'], resources, ['instance_type', 'runtime_version']));
   const cores = conf['spark.driver.cores'] ? Number(conf['spark.driver.cores']) : undefined;
-  if (cores !== undefined && (!Number.isInteger(cores) || cores < 1)) throw src.error(['conf', 'spark.driver.cores'], 'expected a whole number of cores, at least 1.');
+  if (cores !== undefined && (!Number.isInteger(cores) || cores < 1)) throw src.error([...where, 'conf', 'spark.driver.cores'], 'expected a whole number of cores, at least 1.');
   const master = `local[${cores ?? '*'}]`;
   const notes: string[] = [];
   const executorConf = Object.keys(conf).filter((k) => EXECUTOR_CONF.test(k));
   if (executorConf.length) notes.push(`${executorConf.join(', ')}: accepted; Spark runs in local mode (${master}) on this host, so there are no separate executors to size.`);
   if (resources?.instance_type) notes.push(`resources.instance_type '${resources.instance_type}' is shown, not applied: Spark runs on this host.`);
   if (resources?.runtime_version) notes.push(`resources.runtime_version '${resources.runtime_version}' is shown; Spark here is the stratus-spark environment's (PySpark 4.3).`);
-
   const spark: SparkSettings = {
     entry: typeof entry.file === 'string' ? { file: entry.file } : { class_name: entry.class_name as string },
     master, conf,
-    py_files: list(src, data, 'py_files'), jars: list(src, data, 'jars'), files: list(src, data, 'files'), archives: list(src, data, 'archives'),
+    py_files: list(src, data, where, 'py_files'), jars: list(src, data, where, 'jars'), files: list(src, data, where, 'files'), archives: list(src, data, where, 'archives'),
   };
   const args = data.args === undefined ? '' : String(data.args);
-  const command = sparkSubmitCommand(spark, String(data.display_name ?? data.name ?? 'spark-job'), args);
+  return { spark, command: sparkSubmitCommand(spark, appName, args), notes, warnings };
+}
+
+/** Reads a spark job YAML into the command job that runs it (and what it will tell `job show`). */
+export function parseSparkJob(src: YamlSource, opts: { sets?: string[]; name?: string; defaultExperiment: string }): ParsedJob {
+  const data = src.data as Record<string, unknown>;
+  const warnings = src.checkKeys([], data, KNOWN, NOT_APPLIED);
+  const { spark, command, notes, warnings: sparkWarnings } = readSparkPart(src, data, [], String(data.display_name ?? data.name ?? 'spark-job'));
+  warnings.push(...sparkWarnings);
 
   // The rest is a command job's: code, inputs, outputs, environment, compute.
   for (const key of [...SPARK_KEYS, ...Object.keys(NOT_APPLIED)]) delete data[key];
