@@ -10,7 +10,7 @@ import { registryRoutes } from '../src/server/mlflow/registry-routes.ts';
 import { ARTIFACT_ROUTES } from '../src/server/mlflow/artifact-routes.ts';
 import type { Workspace } from '../src/workspace.ts';
 import { operations } from '../src/specs/api-v1.ts';
-import { FILE_ROUTES } from '../src/server/files-routes.ts';
+import { DATASTORE_FILES, fileRouteTable, SHARE_FILES } from '../src/server/files-routes.ts';
 import { LIVY_ROUTES } from '../src/server/livy-routes.ts';
 import { DATABRICKS_ROUTES } from '../src/server/databricks-routes.ts';
 
@@ -60,13 +60,14 @@ export function renderRestDocs(): string {
     '',
     '## Workspace files',
     '',
-    'The file share compute instances use as their Jupyter root (`stratus file …`).',
+    'The file share compute instances use as their Jupyter root (`stratus file …`), and the default',
+    'datastore\'s files (`stratus datastore upload …`; jobs read them as `azureml://datastores/workspaceblobstore/paths/…`).',
     '',
     '| method | path | what |',
     '|---|---|---|',
-    ...FILE_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    ...[...fileRouteTable(SHARE_FILES, 'the share'), ...fileRouteTable(DATASTORE_FILES.replace(':name', '<name>'), 'the datastore (workspaceblobstore)')].map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
     '',
-    '## Livy (HDInsight\'s batch API)',
+    '## Livy (HDInsight\'s API: batches and interactive sessions)',
     '',
     'Apache Livy\'s batch API; each batch runs as a spark job (see docs/spark.md).',
     '',

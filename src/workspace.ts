@@ -15,6 +15,7 @@ import { SparkRuntime } from './compute/spark-runtime.ts';
 import { SparkDriverProvider } from './compute/spark-provider.ts';
 import { LocalProcessProvider } from './compute/local-process.ts';
 import { WorkspaceFiles } from './files/workspace-files.ts';
+import { DatastoreService } from './assets/datastores.ts';
 import { LivyBatches } from './spark/livy-batches.ts';
 import { LivySessions } from './spark/livy-sessions.ts';
 import { DatabricksApi } from './spark/databricks.ts';
@@ -54,6 +55,8 @@ export interface Workspace {
   builder: EnvironmentBuilder;
   /** The file share compute instances use as their Jupyter root. */
   files: WorkspaceFiles;
+  /** Datastores: the default one's files, and what azureml://datastores/… URIs name. */
+  datastores: DatastoreService;
   /** Apache Livy's batches, run as spark jobs. */
   livy: LivyBatches;
   /** Apache Livy's interactive sessions: PySpark drivers that run statements. */
@@ -89,10 +92,11 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const computes = new ComputeService(db, managed, spark);
   await computes.ensureDefaults();
   const jobStore = new JobStore(db, experiments, runs);
-  const inputs = new InputSources(jobStore, runs, artifacts, () => data);
+  const datastores = new DatastoreService(path.join(opts.dataDir, 'artifacts'));
+  const inputs = new InputSources(jobStore, runs, artifacts, () => data, datastores);
   const commands = new CommandRunner(jobStore, runs, artifacts, computes, new ComputeProviders([new LocalProcessProvider(), new SparkDriverProvider(managed)]), builder, environments, inputs, path.join(opts.dataDir, 'jobs'));
   const jobs = new JobService(jobStore, commands, inputs, experiments);
-  const data: DataAssetService = new DataAssetService(db, artifacts, async (job, output) => (await jobs.outputLocation(job, output)).storePath);
+  const data: DataAssetService = new DataAssetService(db, artifacts, async (job, output) => (await jobs.outputLocation(job, output)).storePath, datastores);
   const models = new ModelAssetService(registry, artifacts, (job, output) => jobs.outputLocation(job, output));
   const endpoints = new EndpointService(db, artifacts, builder, environments, models, path.join(opts.dataDir, 'endpoints'));
   const components = new ComponentService(db, artifacts);
@@ -104,7 +108,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(computes, jobs, files.root);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, livy, livySessions, databricks,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, livy, livySessions, databricks,
     async close() {
       await livySessions.closeAll();
       schedules.stop();

@@ -80,6 +80,37 @@ describe('spark jobs', { timeout: 900_000 }, () => {
     assert.match(log.stdout.data, /parquet files: [1-9]/);
   });
 
+  test('azureml://datastores/workspaceblobstore/paths/… inputs: files uploaded to the default datastore, read by a spark job', async () => {
+    const listed = await cli(['datastore', 'list', '--output', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const stores = JSON.parse(listed.stdout);
+    assert.deepEqual(stores.map((d: { name: string }) => d.name), ['workspaceblobstore', 'workspaceartifactstore']);
+    assert.equal(stores[0].is_default, true);
+    const up = await cli(['datastore', 'upload', '--name', 'workspaceblobstore', '--source', 'data', '--path', 'samples']);
+    assert.equal(up.code, 0, up.stderr);
+    const files = JSON.parse((await cli(['datastore', 'list-files', '--path', 'samples/data', '--output', 'json'])).stdout);
+    assert.deepEqual(files.map((f: { path: string }) => f.path), ['titanic.csv']);
+    const yml = path.join(FIXTURE, 'job.yml');
+    const work = tempDir();
+    fs.cpSync(FIXTURE, work, { recursive: true });
+    fs.writeFileSync(path.join(work, 'ds.yml'), fs.readFileSync(yml, 'utf8').replace('path: ./data/titanic.csv', 'path: azureml://datastores/workspaceblobstore/paths/samples/data/titanic.csv'));
+    const ran = await cli(['job', 'create', '--file', 'ds.yml', '--stream', '--output', 'json'], work);
+    assert.equal(ran.code, 0, ran.stderr.slice(-3000));
+    assert.match(ran.stdout, /wrangled 200 rows/);
+    fs.writeFileSync(path.join(work, 'missing.yml'), fs.readFileSync(yml, 'utf8').replace('path: ./data/titanic.csv', 'path: azureml://datastores/workspaceblobstore/paths/nope.csv'));
+    const missing = await cli(['job', 'create', '--file', 'missing.yml'], work);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /Input 'titanic_data': nothing found at 'azureml:\/\/datastores\/workspaceblobstore\/paths\/nope\.csv'/);
+    fs.writeFileSync(path.join(work, 'other.yml'), fs.readFileSync(yml, 'utf8').replace('path: ./data/titanic.csv', 'path: azureml://datastores/mystore/paths/x.csv'));
+    const other = await cli(['job', 'create', '--file', 'other.yml'], work);
+    assert.match(other.stderr, /Input 'titanic_data': Datastore 'mystore' does not exist\. This workspace has workspaceblobstore/);
+    const asset = await cli(['data', 'create', '--name', 'titanic-ds', '--type', 'uri_file', '--path', 'azureml://datastores/workspaceblobstore/paths/samples/data/titanic.csv', '--output', 'json']);
+    assert.equal(asset.code, 0, asset.stderr);
+    assert.equal((await client.data.show('titanic-ds')).type, 'uri_file');
+    const readOnly = await raw(server.url, 'PUT', '/api/v1/datastores/workspaceartifactstore/files/content/x.txt', 'x', {});
+    assert.equal(readOnly.status, 400);
+  });
+
   test('bad input: no entry, an entry file that is not there, a conf that is not Spark\'s, a failing driver', async () => {
     const work = tempDir();
     fs.cpSync(FIXTURE, work, { recursive: true });

@@ -4,13 +4,14 @@
  *   snapshots/<hash>/…                         code snapshots     } content-addressed, written by the CLI,
  *   uploads/<hash>/<name>                      local uploads      } immutable once COMPLETE_MARKER exists
  *   jobs/<job>/named-outputs/<output>/…        a command job's named outputs, written by the server
+ *   datastores/workspaceblobstore/…            the default datastore's files (uploaded by clients)
  */
 import { COMPLETE_MARKER, uploadFolder, uploadStorePath } from '../specs/uploads.ts';
 
 export { COMPLETE_MARKER, uploadStorePath };
 
 /** Top-level folders that belong to the workspace, not to an experiment. */
-export const WORKSPACE_FOLDERS = new Set(['snapshots', 'uploads', 'jobs']);
+export const WORKSPACE_FOLDERS = new Set(['snapshots', 'uploads', 'jobs', 'datastores']);
 
 export function snapshotFolder(hash: string): string {
   return uploadFolder('snapshots', hash);

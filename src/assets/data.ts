@@ -2,6 +2,7 @@
  * Data assets: versioned, immutable references to files in the workspace store (local
  * uploads, or a job's named output), of type uri_file, uri_folder or mltable.
  */
+import type { DatastoreService } from './datastores.ts';
 import { uploadStorePath } from '../artifacts/layout.ts';
 import type { Db } from '../store/db.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
@@ -18,11 +19,11 @@ export const DATA_TYPES = ['uri_file', 'uri_folder', 'mltable'] as const;
 
 export class DataAssetService {
   private table: VersionedTable<DataRow>;
-  constructor(private db: Db, private store: LocalArtifactStore, private jobOutput: (job: string, output: string) => Promise<string>) {
+  constructor(private db: Db, private store: LocalArtifactStore, private jobOutput: (job: string, output: string) => Promise<string>, private datastores: DatastoreService) {
     this.table = new VersionedTable(db, 'data_assets', 'data asset', 'data');
   }
 
-  /** `path` is a store path (an upload) or azureml://jobs/<job>/outputs/<name>. */
+  /** `path` is a store path (an upload), azureml://jobs/<job>/outputs/<name> or azureml://datastores/<name>/paths/<path> (referenced, as Azure ML does, not copied). */
   async create(input: { name: string; version?: string; type?: string; path: string; description?: string; tags?: Record<string, string> }) {
     validateNameVersion('data asset', input.name, input.version);
     const type = input.type ?? 'uri_folder';
@@ -30,9 +31,11 @@ export class DataAssetService {
     if (!input.path) throw invalid("A data asset needs 'path'.");
     let rel = input.path;
     const jobRef = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)$/.exec(rel);
+    const inDatastore = this.datastores.storePath(rel);
     if (jobRef) rel = await this.jobOutput(jobRef[1], jobRef[2]);
+    else if (inDatastore !== undefined) rel = inDatastore;
     else if (uploadStorePath(rel)) rel = uploadStorePath(rel)!;
-    else throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it) or azureml://jobs/<job>/outputs/<name>.`);
+    else throw invalid(`Unsupported data path '${input.path}': give a local path (stratus data create uploads it), azureml://jobs/<job>/outputs/<name> or azureml://datastores/<name>/paths/<path>.`);
     const st = await this.store.stat(rel).catch(() => {
       throw notFound(`Nothing was uploaded at '${input.path}'.`);
     });

@@ -5,7 +5,7 @@ import { fail, outputOption, queryOption, withClient as run } from './runner.ts'
 import { registerJobCommands } from './job-commands.ts';
 import { registerComputeCommands } from './compute-commands.ts';
 import { registerAssetCommands } from './asset-commands.ts';
-import { registerFileCommands } from './file-commands.ts';
+import { registerDatastoreCommands, registerFileCommands } from './file-commands.ts';
 import { registerEndpointCommands } from './endpoint-commands.ts';
 import { registerScheduleCommands } from './schedule-commands.ts';
 import os from 'node:os';
@@ -162,6 +162,7 @@ registerJobCommands(program);
 registerComputeCommands(program);
 registerAssetCommands(program);
 registerFileCommands(program);
+registerDatastoreCommands(program);
 registerEndpointCommands(program);
   registerScheduleCommands(program);
 

@@ -212,27 +212,35 @@ export class StratusClient {
   };
 
   /** The workspace file share (compute instances' Jupyter root). */
-  readonly files = {
-    list: (dir = '') => this.call<{ path: string; files: { path: string; is_dir: boolean; file_size?: number }[] }>('GET', '/api/v1/files', undefined, { path: dir }),
-    upload: async (file: string, body: BodyInit | ReadableStream): Promise<{ path: string; size: number }> => {
-      const res = await this.send('PUT', this.fileUrl(file), body);
-      return res.json();
-    },
-    download: (file: string): Promise<Response> => this.send('GET', this.fileUrl(file)),
-    delete: (file: string) => this.call<Record<string, never>>('DELETE', `/api/v1/files/content/${encodePath(file)}`),
-    rename: (from: string, to: string) => this.call<{ path: string }>('POST', '/api/v1/files/rename', undefined, { from, to }),
-    /** The file's text (notebooks, scripts). */
-    read: async (file: string) => (await this.send('GET', this.fileUrl(file))).text(),
+  /** The workspace file share. */
+  readonly files = this.fileArea('/api/v1/files');
+
+  readonly datastores = {
+    list: () => this.v1(API_V1.datastores.list),
+    get: (name: string) => this.v1(API_V1.datastores.get, { name }),
+    /** A datastore's files (the default datastore, workspaceblobstore, takes uploads). */
+    files: (name: string) => this.fileArea(`/api/v1/datastores/${encodeURIComponent(name)}/files`),
   };
+
+  /** List, upload, download, rename and delete in a file area (the share, a datastore). */
+  private fileArea(base: string) {
+    const url = (file: string) => `${this.baseUrl}${base}/content/${encodePath(file)}`;
+    return {
+      list: (dir = '') => this.call<{ path: string; files: { path: string; is_dir: boolean; file_size?: number }[] }>('GET', base, undefined, { path: dir }),
+      upload: async (file: string, body: BodyInit | ReadableStream): Promise<{ path: string; size: number }> => (await this.send('PUT', url(file), body)).json(),
+      download: (file: string): Promise<Response> => this.send('GET', url(file)),
+      delete: (file: string) => this.call<Record<string, never>>('DELETE', `${base}/content/${encodePath(file)}`),
+      rename: (from: string, to: string) => this.call<{ path: string }>('POST', `${base}/rename`, undefined, { from, to }),
+      /** The file's text (notebooks, scripts). */
+      read: async (file: string) => (await this.send('GET', url(file))).text(),
+    };
+  }
 
   /** The token this client authenticates with (the studio hands it to Jupyter clients for the proxy). */
   get credentials(): string | undefined {
     return this.token;
   }
 
-  private fileUrl(file: string): string {
-    return `${this.baseUrl}/api/v1/files/content/${encodePath(file)}`;
-  }
 
   /** A raw request (bytes in or out); errors become ApiError like every other call. */
   private async send(method: string, url: string, body?: BodyInit | ReadableStream): Promise<Response> {

@@ -14,10 +14,13 @@ import { invalid, notFound } from '../util/errors.ts';
 /** Notebooks are read whole to be checked; larger ones belong in data assets. */
 const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
 
+/** How errors name a file area and how to list it (the share, or a datastore). */
+export interface FilesLabel { where: string; listHint: string }
+
 export class WorkspaceFiles {
   private store: LocalArtifactStore;
 
-  constructor(readonly root: string) {
+  constructor(readonly root: string, private label: FilesLabel = { where: 'the share', listHint: 'stratus file list' }) {
     this.store = new LocalArtifactStore(root);
   }
 
@@ -27,7 +30,7 @@ export class WorkspaceFiles {
 
   stat(file: string) {
     return this.store.stat(file).catch((err) => {
-      if ((err as { code?: string }).code === 'RESOURCE_DOES_NOT_EXIST') throw notFound(`No such file or folder in the share: '${file}'. List them with: stratus file list`);
+      if ((err as { code?: string }).code === 'RESOURCE_DOES_NOT_EXIST') throw notFound(`No such file or folder in ${this.label.where}: '${file}'. List them with: ${this.label.listHint}`);
       throw err;
     });
   }
@@ -66,8 +69,8 @@ export class WorkspaceFiles {
   }
 
   async delete(file: string): Promise<void> {
-    if (!file.replace(/\/+$/, '')) throw invalid('Refusing to delete the whole file share: name a file or folder in it.');
-    if (!(await this.store.stat(file).then(() => true, () => false))) throw notFound(`No such file or folder in the share: '${file}'. List them with: stratus file list`);
+    if (!file.replace(/\/+$/, '')) throw invalid(`Refusing to delete the whole of ${this.label.where}: name a file or folder in it.`);
+    if (!(await this.store.stat(file).then(() => true, () => false))) throw notFound(`No such file or folder in ${this.label.where}: '${file}'. List them with: ${this.label.listHint}`);
     await this.store.delete(file);
   }
 }

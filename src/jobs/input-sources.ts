@@ -6,6 +6,7 @@ import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { uploadStorePath } from '../artifacts/layout.ts';
 import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
 import type { DataAssetService } from '../assets/data.ts';
+import type { DatastoreService } from '../assets/datastores.ts';
 import type { RunService } from '../tracking/runs.ts';
 import { invalid, notFound, StratusError } from '../util/errors.ts';
 import type { JobStore } from './job-store.ts';
@@ -16,6 +17,7 @@ export class InputSources {
     private runs: RunService,
     private artifacts: LocalArtifactStore,
     private data: () => DataAssetService,
+    private datastores: DatastoreService,
   ) {}
 
   /** The store path of input `input` given as `ref`. */
@@ -48,6 +50,14 @@ export class InputSources {
       if (source.status !== 'Completed') throw invalid(`Input '${input}': job '${m[1]}' is ${source.status}; its outputs exist once it has Completed.`);
       return [this.store.outputPath(source, m[2]), m[3]].filter(Boolean).join('/');
     }
+    const inDatastore = ref.startsWith('azureml://') ? (() => {
+      try {
+        return this.datastores.storePath(ref);
+      } catch (err) {
+        throw new StratusError((err as StratusError).code, `Input '${input}': ${(err as Error).message}`);
+      }
+    })() : undefined;
+    if (inDatastore !== undefined) return inDatastore;
     if (ref.startsWith('azureml:')) {
       const m = /^azureml:([A-Za-z0-9][\w.-]*?)(?::([\w.-]+)|@([\w.-]+))?$/.exec(ref);
       if (!m) throw invalid(`Input '${input}': cannot read '${ref}'; use azureml:<name>:<version> or azureml:<name>@latest.`);

@@ -17,7 +17,7 @@ import { rejectHostileInput } from './input-guard.ts';
 import { fromStoreError, storeProblem } from '../store/health.ts';
 import { clientGone } from './client-gone.ts';
 import { registerJupyterProxy } from './jupyter-proxy.ts';
-import { fileRoutes } from './files-routes.ts';
+import { DATASTORE_FILES, fileRoutes, SHARE_FILES } from './files-routes.ts';
 import { livyRoutes } from './livy-routes.ts';
 import { registerSparkUiProxy } from './spark-ui-proxy.ts';
 import { databricksRoutes } from './databricks-routes.ts';
@@ -116,7 +116,8 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   registerV1(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
-  await app.register(async (scope) => fileRoutes(scope, ws.files));
+  await app.register(async (scope) => fileRoutes(scope, SHARE_FILES, () => ws.files));
+  await app.register(async (scope) => fileRoutes(scope, DATASTORE_FILES, (req) => ws.datastores.files((req.params as { name: string }).name)));
   livyRoutes(app, ws.livy, ws.livySessions);
   databricksRoutes(app, ws.databricks);
   registerJupyterProxy(app, ws.computes.managed, opts.auth);

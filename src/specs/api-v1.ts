@@ -12,7 +12,7 @@ import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, Upd
 import {
   ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
   EndpointReply, EnvironmentBuildReply, EnvironmentReply, JobLogsReply, JobReply, JobValidation, listOf, ModelFilesReply,
-  ModelReply, ScheduleReply, SnapshotReply,
+  ModelReply, ScheduleReply, SnapshotReply, DatastoreReply,
 } from './replies.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -112,6 +112,10 @@ export const API_V1 = {
     enable: op('POST', `${schedules}/:name/enable`, 'Enable a schedule (it fires from the next slot on)', ScheduleReply),
     disable: op('POST', `${schedules}/:name/disable`, 'Disable a schedule', ScheduleReply),
     delete: op('DELETE', `${schedules}/:name`, 'Delete a schedule', Empty),
+  },
+  datastores: {
+    list: op('GET', '/api/v1/datastores', 'List datastores: workspaceblobstore (the default, files in the workspace\'s storage) and workspaceartifactstore', listOf(DatastoreReply)),
+    get: op('GET', '/api/v1/datastores/:name', 'Show a datastore', DatastoreReply),
   },
   snapshots: {
     get: op('GET', '/api/v1/snapshots/:hash', 'Whether a code snapshot or upload is complete', SnapshotReply),

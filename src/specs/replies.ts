@@ -155,6 +155,11 @@ export const ModelFilesReply = z.object({ path: z.string() });
 
 export const SnapshotReply = z.object({ hash: z.string(), snapshot_complete: z.boolean(), upload_complete: z.boolean() });
 
+export const DatastoreReply = z.object({
+  name: z.string(), type: z.literal('azure_blob'), is_default: z.boolean(), account_name: z.string(), container_name: z.string(),
+  description: z.string(), writable: z.boolean(),
+}).describe("a datastore, in az ml datastore show's shape (writable: whether files can be uploaded into it here)");
+
 export const ComputeReply = z.looseObject({
   name: z.string(),
   type: z.string().describe('local, amlcompute, computeinstance or spark'),

@@ -104,6 +104,10 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       disable: async ({ params }) => s.setEnabled(params.name, false),
       delete: async ({ params }) => emptyAfter(s.delete(params.name)),
     },
+    datastores: {
+      list: async () => ws.datastores.list(),
+      get: async ({ params }) => ws.datastores.show(params.name),
+    },
     snapshots: {
       get: async ({ params }) => {
         if (!/^[0-9a-f]{16,64}$/.test(params.hash)) throw invalid(`Invalid snapshot hash '${params.hash}'.`);
