@@ -106,7 +106,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const schedules = new ScheduleService(db, jobs);
   const livy = new LivyBatches(db, jobs, computes, files.root);
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
-  const databricks = new DatabricksApi(computes, jobs, files.root);
+  const databricks = new DatabricksApi(db, computes, jobs, files.root);
   return {
     db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, livy, livySessions, databricks,
     async close() {

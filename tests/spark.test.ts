@@ -429,6 +429,52 @@ print(json.dumps(out))
     const executed = path.join(server.dataDir, 'artifacts', (job as any).outputs.notebook.store_path, 'report.ipynb');
     assert.ok(fs.existsSync(executed), 'the executed notebook is the run\'s output');
   });
+
+  test('a Databricks multi-task run: tasks after the tasks they depend on, each with its run id and output; a failure skips what follows', async () => {
+    await client.files.upload('Users/db/step.py', 'import sys\nfrom pyspark.sql import SparkSession\nspark = SparkSession.builder.getOrCreate()\nprint("step", sys.argv[1], spark.range(10).count())\n');
+    await client.files.upload('Users/db/boom.py', 'raise SystemExit("boom")\n');
+    const script = `
+import json, os
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs
+w = WorkspaceClient(host=os.environ["URL"], token="any-token", auth_type="pat")
+def task(key, file, deps=(), arg=None):
+    return jobs.SubmitTask(task_key=key, existing_cluster_id="spark-s", depends_on=[jobs.TaskDependency(task_key=d) for d in deps],
+                           spark_python_task=jobs.SparkPythonTask(python_file=file, parameters=[arg or key]))
+out = {}
+run = w.jobs.submit(run_name="etl", tasks=[task("extract", "/Workspace/Users/db/step.py"), task("load", "/Workspace/Users/db/step.py", ["extract"]),
+                                           task("report", "/Workspace/Users/db/step.py", ["load", "extract"])]).result()
+out["state"] = run.state.result_state.value
+out["tasks"] = {t.task_key: [t.run_id, t.state.result_state.value, t.start_time] for t in run.tasks}
+out["outputs"] = {t.task_key: w.jobs.get_run_output(t.run_id).logs for t in run.tasks}
+try:
+    w.jobs.get_run_output(run.run_id)
+except Exception as e:
+    out["parent_output"] = str(e)
+bad = w.jobs.submit(run_name="bad", tasks=[task("boom", "/Workspace/Users/db/boom.py"), task("after", "/Workspace/Users/db/step.py", ["boom"])]).result()
+out["bad"] = [bad.state.result_state.value, {t.task_key: [t.state.life_cycle_state.value, t.state.result_state.value if t.state.result_state else None] for t in bad.tasks}]
+out["listed"] = [r.run_name for r in w.jobs.list_runs(limit=2)]
+try:
+    w.jobs.submit(run_name="cycle", tasks=[task("a", "/Workspace/Users/db/step.py", ["nope"])])
+except Exception as e:
+    out["unknown_dep"] = str(e)
+print(json.dumps(out))
+`;
+    const out = await python(script, { URL: server.url });
+    assert.equal(out.code, 0, out.stderr.slice(-3000));
+    const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    assert.equal(r.state, 'SUCCESS');
+    assert.deepEqual(Object.keys(r.tasks).sort(), ['extract', 'load', 'report']);
+    for (const k of ['extract', 'load', 'report']) assert.equal(r.tasks[k][1], 'SUCCESS', k);
+    assert.ok(r.tasks.extract[2] <= r.tasks.load[2] && r.tasks.load[2] <= r.tasks.report[2], 'each task starts after those it depends on');
+    assert.match(r.outputs.load, /step load 10/);
+    assert.match(r.parent_output, /output of runs with multiple tasks is not supported/);
+    assert.equal(r.bad[0], 'FAILED');
+    assert.deepEqual(r.bad[1].boom, ['TERMINATED', 'FAILED']);
+    assert.deepEqual(r.bad[1].after, ['SKIPPED', 'UPSTREAM_FAILED']);
+    assert.deepEqual(r.listed, ['bad', 'etl']);
+    assert.match(r.unknown_dep, /depends on 'nope', which is not a task of this run/);
+  });
 });
 
 /** A second host on this machine: a network namespace with its own address, joined to the host by a veth pair. */

@@ -7,6 +7,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DatabricksApi } from '../spark/databricks.ts';
 import { SPARK_VERSION } from '../spark/databricks.ts';
 import { invalid } from '../util/errors.ts';
+import { RunSubmit } from '../specs/databricks.ts';
+import { checked } from '../specs/validate.ts';
 import { PUBLIC_ROUTE } from './auth-gate.ts';
 
 const body = (req: FastifyRequest) => (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body as Record<string, any> : {});
@@ -29,8 +31,8 @@ export const DATABRICKS_ROUTES: [string, string, string][] = [
   ['GET', '/api/2.{0,1}/clusters/list', '`{clusters}`'],
   ['POST', '/api/2.{0,1}/clusters/{start,restart,delete,permanent-delete,resize}', 'start, restart, terminate (`delete`), remove, `num_workers`'],
   ['GET', '/api/2.{0,1}/clusters/{spark-versions,list-node-types}', 'the one Spark version and node type here'],
-  ['POST', '/api/2.{0,1,2}/jobs/runs/submit', 'a one-task run: `spark_python_task` on `existing_cluster_id` (or local mode): `{run_id}`'],
-  ['GET', '/api/2.{0,1,2}/jobs/runs/{get,get-output,list}', 'a run\'s `state` (`life_cycle_state`, `result_state`), its driver output, all runs'],
+  ['POST', '/api/2.{0,1,2}/jobs/runs/submit', 'a run of `tasks` (`spark_python_task`, `notebook_task`, `python_wheel_task`; `depends_on`) on `existing_cluster_id` (or local mode): `{run_id}`'],
+  ['GET', '/api/2.{0,1,2}/jobs/runs/{get,get-output,list}', 'a run\'s `state` (`life_cycle_state`, `result_state`) and its `tasks` with their own `run_id`s; a task\'s output; runs (`offset`, `limit` ≤ 25)'],
   ['POST', '/api/2.{0,1,2}/jobs/runs/cancel', 'cancel a run'],
 ];
 
@@ -58,10 +60,17 @@ export function databricksRoutes(app: FastifyInstance, api: DatabricksApi): void
   }
   for (const v of ['2.0', '2.1', '2.2']) {
     const base = `/api/${v}/jobs/runs`;
-    app.post(`${base}/submit`, async (req) => api.submitRun(body(req)));
+    app.post(`${base}/submit`, async (req) => api.submitRun(checked(RunSubmit, body(req), 'run')));
     app.get(`${base}/get`, async (req) => api.getRun(runId(query(req).run_id)));
     app.get(`${base}/get-output`, async (req) => api.getRunOutput(runId(query(req).run_id)));
-    app.get(`${base}/list`, async () => api.listRuns());
+    app.get(`${base}/list`, async (req) => {
+      const q = query(req);
+      const offset = q.offset === undefined ? 0 : Number(q.offset);
+      const limit = q.limit === undefined ? 25 : Number(q.limit);
+      if (!Number.isSafeInteger(offset) || offset < 0) throw invalid('offset must be a whole number of at least 0.');
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 25) throw invalid('limit must be a whole number from 1 to 25.');
+      return api.listRuns(offset, limit);
+    });
     app.post(`${base}/cancel`, async (req) => api.cancelRun(runId(body(req).run_id)));
   }
 }

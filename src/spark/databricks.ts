@@ -7,6 +7,9 @@
 import type { ComputeService } from '../compute/computes.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { JobSpec } from '../specs/command-job.ts';
+import type { StepSpec } from '../specs/pipeline-types.ts';
+import type { RunSubmitT, SubmitTaskT } from '../specs/databricks.ts';
+import type { Db } from '../store/db.ts';
 import { sparkSubmitCommand } from '../specs/spark-job.ts';
 import { shellQuote } from '../util/shell.ts';
 import { invalid, notFound } from '../util/errors.ts';
@@ -32,25 +35,18 @@ export interface ClusterCreate {
   custom_tags?: Record<string, string>;
 }
 
-interface SubmitTask {
-  task_key?: string;
-  existing_cluster_id?: string;
-  spark_python_task?: { python_file: string; parameters?: string[] };
-  notebook_task?: { notebook_path: string; base_parameters?: Record<string, string>; source?: string };
-  python_wheel_task?: { package_name: string; entry_point: string; parameters?: string[]; named_parameters?: Record<string, string> };
-  libraries?: { whl?: string; pypi?: unknown; jar?: unknown }[];
-}
+type SubmitTask = SubmitTaskT;
 
-export interface RunSubmit extends Omit<SubmitTask, 'task_key'> {
-  run_name?: string;
-  tasks?: SubmitTask[];
-}
+const MAX_TASKS = 100;
+const TASK_KEY = /^[\w-]{1,100}$/;
+const EXPERIMENT = 'databricks-runs';
+const SPARK_ENV = { kind: 'curated', name: 'stratus-spark' } as const;
 
 /** The PySpark kernel notebook tasks run in (python/stratus_spark/jupyter): `spark` on the run's cluster. */
 const NOTEBOOK_KERNELS = path.join(HARNESS, 'stratus_spark', 'jupyter');
 
 export class DatabricksApi {
-  constructor(private computes: ComputeService, private jobs: JobService, private shareRoot: string) {}
+  constructor(private db: Db, private computes: ComputeService, private jobs: JobService, private shareRoot: string) {}
 
   async createCluster(req: ClusterCreate): Promise<{ cluster_id: string }> {
     // As Databricks does: a cluster names its Spark version (spark-versions lists the one here).
@@ -115,21 +111,76 @@ export class DatabricksApi {
     return {};
   }
 
-  async submitRun(req: RunSubmit): Promise<{ run_id: number }> {
-    if ((req.tasks?.length ?? 1) !== 1) throw invalid('Only one-task runs are supported here: submit one task per run.');
-    const task: SubmitTask = req.tasks?.[0] ?? { ...req, task_key: 'main' };
-    const cluster = task.existing_cluster_id;
-    if (cluster) await this.cluster(cluster);
-    const name = req.run_name ?? task.task_key ?? 'run';
-    const spec: JobSpec = {
-      ...this.taskCommand(task, name),
-      display_name: name, experiment_name: 'databricks-runs', tags: { 'databricks.task_key': task.task_key ?? 'main', 'databricks.task_type': taskType(task) },
-      environment: { kind: 'curated', name: 'stratus-spark' }, inputs: {}, compute: cluster ?? 'local', notes: [],
+  /**
+   * A one-task run is one job; a run of several tasks is a pipeline job with a step per task,
+   * each step after the tasks it `depends_on` (a task that fails stops the run, and the tasks
+   * after it are skipped, as Databricks' default `run_if: ALL_SUCCESS` has it).
+   */
+  async submitRun(req: RunSubmitT): Promise<{ run_id: number }> {
+    const tasks: SubmitTask[] = req.tasks?.length ? req.tasks : [{ ...req, task_key: 'main' }];
+    if (tasks.length > MAX_TASKS) throw invalid(`A run has at most ${MAX_TASKS} tasks; this one has ${tasks.length}.`);
+    const keys = new Set<string>();
+    for (const t of tasks) {
+      if (!t.task_key || !TASK_KEY.test(t.task_key)) throw invalid(`Invalid task_key '${t.task_key ?? ''}': use 1 to 100 letters, digits, '-' and '_'.`);
+      if (keys.has(t.task_key)) throw invalid(`Task key '${t.task_key}' is used twice: each task needs its own.`);
+      keys.add(t.task_key);
+    }
+    for (const t of tasks) {
+      for (const d of t.depends_on ?? []) if (!keys.has(d.task_key)) throw invalid(`Task '${t.task_key}' depends on '${d.task_key}', which is not a task of this run.`);
+      if (t.run_if && t.run_if !== 'ALL_SUCCESS') throw invalid(`Task '${t.task_key}': run_if ${t.run_if} is not supported here; tasks run when all they depend on succeeded (ALL_SUCCESS).`);
+      if (t.existing_cluster_id) await this.cluster(t.existing_cluster_id);
+    }
+    const single = tasks.length === 1 && !tasks[0].depends_on?.length;
+    const name = req.run_name ?? (single ? tasks[0].task_key! : 'run');
+    const spec = single ? this.taskJob(tasks[0], name) : {
+      type: 'pipeline', display_name: name, experiment_name: EXPERIMENT, tags: { 'databricks.run': 'multi-task' },
+      settings: { continue_on_step_failure: false, force_rerun: true }, inputs: {}, outputs: {}, notes: [],
+      jobs: Object.fromEntries(tasks.map((t) => [t.task_key!, this.taskStep(t)])),
     };
-    const runId = await this.nextRunId();
-    spec.tags['databricks.run_id'] = String(runId);
-    await this.jobs.submit(spec);
+    const runId = await this.db.tx(async (t) => {
+      const row = await t.get<{ n: number | null }>('SELECT MAX(run_id) AS n FROM databricks_runs');
+      const first = Number(row?.n ?? 0) + 1;
+      await t.run('INSERT INTO databricks_runs (run_id, job_name, task_key, created_at) VALUES (?, ?, NULL, ?)', [first, '', Date.now()]);
+      // Each task of a multi-task run has a run id of its own (get-output takes it).
+      if (!single) for (const [i, task] of tasks.entries()) await t.run('INSERT INTO databricks_runs (run_id, job_name, task_key, created_at) VALUES (?, ?, ?, ?)', [first + i + 1, '', task.task_key!, Date.now()]);
+      return first;
+    });
+    try {
+      const job = await this.jobs.submit(spec);
+      await this.db.run('UPDATE databricks_runs SET job_name = ? WHERE run_id >= ? AND run_id <= ?', [String(job.name), runId, runId + (single ? 0 : tasks.length)]);
+    } catch (err) {
+      await this.db.run('DELETE FROM databricks_runs WHERE run_id >= ? AND run_id <= ?', [runId, runId + (single ? 0 : tasks.length)]);
+      throw err;
+    }
     return { run_id: runId };
+  }
+
+  /** A task as a job of its own (a one-task run). */
+  private taskJob(task: SubmitTask, name: string): JobSpec {
+    return {
+      ...this.taskCommand(task, name),
+      display_name: name, experiment_name: EXPERIMENT, tags: { 'databricks.task_key': task.task_key ?? 'main', 'databricks.task_type': taskType(task) },
+      environment: SPARK_ENV, inputs: {}, compute: task.existing_cluster_id ?? 'local', notes: [],
+    };
+  }
+
+  /** A task as a pipeline step: it reads a `done` folder of each task it depends on, so it runs after them. */
+  private taskStep(task: SubmitTask): StepSpec {
+    const run = this.taskCommand(task, task.task_key!);
+    const after = Object.fromEntries((task.depends_on ?? []).map((d) => [`after_${d.task_key.replace(/-/g, '_')}`, d.task_key]));
+    return {
+      type: run.spark ? 'spark' : 'command', display_name: task.task_key, compute: task.existing_cluster_id,
+      component: {
+        // The `done` folder holds a marker once the task succeeded: the tasks after it read it.
+        type: 'command', tags: { 'databricks.task_type': taskType(task) }, is_deterministic: false, environment: SPARK_ENV,
+        command: `${run.command} && touch "\${{outputs.done}}/SUCCEEDED"`,
+        environment_variables: run.environment_variables, ...(run.spark ? { spark: run.spark } : {}),
+        inputs: Object.fromEntries(Object.keys(after).map((k) => [k, { type: 'uri_folder' as const }])),
+        outputs: { ...Object.fromEntries(Object.entries(run.outputs).map(([k, o]) => [k, { type: o.type }])), done: { type: 'uri_folder' } },
+      },
+      inputs: Object.fromEntries(Object.entries(after).map(([k, dep]) => [k, { kind: 'step_output' as const, step: dep, output: 'done' }])),
+      outputs: {},
+    };
   }
 
   /** The job's command for the task's type: spark-submit of a file or a wheel's entry point, or papermill of a notebook. */
@@ -170,51 +221,77 @@ export class DatabricksApi {
   }
 
   async getRun(runId: number): Promise<Record<string, unknown>> {
-    const job = await this.job(runId);
-    const status = job.status as string;
-    const state = { life_cycle_state: LIFE_CYCLE[status] ?? 'INTERNAL_ERROR', ...(RESULT[status] ? { result_state: RESULT[status] } : {}), state_message: (job.error as { message?: string } | undefined)?.message ?? '' };
-    const start = job.start_time ? Date.parse(job.start_time as string) : undefined;
-    const end = job.end_time ? Date.parse(job.end_time as string) : undefined;
+    const row = await this.runRow(runId);
+    const job = await this.jobs.get(row.job_name);
+    if (row.task_key) return this.taskRun(runId, row.task_key, await this.taskJobOf(job, row.task_key), job);
+    if (job.type !== 'pipeline') {
+      const run = this.taskRun(runId, (job.tags as Record<string, string>)['databricks.task_key'] ?? 'main', job, job);
+      return { ...run, run_name: job.display_name, run_type: 'SUBMIT_RUN', tasks: [run] };
+    }
+    const taskRows = await this.db.all<{ run_id: number; task_key: string }>('SELECT run_id, task_key FROM databricks_runs WHERE job_name = ? AND task_key IS NOT NULL ORDER BY run_id', [row.job_name]);
+    const children = (await this.jobs.list({ parent: row.job_name, maxResults: MAX_TASKS })) as Record<string, unknown>[];
     return {
-      run_id: runId, run_name: job.display_name, state, start_time: start ?? 0, end_time: end ?? 0, run_type: 'SUBMIT_RUN',
-      tasks: [{ run_id: runId, task_key: (job.tags as Record<string, string>)['databricks.task_key'] ?? 'main', state, existing_cluster_id: String(job.compute).replace(/^azureml:/, '') }],
-      run_page_url: `#/jobs/${job.name}`,
+      ...times(job), run_id: runId, run_name: job.display_name, state: runState(job), run_type: 'SUBMIT_RUN', run_page_url: `#/jobs/${job.name}`,
+      tasks: taskRows.map((t) => this.taskRun(Number(t.run_id), t.task_key, children.find((c) => c.step_name === t.task_key), job)),
     };
   }
 
   async getRunOutput(runId: number): Promise<Record<string, unknown>> {
-    const job = await this.job(runId);
+    const row = await this.runRow(runId);
+    const parent = await this.jobs.get(row.job_name);
+    if (!row.task_key && parent.type === 'pipeline') {
+      throw invalid('Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.');
+    }
+    const job = row.task_key ? await this.taskJobOf(parent, row.task_key) : parent;
+    const metadata = await this.getRun(runId);
+    if (!job) return { metadata, logs: '', logs_truncated: false };
     const logs = await this.jobs.logs(job.name as string, { stdout: 0, stderr: 0, build: 0 });
+    const type = (job.tags as Record<string, string>)['databricks.task_type'] ?? (job.type === 'spark' ? 'spark_python_task' : 'notebook_task');
     return {
-      metadata: await this.getRun(runId),
+      metadata,
       // A notebook task's cell outputs are papermill's log (stderr); other tasks' are the driver's stdout.
-      logs: (job.tags as Record<string, string>)['databricks.task_type'] === 'notebook_task' ? logs.stderr.data : logs.stdout.data, logs_truncated: false,
+      logs: type === 'notebook_task' ? logs.stderr.data : logs.stdout.data, logs_truncated: false,
       ...(job.status === 'Failed' ? { error: (job.error as { message?: string } | undefined)?.message ?? 'failed', error_trace: logs.stderr.data.slice(-4000) } : {}),
     };
   }
 
   async cancelRun(runId: number): Promise<Record<string, never>> {
-    const job = await this.job(runId);
+    const job = await this.jobs.get((await this.runRow(runId)).job_name);
     if (!['Completed', 'Failed', 'Canceled'].includes(job.status as string)) await this.jobs.cancel(job.name as string);
     return {};
   }
 
-  async listRuns(): Promise<{ runs: Record<string, unknown>[]; has_more: boolean }> {
-    const jobs = (await this.jobs.list({ maxResults: 1000 })).filter((j) => (j.tags as Record<string, string>)['databricks.run_id']);
-    return { runs: await Promise.all(jobs.map((j) => this.getRun(Number((j.tags as Record<string, string>)['databricks.run_id'])))), has_more: false };
+  /** Submitted runs, newest first (Databricks pages them by `offset` and `limit`, at most 25). */
+  async listRuns(offset = 0, limit = 25): Promise<{ runs: Record<string, unknown>[]; has_more: boolean }> {
+    const rows = await this.db.all<{ run_id: number }>('SELECT run_id FROM databricks_runs WHERE task_key IS NULL AND job_name <> ? ORDER BY run_id DESC LIMIT ? OFFSET ?', ['', limit + 1, offset]);
+    const runs = await Promise.all(rows.slice(0, limit).map((r) => this.getRun(Number(r.run_id))));
+    return { runs, has_more: rows.length > limit };
   }
 
-  /** Run ids are numbers in Databricks: each run's job carries its id as a tag. */
-  private async nextRunId(): Promise<number> {
-    const all = await this.jobs.list({ maxResults: 10_000 });
-    return 1 + Math.max(0, ...all.map((j) => Number((j.tags as Record<string, string>)['databricks.run_id'] ?? 0)));
+  /** One task's run: its job's state, or PENDING until its step starts (SKIPPED when the run ended first). */
+  private taskRun(runId: number, taskKey: string, job: Record<string, unknown> | undefined, run: Record<string, unknown>): Record<string, unknown> {
+    const ended = ['Completed', 'Failed', 'Canceled'].includes(run.status as string);
+    const state = job ? runState(job) : ended
+      ? { life_cycle_state: 'SKIPPED', result_state: run.status === 'Canceled' ? 'CANCELED' : 'UPSTREAM_FAILED', state_message: 'An upstream task did not succeed.' }
+      : { life_cycle_state: 'PENDING', state_message: 'Waiting for the tasks it depends on.' };
+    return {
+      ...(job ? times(job) : { start_time: 0, end_time: 0 }), run_id: runId, task_key: taskKey, state,
+      ...(job?.compute && job.compute !== 'azureml:local' ? { existing_cluster_id: String(job.compute).replace(/^azureml:/, '') } : {}),
+      run_page_url: `#/jobs/${String(job?.name ?? run.name)}`,
+    };
   }
 
-  private async job(runId: number): Promise<Record<string, unknown>> {
-    const all = await this.jobs.list({ maxResults: 10_000 });
-    const job = all.find((j) => (j.tags as Record<string, string>)['databricks.run_id'] === String(runId));
-    if (!job) throw notFound(`Run ${runId} does not exist.`);
-    return this.jobs.get(job.name as string);
+  /** A multi-task run's job for one task (undefined until its step has started). */
+  private async taskJobOf(run: Record<string, unknown>, taskKey: string): Promise<Record<string, unknown> | undefined> {
+    const children = (await this.jobs.list({ parent: run.name as string, maxResults: MAX_TASKS })) as Record<string, unknown>[];
+    const child = children.find((c) => c.step_name === taskKey);
+    return child ? this.jobs.get(child.name as string) : undefined;
+  }
+
+  private async runRow(runId: number): Promise<{ job_name: string; task_key: string | null }> {
+    const row = await this.db.get<{ job_name: string; task_key: string | null }>('SELECT job_name, task_key FROM databricks_runs WHERE run_id = ?', [runId]);
+    if (!row?.job_name) throw notFound(`Run ${runId} does not exist.`);
+    return row;
   }
 
   private async cluster(id: string): Promise<Record<string, unknown>> {
@@ -226,4 +303,13 @@ export class DatabricksApi {
 
 function taskType(task: SubmitTask): string {
   return task.notebook_task ? 'notebook_task' : task.python_wheel_task ? 'python_wheel_task' : 'spark_python_task';
+}
+
+function runState(job: Record<string, unknown>): Record<string, string> {
+  const status = job.status as string;
+  return { life_cycle_state: LIFE_CYCLE[status] ?? 'INTERNAL_ERROR', ...(RESULT[status] ? { result_state: RESULT[status] } : {}), state_message: (job.error as { message?: string } | undefined)?.message ?? '' };
+}
+
+function times(job: Record<string, unknown>): { start_time: number; end_time: number } {
+  return { start_time: job.start_time ? Date.parse(job.start_time as string) : 0, end_time: job.end_time ? Date.parse(job.end_time as string) : 0 };
 }

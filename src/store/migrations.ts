@@ -173,6 +173,15 @@ const MIGRATIONS: Migration[] = [
       `CREATE TABLE livy_batches (id BIGINT PRIMARY KEY, job_name TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 9,
+    name: 'Databricks run ids',
+    statements: [
+      // A submitted run (one job, or a pipeline job for a multi-task run) and each of its tasks has a numeric run id.
+      `CREATE TABLE databricks_runs (run_id BIGINT PRIMARY KEY, job_name TEXT NOT NULL, task_key TEXT, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX databricks_runs_job ON databricks_runs (job_name)`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
