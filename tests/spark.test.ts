@@ -477,39 +477,49 @@ print(json.dumps(out))
   });
 });
 
-/** A second host on this machine: a network namespace with its own address, joined to the host by a veth pair. */
-function secondHost(): { ok: boolean; why?: string; run: (args: string[]) => string[]; remove: () => void } {
+/**
+ * A second host on this machine: a network namespace with its own address, joined to the host by
+ * a veth pair. Names and the subnet are this process's own, so two runs on one machine never meet.
+ */
+function secondHost(): { ok: boolean; why?: string; hostIp: string; workerIp: string; run: (args: string[]) => string[]; remove: () => void } {
   const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: 'pipe' });
-  const remove = () => { try { sh('ip netns del stratus-w 2>/dev/null; ip link del stratus-vh 2>/dev/null; true'); } catch { /* gone */ } };
+  const id = process.pid % 100_000;
+  const [ns, vh, vn] = [`stratus-w${id}`, `svh${id}`, `svn${id}`];
+  const subnet = `10.${200 + (id % 50)}.${Math.floor(id / 50) % 250}`;
+  const [hostIp, workerIp] = [`${subnet}.1`, `${subnet}.2`];
+  const remove = () => { try { sh(`ip netns del ${ns} 2>/dev/null; ip link del ${vh} 2>/dev/null; true`); } catch { /* gone */ } };
   remove();
   try {
     sh([
-      'ip netns add stratus-w', 'ip link add stratus-vh type veth peer name stratus-vn', 'ip link set stratus-vn netns stratus-w',
-      'ip addr add 10.213.0.1/24 dev stratus-vh', 'ip link set stratus-vh up',
-      'ip netns exec stratus-w ip addr add 10.213.0.2/24 dev stratus-vn', 'ip netns exec stratus-w ip link set stratus-vn up', 'ip netns exec stratus-w ip link set lo up',
+      `ip netns add ${ns}`, `ip link add ${vh} type veth peer name ${vn}`, `ip link set ${vn} netns ${ns}`,
+      `ip addr add ${hostIp}/24 dev ${vh}`, `ip link set ${vh} up`,
+      `ip netns exec ${ns} ip addr add ${workerIp}/24 dev ${vn}`, `ip netns exec ${ns} ip link set ${vn} up`, `ip netns exec ${ns} ip link set lo up`,
     ].join(' && '));
-    return { ok: true, run: (args) => ['ip', 'netns', 'exec', 'stratus-w', ...args], remove };
+    return { ok: true, hostIp, workerIp, run: (args) => ['ip', 'netns', 'exec', ns, ...args], remove };
   } catch (err) {
     remove();
-    return { ok: false, why: `no network namespace could be made here: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}`, run: (a) => a, remove };
+    return { ok: false, why: `no network namespace could be made here: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}`, hostIp, workerIp, run: (a) => a, remove };
   }
 }
 
 describe('a worker on another host, and an existing master attached', { timeout: 600_000 }, () => {
-  const host = secondHost();
+  let host: ReturnType<typeof secondHost>;
+  before(() => { host = secondHost(); });
   after(async () => {
     for (const name of ['spark-att', 'spark-lan']) await client.computes.delete(name).catch(() => undefined);
-    host.remove();
+    host?.remove();
   });
 
-  test('stratus compute join-worker in a second network namespace joins a cluster bound to a LAN address', { skip: !host.ok && host.why }, async () => {
+  test('stratus compute join-worker in a second network namespace joins a cluster bound to a LAN address', async (t) => {
+    if (!host.ok) return t.skip(host.why);
     const badHost = await cli(['compute', 'create', '--name', 'spark-bad', '--type', 'spark', '--master-host', '10.99.99.99']);
     assert.notEqual(badHost.code, 0);
     assert.match(badHost.stderr, /master_host '10\.99\.99\.99' is not an address of this machine/);
-    assert.equal((await cli(['compute', 'create', '--name', 'spark-lan', '--type', 'spark', '--workers', '1', '--master-host', '10.213.0.1'])).code, 0);
+    const created = await cli(['compute', 'create', '--name', 'spark-lan', '--type', 'spark', '--workers', '1', '--master-host', host.hostIp]);
+    assert.equal(created.code, 0, created.stderr);
     const c = await waitState('spark-lan', ['Running', 'Failed']);
     assert.equal(c.state, 'Running', c.state_reason);
-    assert.match(c.master_url, /^spark:\/\/10\.213\.0\.1:\d+$/);
+    assert.equal(c.master_url.replace(/:\d+$/, ''), `spark://${host.hostIp}`);
     assert.equal(c.join_worker_command, `stratus compute join-worker --master-url ${c.master_url}`);
 
     const cache = process.env.STRATUS_ENV_CACHE!;
@@ -527,8 +537,8 @@ describe('a worker on another host, and an existing master attached', { timeout:
         shown = await client.computes.get('spark-lan') as Record<string, any>;
       }
       assert.equal(shown.alive_workers, 2, log.slice(-3000));
-      assert.ok(shown.nodes.some((n: { host: string; state: string }) => n.host === '10.213.0.2' && n.state === 'ALIVE'), JSON.stringify(shown.nodes));
-      assert.match(log, /joining spark:\/\/10\.213\.0\.1:\d+ as 10\.213\.0\.2 with 1 cores/);
+      assert.ok(shown.nodes.some((n: { host: string; state: string }) => n.host === host.workerIp && n.state === 'ALIVE'), JSON.stringify(shown.nodes));
+      assert.ok(log.includes(`joining ${c.master_url} as ${host.workerIp} with 1 cores`), log.slice(-2000));
       // Resizing counts only this host's workers; the one that joined stays.
       const grown = await client.computes.resize('spark-lan', 2) as Record<string, any>;
       assert.equal(grown.alive_workers, 3);
@@ -538,7 +548,8 @@ describe('a worker on another host, and an existing master attached', { timeout:
     assert.notEqual(await new Promise((r) => worker.on('exit', r)), null);
   });
 
-  test('an existing master attached as a cluster: its workers shown, nothing of it started or stopped by Stratus', { skip: !host.ok && host.why }, async () => {
+  test('an existing master attached as a cluster: its workers shown, nothing of it started or stopped by Stratus', async (t) => {
+    if (!host.ok) return t.skip(host.why);
     const lan = await client.computes.get('spark-lan') as Record<string, any>;
     const yml = path.join(tempDir(), 'attach.yml');
     fs.writeFileSync(yml, ['name: spark-att', 'type: spark', `master_url: ${lan.master_url}`, `master_web_ui: ${lan.master_web_ui}`, ''].join('\n'));
