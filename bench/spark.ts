@@ -1,9 +1,10 @@
 /**
  * npm run bench:spark — a Spark cluster from create to Running; a spark job from submission to
  * its driver's first line, against `spark-submit` run by hand with the same environment and
- * script; and a group-by over generated rows on the cluster with 1 and then 2 workers.
+ * script; a group-by over generated rows on the cluster with 1 and then 2 workers; a Livy
+ * statement's round trip against its run time in the driver; the master UI direct and proxied.
  *
- *   node --import tsx bench/spark.ts [--runs 3] [--rows 5000000]
+ *   node --import tsx bench/spark.ts [--runs 3] [--rows 5000000] [--statements 20]
  *
  * The stratus-spark environment is built before timing starts (shared with the tests' cache).
  */
@@ -19,6 +20,7 @@ const BIN = path.join(REPO, 'bin/stratus.js');
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
 const RUNS = arg('runs', 3);
 const ROWS = arg('rows', 5_000_000);
+const STATEMENTS = arg('statements', 20);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const secs = (ms: number) => (ms / 1000).toFixed(2);
 
@@ -120,10 +122,39 @@ async function main(): Promise<void> {
       await cli(url, ['job', 'create', '--file', 'job.yml', '--stream'], work);
       groupBy[workers] = Number(fs.readFileSync(`${m}.groupby`, 'utf8')) * 1000;
     }
+
+    // A Livy session on the cluster: a statement's round trip over REST against its run time inside the driver.
+    const session = await call(url, 'POST', '/livy/sessions', { kind: 'pyspark', conf: { 'spark.stratus.compute': 'c0' } });
+    while ((await call(url, 'GET', `/livy/sessions/${session.id}/state`)).state !== 'idle') await new Promise((r) => setTimeout(r, 100));
+    const roundTrips: number[] = [];
+    const inDriver: number[] = [];
+    for (let i = 0; i < STATEMENTS; i++) {
+      const t = performance.now();
+      const st = await call(url, 'POST', `/livy/sessions/${session.id}/statements`, { code: 'import time\n_t = time.time()\nspark.range(1000).count()\nprint(time.time() - _t)' });
+      let done: Record<string, any>;
+      do done = await call(url, 'GET', `/livy/sessions/${session.id}/statements/${st.id}`); while (done.state !== 'available');
+      roundTrips.push(performance.now() - t);
+      inDriver.push(Number(done.output.data['text/plain']) * 1000);
+    }
+    await call(url, 'DELETE', `/livy/sessions/${session.id}`);
+
+    // The master's web UI: its page straight from the master, and through the workspace's port.
+    const cluster = await call(url, 'GET', '/api/v1/computes/c0');
+    const direct: number[] = [];
+    const proxied: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      for (const [target, into] of [[`${cluster.master_web_ui}/`, direct], [`${url}/computes/c0/spark-ui/`, proxied]] as const) {
+        const t = performance.now();
+        const res = await fetch(target);
+        await res.text();
+        into.push(performance.now() - t);
+      }
+    }
     await call(url, 'DELETE', '/api/v1/computes/c0');
+    const ms = (x: number) => x.toFixed(1);
 
     const body = [
-      `Command: \`npm run bench:spark\` (\`node --import tsx bench/spark.ts --runs ${RUNS} --rows ${ROWS}\`), ${new Date().toISOString().slice(0, 10)}, this machine (2 cores), PySpark 4.3.0, Java 17.`,
+      `Command: \`npm run bench:spark\` (\`node --import tsx bench/spark.ts --runs ${RUNS} --rows ${ROWS} --statements ${STATEMENTS}\`), ${new Date().toISOString().slice(0, 10)}, this machine (2 cores), PySpark 4.3.0, Java 17.`,
       '',
       `| what | median | runs |`,
       '|---|---|---|',
@@ -133,8 +164,15 @@ async function main(): Promise<void> {
       '',
       `Group-by of ${ROWS.toLocaleString('en')} generated rows into 1,000 keys on the cluster (1 core per worker; the action's time inside the driver):`,
       `1 worker ${secs(groupBy[1])} s, 2 workers ${secs(groupBy[2])} s. The machine has two cores, shared by the driver, the workers and the workspace, so a second worker gains little here; the same cluster scales by adding workers where there are cores.`,
+      '',
+      `| what | median | of |`,
+      '|---|---|---|',
+      `| Livy statement \`spark.range(1000).count()\` on the cluster: \`POST …/statements\` to \`available\` (polling) | ${ms(median(roundTrips))} ms | ${STATEMENTS} |`,
+      `| the same statement's run time inside the session's driver | ${ms(median(inDriver))} ms | ${STATEMENTS} |`,
+      `| the master's web UI page, straight from the master | ${ms(median(direct))} ms | 50 |`,
+      `| the same page through the workspace (\`/computes/<name>/spark-ui/\`) | ${ms(median(proxied))} ms | 50 |`,
     ].join('\n');
-    writeSection('## Spark: cluster start, spark job submission, 1 vs 2 workers', body);
+    writeSection('## Spark: cluster start, spark job submission, 1 vs 2 workers, Livy statements, master UI', body);
     console.log(body);
   } finally {
     await stratus.stop();
