@@ -475,6 +475,28 @@ print(json.dumps(out))
     assert.deepEqual(r.listed, ['bad', 'etl']);
     assert.match(r.unknown_dep, /depends on 'nope', which is not a task of this run/);
   });
+
+  test('a cluster under running jobs: compute delete is refused and names them; Databricks\' terminate cancels them, as Databricks does', async () => {
+    await client.files.upload('Users/db/slow.py', 'import time\nfrom pyspark.sql import SparkSession\nspark = SparkSession.builder.getOrCreate()\nprint("started", flush=True)\ntime.sleep(600)\n');
+    const submitted = await (await fetch(`${server.url}/api/2.1/jobs/runs/submit`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ run_name: 'slow', tasks: [{ task_key: 'slow', existing_cluster_id: 'spark-s', spark_python_task: { python_file: '/Workspace/Users/db/slow.py' } }] }),
+    })).json() as { run_id: number };
+    const refused = await cli(['compute', 'delete', '--name', 'spark-s']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Compute 'spark-s' has 1 job running \(\w+\): cancel it first \(stratus job cancel --name \w+\), then delete the compute/);
+    const stop = await cli(['compute', 'stop', '--name', 'spark-s']);
+    assert.match(stop.stderr, /then stop the compute/);
+    const terminated = await fetch(`${server.url}/api/2.1/clusters/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cluster_id: 'spark-s' }) });
+    assert.equal(terminated.status, 200);
+    let run: { state: { life_cycle_state: string; result_state?: string } };
+    do {
+      await new Promise((r) => setTimeout(r, 300));
+      run = await (await fetch(`${server.url}/api/2.1/jobs/runs/get?run_id=${submitted.run_id}`)).json() as typeof run;
+    } while (run.state.life_cycle_state !== 'TERMINATED');
+    assert.equal(run.state.result_state, 'CANCELED');
+    assert.equal((await waitState('spark-s', ['Stopped', 'Failed'])).state, 'Stopped');
+  });
 });
 
 /**

@@ -115,9 +115,11 @@ export class ComputeService {
     return this.show(c.name);
   }
 
-  async delete(name: string): Promise<void> {
+  /** Deleting (or stopping) a compute under running jobs would fail them unseen: refused unless `force` (the caller has canceled them). */
+  async delete(name: string, opts: { force?: boolean } = {}): Promise<void> {
     if (name === 'local') throw invalid("The 'local' compute cannot be deleted.");
     const c = await this.get(name);
+    if (!opts.force) await this.refuseUnderJobs(name, 'delete');
     if (MANAGED_TYPES.includes(c.type)) await this.managed.delete(name).catch((err) => {
       if ((err as { code?: string }).code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
     });
@@ -141,13 +143,29 @@ export class ComputeService {
   }
 
   /** start, stop and restart apply to compute instances and Spark clusters. */
-  async lifecycle(name: string, action: 'start' | 'stop' | 'restart'): Promise<Record<string, unknown>> {
+  async lifecycle(name: string, action: 'start' | 'stop' | 'restart', opts: { force?: boolean } = {}): Promise<Record<string, unknown>> {
     const c = await this.get(name);
     if (!MANAGED_TYPES.includes(c.type)) throw invalid(`Compute '${name}' is a ${c.type} pool, which is always ready; start, stop and restart apply to compute instances and Spark clusters.`);
+    if (action !== 'start' && !opts.force) await this.refuseUnderJobs(name, action);
     if (action === 'start') await this.managed.startCompute(name);
     else if (action === 'stop') await this.managed.stopCompute(name);
     else await this.managed.restartCompute(name);
     return this.show(name);
+  }
+
+  /** Jobs on a compute that have not ended (newest first, at most 20). */
+  async activeJobs(name: string): Promise<string[]> {
+    const rows = await this.db.all<{ name: string }>(
+      `SELECT name FROM jobs WHERE compute IN (?, ?) AND status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY created_at DESC LIMIT 20`, [name, `azureml:${name}`]);
+    return rows.map((r) => r.name);
+  }
+
+  private async refuseUnderJobs(name: string, verb: string): Promise<void> {
+    const active = await this.activeJobs(name);
+    if (active.length) {
+      throw invalid(`Compute '${name}' has ${active.length === 20 ? 'at least 20' : active.length} job${active.length === 1 ? '' : 's'} running (${active.slice(0, 5).join(', ')}${active.length > 5 ? ', …' : ''}): ` +
+        `cancel ${active.length === 1 ? 'it' : 'them'} first (stratus job cancel --name ${active[0]}), then ${verb} the compute.`);
+    }
   }
 }
 

@@ -92,17 +92,26 @@ export class DatabricksApi {
     return {};
   }
 
-  /** Databricks' "delete" terminates a cluster (it can be started again); permanent-delete removes it. */
+  /**
+   * Databricks' "delete" terminates a cluster (it can be started again); permanent-delete removes
+   * it. As in Databricks, runs still running on the cluster are canceled first.
+   */
   async terminateCluster(id: string): Promise<Record<string, never>> {
     const c = await this.cluster(id);
-    if (c.state === 'Running' || c.state === 'Failed') await this.computes.lifecycle(id, 'stop');
+    await this.cancelRunsOn(id);
+    if (c.state === 'Running' || c.state === 'Failed') await this.computes.lifecycle(id, 'stop', { force: true });
     return {};
   }
 
   async permanentDelete(id: string): Promise<Record<string, never>> {
     await this.cluster(id);
-    await this.computes.delete(id);
+    await this.cancelRunsOn(id);
+    await this.computes.delete(id, { force: true });
     return {};
+  }
+
+  private async cancelRunsOn(cluster: string): Promise<void> {
+    for (const job of await this.computes.activeJobs(cluster)) await this.jobs.cancel(job).catch(() => undefined);
   }
 
   async resizeCluster(id: string, numWorkers: number): Promise<Record<string, never>> {
