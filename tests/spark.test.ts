@@ -306,7 +306,7 @@ describe('on a running Spark cluster: Livy sessions, notebooks attached, Databri
     assert.ok([404, 409].includes(notSpark.status), `${notSpark.status}`);
   });
 
-  test('a Livy interactive session with the unmodified pylivy client: pyspark and sql statements, dataframes both ways, errors, cancel', async () => {
+  test('a Livy interactive session with the unmodified pylivy client: pyspark, Scala and sql statements on one SparkSession, dataframes both ways, errors, cancel', async () => {
     const script = `
 import json, os, time, requests
 from livy import LivySession, SessionKind
@@ -334,7 +334,16 @@ with LivySession.create(url, kind=SessionKind.PYSPARK, name="explore", spark_con
     out["cancelled"] = requests.get(f"{url}/sessions/{sid}/statements/{st['id']}").json()["state"]
     out["after"] = s.run("21 * 2").text
     out["statements"] = requests.get(f"{url}/sessions/{sid}/statements").json()
-    out["scala"] = requests.post(f"{url}/sessions/{sid}/statements", json={"code": "1", "kind": "spark"}).json()
+    def run(code, kind):
+        st = requests.post(f"{url}/sessions/{sid}/statements", json={"code": code, "kind": kind}).json()
+        while st["state"] not in ("available", "error", "cancelled"):
+            time.sleep(0.2)
+            st = requests.get(f"{url}/sessions/{sid}/statements/{st['id']}").json()
+        return st["output"]
+    s.run("df.createOrReplaceTempView('squares')")
+    out["scala"] = [run("sc.parallelize(1 to 100).map(_ * 2).sum()", "spark"), run('println("from scala"); spark.table("squares").count()', "spark"),
+                    run("val broken = nosuchthing", "spark")]
+    out["sparkr"] = requests.post(f"{url}/sessions/{sid}/statements", json={"code": "1", "kind": "sparkr"}).json()
     out["app"] = requests.get(f"{url}/sessions/{sid}").json()["appId"]
 out["after_close"] = requests.get(f"{url}/sessions/{sid}").status_code
 print(json.dumps(out))
@@ -352,7 +361,11 @@ print(json.dumps(out))
     assert.equal(sql.output.data['application/json'].schema.fields[0].name, 'answer');
     assert.equal(r.cancelled, 'cancelled');
     assert.equal(r.after, '42', 'the session goes on after a cancelled statement');
-    assert.match(r.scala.message, /kind 'spark' \(Scala\) are not available here.*'pyspark' or 'sql'/);
+    assert.equal(r.scala[0].data['text/plain'], 'val res0: Double = 10100.0', 'a Scala closure ran on the cluster\'s executors');
+    assert.match(r.scala[1].data['text/plain'], /^from scala\nval res1: Long = 10$/, 'Scala sees the table Python registered');
+    assert.equal(r.scala[2].status, 'error');
+    assert.match(r.scala[2].evalue, /not found: value nosuchthing/);
+    assert.match(r.sparkr.message, /kind 'sparkr' \(R, SparkR\) are not available here/);
     assert.match(r.app, /^app-\d+-\d+$/);
     assert.equal(r.after_close, 404);
     assert.ok((await apps()).completedapps.some((a) => a.name === 'explore'), 'the session was an application on the cluster');

@@ -1,5 +1,8 @@
 """A Livy interactive session's driver: one SparkSession, statements in, results out.
 
+Statements are Python (`pyspark`), Spark SQL (`sql`) or Scala (`spark`), all on the same
+SparkSession, so a table one registers the others see.
+
 Stratus starts this in the stratus-spark environment (``python -m stratus_spark.livy_repl``)
 for each ``POST /livy/sessions``. Statements arrive as JSON lines on stdin
 (``{"id": 0, "kind": "pyspark", "code": "..."}``); each result goes back as one JSON line in
@@ -63,7 +66,57 @@ def _run_sql(code, spark):
     return {"application/json": {"schema": json.loads(df.schema.json()), "data": rows}}
 
 
+class _Scala:
+    """Scala statements in the same driver: Scala's own interpreter (IMain, from the scala-compiler
+    jar PySpark ships) in the session's JVM, with `spark` and `sc` bound to the session's. Classes
+    it compiles go to spark.repl.class.outputDir, which executors fetch from the driver, so
+    closures work on a cluster too. Made on the first Scala statement."""
+
+    def __init__(self, spark):
+        import pyspark
+
+        jvm = spark._jvm
+        jars = os.path.join(os.path.dirname(pyspark.__file__), "jars")
+        classpath = ":".join(os.path.join(jars, j) for j in sorted(os.listdir(jars)) if j.endswith(".jar"))
+        outdir = spark.sparkContext.getConf().get("spark.repl.class.outputDir")
+        settings = jvm.scala.tools.nsc.Settings()
+        settings.processArgumentString(f"-classpath {classpath} -Yrepl-class-based -Yrepl-outdir {outdir}")
+        self._messages = jvm.java.io.StringWriter()
+        reporter = jvm.scala.tools.nsc.interpreter.shell.ReplReporterImpl(settings, jvm.java.io.PrintWriter(self._messages, True))
+        self._intp = jvm.scala.tools.nsc.interpreter.IMain(settings, reporter)
+        nil = getattr(self._intp, "bind$default$4")()
+        self._intp.bind("spark", "org.apache.spark.sql.SparkSession", spark._jsparkSession, nil)
+        self._intp.bind("sc", "org.apache.spark.SparkContext", spark._jsc.sc(), nil)
+        # println in a statement writes to Scala's Console.out: point it (for this thread) at a buffer.
+        console = jvm.java.lang.Class.forName("scala.Console$")
+        out_var = console.getDeclaredField("outVar")
+        out_var.setAccessible(True)
+        self._printed = jvm.java.io.ByteArrayOutputStream()
+        getattr(out_var.get(console.getField("MODULE$").get(None)), "value_$eq")(jvm.java.io.PrintStream(self._printed, True, "UTF-8"))
+
+    def run(self, code):
+        self._messages.getBuffer().setLength(0)
+        self._printed.reset()
+        result = self._intp.interpret(code).toString()
+        text = self._printed.toString("UTF-8") + self._messages.toString()
+        if result == "Success":
+            return {"text/plain": text.rstrip("\n")}
+        if result == "Incomplete":
+            raise ScalaError("Incomplete", "the statement is incomplete", text)
+        first = next((l.strip() for l in text.splitlines() if l.strip() and l.strip() != "^"), "error")
+        name = first.split(":", 1)[0] if ":" in first and " " not in first.split(":", 1)[0] else "Error"
+        raise ScalaError(name, first, text)
+
+
+class ScalaError(Exception):
+    def __init__(self, ename, evalue, text):
+        super().__init__(evalue)
+        self.ename, self.evalue, self.text = ename, evalue, text
+
+
 def _error(count, exc):
+    if isinstance(exc, ScalaError):
+        return {"status": "error", "execution_count": count, "ename": exc.ename, "evalue": exc.evalue, "traceback": exc.text.splitlines(True)}
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     # The REPL's own frames are noise to the user.
     lines = [l for l in lines if __file__ not in l]
@@ -77,6 +130,7 @@ def main():
         _send({"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         raise
     namespace = {"__name__": "__main__", "spark": spark, "sc": spark.sparkContext, "sqlContext": spark}
+    scala = None
     _send({"ready": True, "appId": spark.sparkContext.applicationId, "uiUrl": spark.sparkContext.uiWebUrl})
     while True:
         try:
@@ -92,6 +146,9 @@ def main():
         try:
             if request["kind"] == "sql":
                 data = _run_sql(request["code"], spark)
+            elif request["kind"] == "spark":
+                scala = scala or _Scala(spark)
+                data = scala.run(request["code"])
             else:
                 data = _run_python(request["code"], namespace)
             _send({"id": count, "output": {"status": "ok", "execution_count": count, "data": data}})

@@ -3,7 +3,8 @@
  * interface): each session is one long-lived PySpark driver (python/stratus_spark/livy_repl.py)
  * on this host, against a Spark cluster's master (or in local mode), running statements one at a
  * time in submission order. `pyspark` statements run Python with `spark` and `sc` defined;
- * `sql` statements run Spark SQL and return Livy's `application/json` table.
+ * `spark` statements run Scala in the same driver (Scala's interpreter in its JVM); `sql`
+ * statements run Spark SQL and return Livy's `application/json` table.
  *
  * Sessions live as long as the server does, as in Livy without recovery: closing the workspace
  * ends them, and a restarted server ends any driver a previous one left (their processes carry a
@@ -96,15 +97,15 @@ export class LivySessions {
 
   async create(req: LivySessionRequestT): Promise<Record<string, unknown>> {
     const kind = req.kind ?? 'shared';
-    if (kind === 'spark' || kind === 'sparkr') throw unsupportedKind(kind);
+    if (kind === 'sparkr') throw unsupportedKind(kind);
     const live = [...this.sessions.values()].filter((s) => !ENDED.includes(s.state)).length;
     if (live >= this.limits.maxSessions) {
       throw new StratusError('RESOURCE_EXHAUSTED', `${live} Livy sessions are running, the most this workspace allows (STRATUS_LIVY_MAX_SESSIONS). Delete one first: DELETE /livy/sessions/<id>.`);
     }
-    const plan = await this.plan(req);
     const id = this.nextId++;
     const dir = path.join(this.dir, String(id));
-    fs.mkdirSync(dir, { recursive: true });
+    const plan = await this.plan(req, dir);
+    fs.mkdirSync(path.join(dir, 'repl-classes'), { recursive: true });
     const s: Session = {
       id, name: req.name ?? null, kind, proxyUser: req.proxyUser ?? null, state: 'starting', appId: null, sparkUiUrl: null, dir,
       marker: this.managed.looseMarker(`livy-session/${process.pid}-${id}`), statements: [], kinds: new Map(),
@@ -147,7 +148,7 @@ export class LivySessions {
     const s = this.session(id);
     if (ENDED.includes(s.state) || s.state === 'shutting_down') throw invalid(`Session ${id} is ${s.state}; create a new one with POST /livy/sessions.`);
     const kind = req.kind ?? (s.kind === 'shared' ? 'pyspark' : s.kind);
-    if (kind === 'spark' || kind === 'sparkr') throw unsupportedKind(kind);
+    if (kind === 'sparkr') throw unsupportedKind(kind);
     const st: LivyStatement = { id: s.statements.length ? s.statements.at(-1)!.id + 1 : 0, code: req.code, state: 'waiting', output: null, progress: 0, started: 0, completed: 0 };
     s.statements.push(st);
     s.kinds.set(st.id, kind);
@@ -279,8 +280,9 @@ export class LivySessions {
   }
 
   /** spark-submit's options for the session's driver (PySpark passes PYSPARK_SUBMIT_ARGS on), and the cluster's conf folder. */
-  private async plan(req: LivySessionRequestT): Promise<{ args: string[]; env: Record<string, string> }> {
-    const conf = livySparkConf(req);
+  private async plan(req: LivySessionRequestT, dir: string): Promise<{ args: string[]; env: Record<string, string> }> {
+    // Scala statements compile classes here; executors fetch them from the driver.
+    const conf: Record<string, string> = { 'spark.repl.class.outputDir': path.join(dir, 'repl-classes'), ...livySparkConf(req) };
     const cluster = conf['spark.stratus.compute'] ?? await this.managed.firstRunning('spark');
     delete conf['spark.stratus.compute'];
     const env = cluster ? await sparkDriverEnv(this.managed, cluster) : undefined;
@@ -323,8 +325,7 @@ export class LivySessions {
 }
 
 function unsupportedKind(kind: string): StratusError {
-  const what = kind === 'spark' ? 'Scala' : 'R (SparkR)';
-  return invalid(`Statements of kind '${kind}' (${what}) are not available here: Stratus's Livy sessions run PySpark. Use kind 'pyspark' or 'sql'.`);
+  return invalid(`Statements of kind '${kind}' (R, SparkR) are not available here: the PySpark distribution has no SparkR. Use kind 'pyspark', 'spark' (Scala) or 'sql'.`);
 }
 
 function ttlMs(ttl: string): number {

@@ -28,7 +28,7 @@ export type LivyBatchRequestT = z.infer<typeof LivyBatchRequest>;
 /** The settings a batch and an interactive session share (Livy's `CreateBatchRequest`/`CreateInteractiveRequest`). */
 const { file: _file, className: _className, args: _args, ...common } = LivyBatchRequest.shape;
 
-/** Session kinds Livy knows; Stratus's sessions run Python, so `pyspark` and `sql` statements. */
+/** Session kinds Livy knows; Stratus's sessions run `pyspark`, `spark` (Scala) and `sql` statements (no SparkR). */
 export const LIVY_KINDS = ['spark', 'pyspark', 'sparkr', 'sql', 'shared'] as const;
 
 export const LivySessionRequest = z.object({
