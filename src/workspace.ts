@@ -16,6 +16,8 @@ import { SparkDriverProvider } from './compute/spark-provider.ts';
 import { LocalProcessProvider } from './compute/local-process.ts';
 import { WorkspaceFiles } from './files/workspace-files.ts';
 import { DatastoreService } from './assets/datastores.ts';
+import { SqlEngine } from './sql/engine.ts';
+import { ModelScorers } from './sql/model-scoring.ts';
 import { LivyBatches } from './spark/livy-batches.ts';
 import { LivySessions } from './spark/livy-sessions.ts';
 import { DatabricksApi } from './spark/databricks.ts';
@@ -57,6 +59,8 @@ export interface Workspace {
   files: WorkspaceFiles;
   /** Datastores: the default one's files, and what azureml://datastores/… URIs name. */
   datastores: DatastoreService;
+  /** SQL over the workspace (DuckDB): data assets as tables, ml.models, PREDICT. */
+  sql: SqlEngine;
   /** Apache Livy's batches, run as spark jobs. */
   livy: LivyBatches;
   /** Apache Livy's interactive sessions: PySpark drivers that run statements. */
@@ -99,6 +103,8 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const data: DataAssetService = new DataAssetService(db, artifacts, async (job, output) => (await jobs.outputLocation(job, output)).storePath, datastores);
   const models = new ModelAssetService(registry, artifacts, (job, output) => jobs.outputLocation(job, output));
   const endpoints = new EndpointService(db, artifacts, builder, environments, models, path.join(opts.dataDir, 'endpoints'));
+  const scorers = new ModelScorers(builder, path.join(opts.dataDir, 'sql', 'logs'));
+  const sql = new SqlEngine({ data, models, store: artifacts, scorers });
   const components = new ComponentService(db, artifacts);
   jobs.register('pipeline', new PipelineRunner(jobs, components));
   const sweeps = new SweepRunner(jobs, components, runs);
@@ -108,7 +114,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(db, computes, jobs, files.root);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, livy, livySessions, databricks,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, livy, livySessions, databricks,
     async close() {
       await livySessions.closeAll();
       schedules.stop();
@@ -116,6 +122,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
       sweeps.stopAll();
       await jobs.stop();
       await endpoints.stop();
+      await scorers.closeAll();
       await db.close();
     },
   };

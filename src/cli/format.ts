@@ -11,12 +11,13 @@ export function pick(value: unknown, query: string | undefined): unknown {
   return cur;
 }
 
-export function table(rows: Record<string, unknown>[], columns: string[]): string {
+/** Rows as aligned columns; headers in capitals (a SQL result keeps its column names as they are). */
+export function table(rows: Record<string, unknown>[], columns: string[], headers: 'upper' | 'as-is' = 'upper'): string {
   if (rows.length === 0) return '(none)';
   const cells = rows.map((r) => columns.map((c) => (r[c] === undefined || r[c] === null ? '' : String(r[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  return [line(columns.map((c) => (headers === 'upper' ? c.toUpperCase() : c))), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 export function print(value: unknown, format: OutputFormat, query: string | undefined, asTable: () => string): void {

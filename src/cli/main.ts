@@ -6,6 +6,7 @@ import { registerJobCommands } from './job-commands.ts';
 import { registerComputeCommands } from './compute-commands.ts';
 import { registerAssetCommands } from './asset-commands.ts';
 import { registerDatastoreCommands, registerFileCommands } from './file-commands.ts';
+import { registerSqlCommands } from './sql-commands.ts';
 import { registerEndpointCommands } from './endpoint-commands.ts';
 import { registerScheduleCommands } from './schedule-commands.ts';
 import os from 'node:os';
@@ -163,6 +164,7 @@ registerComputeCommands(program);
 registerAssetCommands(program);
 registerFileCommands(program);
 registerDatastoreCommands(program);
+registerSqlCommands(program);
 registerEndpointCommands(program);
   registerScheduleCommands(program);
 

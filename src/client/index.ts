@@ -215,6 +215,10 @@ export class StratusClient {
   /** The workspace file share. */
   readonly files = this.fileArea('/api/v1/files');
 
+  readonly sql = {
+    query: (query: string, maxRows?: number) => this.v1(API_V1.sql.query, {}, { body: { query, ...(maxRows ? { max_rows: maxRows } : {}) } }),
+  };
+
   readonly datastores = {
     list: () => this.v1(API_V1.datastores.list),
     get: (name: string) => this.v1(API_V1.datastores.get, { name }),

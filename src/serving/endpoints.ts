@@ -28,6 +28,7 @@ import type { PythonEnvSpec } from '../environments/conda.ts';
 import { pickDeployment, validateTraffic } from '../specs/traffic.ts';
 import { LatencyStats } from './stats.ts';
 import { DEFAULT_PROBE, readProbe } from '../specs/probe-settings.ts';
+import { mlflowModelEnvironment } from '../environments/mlflow-model.ts';
 import type { DeploymentSpec } from '../specs/deployment-yaml.ts';
 
 
@@ -35,16 +36,6 @@ interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: 
 /** An endpoint whose caller passed `authorize()`: the one read of the endpoint a request needs. */
 export type AuthorizedEndpoint = EndpointRow;
 interface DeploymentRow { endpoint: string; name: string; spec: string; provisioning_state: string; error: string | null; created_at: number; updated_at: number }
-
-/** An MLflow model's own pins (requirements.txt, as MLflow writes it) become its environment. */
-function mlflowModelEnvironment(modelFolder: string): PythonEnvSpec {
-  const file = path.join(modelFolder, 'requirements.txt');
-  const requirements = fs.existsSync(file)
-    ? fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('-'))
-    : [];
-  if (!requirements.some((r) => /^mlflow\b/i.test(r))) requirements.unshift('mlflow');
-  return { requirements, warnings: [] };
-}
 
 const newKey = () => crypto.randomBytes(24).toString('base64url');
 

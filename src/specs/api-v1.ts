@@ -8,11 +8,12 @@ import type { z } from 'zod';
 import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateModel, ResizeCompute } from './assets.ts';
 import { SubmitJob, UpdateJob } from './jobs.ts';
 import { CreateSchedule } from './schedules.ts';
+import { SqlQuery } from './sql.ts';
 import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
 import {
   ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
   EndpointReply, EnvironmentBuildReply, EnvironmentReply, JobLogsReply, JobReply, JobValidation, listOf, ModelFilesReply,
-  ModelReply, ScheduleReply, SnapshotReply, DatastoreReply,
+  ModelReply, ScheduleReply, SnapshotReply, DatastoreReply, SqlReply,
 } from './replies.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -112,6 +113,9 @@ export const API_V1 = {
     enable: op('POST', `${schedules}/:name/enable`, 'Enable a schedule (it fires from the next slot on)', ScheduleReply),
     disable: op('POST', `${schedules}/:name/disable`, 'Disable a schedule', ScheduleReply),
     delete: op('DELETE', `${schedules}/:name`, 'Delete a schedule', Empty),
+  },
+  sql: {
+    query: op('POST', '/api/v1/sql', 'Run one SQL query over the workspace in DuckDB: data assets as tables, ml.models, SQL Server\'s PREDICT', SqlReply, { body: SqlQuery }),
   },
   datastores: {
     list: op('GET', '/api/v1/datastores', 'List datastores: workspaceblobstore (the default, files in the workspace\'s storage) and workspaceartifactstore', listOf(DatastoreReply)),

@@ -155,6 +155,15 @@ export const ModelFilesReply = z.object({ path: z.string() });
 
 export const SnapshotReply = z.object({ hash: z.string(), snapshot_complete: z.boolean(), upload_complete: z.boolean() });
 
+export const SqlReply = z.object({
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  rows: z.array(z.array(z.unknown())),
+  row_count: z.number(),
+  truncated: z.boolean(),
+  elapsed_ms: z.number(),
+  messages: z.array(z.string()),
+}).describe('a query\'s columns and rows (at most max_rows; truncated says there were more)');
+
 export const DatastoreReply = z.object({
   name: z.string(), type: z.literal('azure_blob'), is_default: z.boolean(), account_name: z.string(), container_name: z.string(),
   description: z.string(), writable: z.boolean(),

@@ -8,9 +8,11 @@ import { toJSONSchema, type z } from 'zod';
 import { checked } from '../../specs/validate.ts';
 import { operations, pathParams, type ApiV1, type Operation } from '../../specs/api-v1.ts';
 import { ApiErrorReply } from '../../specs/replies.ts';
+import { clientGone } from '../client-gone.ts';
 
 type BodyOf<O> = O extends Operation<infer B> ? (B extends z.ZodType ? z.infer<B> : undefined) : never;
-type Handler<O> = (req: { params: Record<string, string>; query: Record<string, string>; body: BodyOf<O> }) => Promise<unknown>;
+/** `signal` fires when the client goes away before the reply (long work such as a SQL query stops then). */
+type Handler<O> = (req: { params: Record<string, string>; query: Record<string, string>; body: BodyOf<O>; signal: AbortSignal }) => Promise<unknown>;
 /** One handler per operation of the table: a new operation without a handler does not compile. */
 export type V1Handlers = { [G in keyof ApiV1]: { [N in keyof ApiV1[G]]: Handler<ApiV1[G][N]> } };
 
@@ -104,6 +106,9 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       disable: async ({ params }) => s.setEnabled(params.name, false),
       delete: async ({ params }) => emptyAfter(s.delete(params.name)),
     },
+    sql: {
+      query: async ({ body, signal }) => ws.sql.query(body.query, { maxRows: body.max_rows, signal }),
+    },
     datastores: {
       list: async () => ws.datastores.list(),
       get: async ({ params }) => ws.datastores.show(params.name),
@@ -155,11 +160,12 @@ export function registerV1(app: FastifyInstance, ws: Workspace): void {
     app.route({
       method: op.method,
       url: op.path,
-      handler: async (req) => {
+      handler: async (req, raw) => {
         const reply = await handler({
           params: req.params as Record<string, string>,
           query: singleValued(req.query as Record<string, unknown>),
           body: op.body ? checked(op.body, objectBody(req.body) ?? {}, 'request body') : objectBody(req.body),
+          signal: clientGone(raw),
         });
         if (checkReplies()) {
           const result = op.reply.safeParse(reply);

@@ -1,0 +1,12 @@
+import type { DataAssetService } from '../assets/data.ts';
+import type { ModelAssetService } from '../assets/models.ts';
+import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import type { ModelScorers } from './model-scoring.ts';
+
+/** What the SQL engine reads: data assets (tables), registered models (PREDICT, ml.models), their files. */
+export interface SqlDeps {
+  data: DataAssetService;
+  models: ModelAssetService;
+  store: LocalArtifactStore;
+  scorers: ModelScorers;
+}

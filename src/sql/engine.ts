@@ -1,0 +1,216 @@
+/**
+ * SQL over the workspace, in embedded DuckDB. Each query gets an in-memory database of its own:
+ * the data assets it names become views over their stored files (`iris` is the latest version,
+ * `"iris:2"` a given one), `ml.models` lists the registered model versions, and each SQL Server
+ * PREDICT(...) in it is scored first (sql/predict.ts). Then the database is locked down — no
+ * file but the named assets' can be read, nothing can be attached, written or installed, and
+ * the settings cannot be changed back — and the one SELECT runs, its rows read only up to the
+ * row limit. A query that runs past its time or whose client goes away is interrupted.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { readMlTable } from '../assets/mltable.ts';
+import { findPredicts } from '../specs/predict-sql.ts';
+import { invalid, StratusError } from '../util/errors.ts';
+import type { SqlDeps } from './deps.ts';
+import { scorePredicts } from './predict.ts';
+
+export interface SqlResult {
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+  row_count: number;
+  /** More rows than `max_rows` were there; only the first are returned. */
+  truncated: boolean;
+  elapsed_ms: number;
+  /** What the engine did on the way (PREDICT's runtime and rows scored). */
+  messages: string[];
+}
+
+export interface SqlLimits {
+  maxRows: number;
+  timeoutMs: number;
+  memoryLimit: string;
+  threads: number;
+}
+
+/** The limits from the environment, read when the workspace opens. */
+function defaultLimits(): SqlLimits {
+  return {
+    maxRows: 100_000,
+    timeoutMs: Number(process.env.STRATUS_SQL_TIMEOUT_SECONDS ?? 300) * 1000,
+    memoryLimit: process.env.STRATUS_SQL_MEMORY_LIMIT ?? '2GB',
+    threads: 2,
+  };
+}
+
+const READERS: Record<string, string> = { '.csv': 'read_csv_auto', '.tsv': 'read_csv_auto', '.txt': 'read_csv_auto', '.parquet': 'read_parquet', '.jsonl': 'read_json_auto', '.json': 'read_json_auto', '.ndjson': 'read_json_auto' };
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+
+export class SqlEngine {
+  constructor(private deps: SqlDeps, private limits: SqlLimits = defaultLimits()) {}
+
+  async query(sql: string, opts: { maxRows?: number; signal?: AbortSignal } = {}): Promise<SqlResult> {
+    const started = performance.now();
+    if (!sql.trim()) throw invalid('Give a query, e.g. SELECT * FROM my_data LIMIT 10.');
+    const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
+    const calls = findPredicts(sql);
+    // Each PREDICT becomes its data and its scores side by side, row for row.
+    let text = sql;
+    for (let i = calls.length - 1; i >= 0; i--) {
+      const c = calls[i];
+      text = `${text.slice(0, c.start)}__predict_${i}_d AS ${quoteIdent(c.dataAlias)} POSITIONAL JOIN __predict_${i}_p AS ${quoteIdent(c.alias)}${text.slice(c.end)}`;
+    }
+    const db = await DuckDBInstance.create(':memory:', {
+      threads: String(this.limits.threads), memory_limit: this.limits.memoryLimit,
+      autoinstall_known_extensions: 'false', autoload_known_extensions: 'false',
+    });
+    const conn = await db.connect();
+    const messages: string[] = [];
+    let timedOut = false;
+    const interrupt = () => conn.interrupt();
+    const timer = setTimeout(() => { timedOut = true; interrupt(); }, this.limits.timeoutMs);
+    opts.signal?.addEventListener('abort', interrupt);
+    try {
+      const sources = [text, ...calls.map((c) => `SELECT * FROM ${c.data}`)];
+      const allowed = await this.catalog(conn, sources);
+      await scorePredicts(conn, calls, this.deps, messages);
+      await lockDown(conn, allowed);
+      const statements = await conn.extractStatements(text);
+      if (statements.count !== 1) throw invalid(`Send one statement at a time; this text has ${statements.count}.`);
+      const prepared = await statements.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
+        throw invalid(`Only queries (SELECT, WITH … SELECT, EXPLAIN) run here: ${StatementType[prepared.statementType]} statements would change the workspace's data.`);
+      }
+      const reader = await conn.streamAndReadUntil(text, maxRows + 1);
+      const rows = reader.getRowsJS().slice(0, maxRows).map((r) => r.map(plain));
+      return {
+        columns: reader.columnNames().map((name, i) => ({ name, type: String(reader.columnType(i)) })),
+        rows, row_count: rows.length, truncated: reader.currentRowCount > maxRows, elapsed_ms: Math.round(performance.now() - started), messages,
+      };
+    } catch (err) {
+      if (timedOut) throw invalid(`The query ran longer than ${this.limits.timeoutMs / 1000} s and was stopped (STRATUS_SQL_TIMEOUT_SECONDS).`);
+      if (opts.signal?.aborted) throw invalid('The query was cancelled.');
+      if (err instanceof StratusError) throw err;
+      throw invalid(`SQL error: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', interrupt);
+      conn.closeSync();
+      db.closeSync();
+    }
+  }
+
+  /**
+   * Views for the data assets the query names and `ml.models` if it reads it; returns the files
+   * and folders those views read (the only ones the locked-down query may open).
+   */
+  private async catalog(conn: DuckDBConnection, sources: string[]): Promise<{ files: string[]; dirs: string[] }> {
+    const allowed = { files: [] as string[], dirs: [] as string[] };
+    const names = new Set<string>();
+    let wantsModels = false;
+    for (const source of sources) {
+      let qualified: readonly string[];
+      try {
+        qualified = conn.getTableNames(source, true);
+      } catch (err) {
+        throw invalid(`SQL error: ${(err as Error).message}`);
+      }
+      for (const q of qualified) {
+        const ref = q.replace(/\s+AS\s+.*$/is, '').trim();
+        if (/^ml\.models$/i.test(ref)) wantsModels = true;
+        else if (!ref.includes('.') || ref.startsWith('"')) names.add(ref.startsWith('"') ? ref.slice(1, -1).replace(/""/g, '"') : ref);
+      }
+    }
+    for (const ref of names) {
+      if (/^__predict_\d+_[dp]$/.test(ref)) continue;
+      const m = /^([A-Za-z0-9][\w.-]*?)(?::([\w.-]+))?$/.exec(ref);
+      if (!m) continue;
+      const asset = await this.deps.data.storePath(m[1], m[2], m[2] ? undefined : 'latest').catch(() => undefined);
+      if (!asset) continue;
+      const target = this.deps.store.resolve(asset.path);
+      const reader = readerFor(target, asset.type);
+      if (!reader) throw invalid(`Data asset '${ref}' holds no CSV, TSV, Parquet or JSON file to read as a table.`);
+      await conn.run(`CREATE VIEW ${quoteIdent(ref)} AS SELECT * FROM ${reader.sql}`).catch((err: Error) => {
+        throw invalid(`Data asset '${ref}' cannot be read as a table: ${err.message.split('\n')[0]}`);
+      });
+      (fs.statSync(target).isDirectory() ? allowed.dirs : allowed.files).push(target);
+    }
+    if (wantsModels) await this.modelsTable(conn);
+    return allowed;
+  }
+
+  private async modelsTable(conn: DuckDBConnection): Promise<void> {
+    await conn.run('CREATE SCHEMA ml');
+    await conn.run(`CREATE TEMP TABLE models_in (name VARCHAR, version INTEGER, type VARCHAR, stage VARCHAR, run_id VARCHAR, job_name VARCHAR, path VARCHAR, description VARCHAR, created_at VARCHAR)`);
+    const appender = await conn.createAppender('models_in');
+    for (const m of await this.deps.models.list()) {
+      appender.appendVarchar(String(m.name));
+      appender.appendInteger(Number(m.version));
+      for (const v of [m.type, m.stage, m.run_id, m.job_name, m.path, m.description, m.creation_context.created_at]) {
+        if (v === undefined || v === null || v === '') appender.appendNull();
+        else appender.appendVarchar(String(v));
+      }
+      appender.endRow();
+    }
+    appender.closeSync();
+    await conn.run('CREATE TABLE ml.models AS SELECT * REPLACE (created_at::TIMESTAMP AS created_at) FROM models_in ORDER BY name, version');
+    await conn.run('DROP TABLE models_in');
+  }
+}
+
+/** The DuckDB table function that reads a data asset's files, by its type and extension. */
+function readerFor(target: string, type: string): { sql: string } | undefined {
+  if (fs.statSync(target).isFile()) {
+    const fn = READERS[path.extname(target).toLowerCase()];
+    return fn ? { sql: `${fn}(${quoteString(target)})` } : undefined;
+  }
+  if (type === 'mltable') {
+    const files = readMlTable(target).files.map((f) => path.join(target, f)).filter((f) => READERS[path.extname(f).toLowerCase()]);
+    if (!files.length) return undefined;
+    return { sql: `${READERS[path.extname(files[0]).toLowerCase()]}([${files.map(quoteString).join(', ')}])` };
+  }
+  // A folder: all its files of the first table kind found (Parquet first, as Spark writes it).
+  const all = listFiles(target);
+  for (const ext of ['.parquet', '.csv', '.tsv', '.jsonl', '.json', '.ndjson']) {
+    const files = all.filter((f) => f.toLowerCase().endsWith(ext));
+    if (files.length) return { sql: `${READERS[ext]}([${files.map(quoteString).join(', ')}])` };
+  }
+  return undefined;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else out.push(p);
+    }
+  }
+  return out.sort();
+}
+
+/** From here on the query reads only the assets' files, and cannot write, attach, install or change a setting. */
+async function lockDown(conn: DuckDBConnection, allowed: { files: string[]; dirs: string[] }): Promise<void> {
+  const list = (xs: string[]) => `[${xs.map(quoteString).join(', ')}]`;
+  if (allowed.files.length) await conn.run(`SET allowed_paths = ${list(allowed.files)}`);
+  if (allowed.dirs.length) await conn.run(`SET allowed_directories = ${list(allowed.dirs.map((d) => `${d}/`))}`);
+  await conn.run('SET enable_external_access = false');
+  await conn.run('SET lock_configuration = true');
+}
+
+/** A value as JSON carries it: big integers as numbers when exact, else as text; dates as ISO text. */
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, plain(x)]));
+}

@@ -1,0 +1,141 @@
+/**
+ * SQL over the workspace with real DuckDB: data assets as tables, ml.models, SQL Server's
+ * PREDICT over models trained with scikit-learn and registered through the real MLflow client
+ * (an ONNX conversion scored in-process, the scikit-learn model by its Python worker), and the
+ * lockdown: no file outside the named assets, no writes, no attached databases.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { raw, runCli, startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+let server: Awaited<ReturnType<typeof startServer>>;
+let client: StratusClient;
+let work: string;
+const cli = (args: string[]) => runCli(args, { url: server.url, cwd: work });
+
+function python(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path.join(REPO, '.venv/bin/python'), ['-c', script], { env: { ...process.env, MLFLOW_TRACKING_URI: server.url } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');
+  process.env.STRATUS_SQL_TIMEOUT_SECONDS = '20';
+  server = await startServer();
+  client = new StratusClient({ baseUrl: server.url });
+  work = tempDir();
+  // y = 2*x1 + 3*x2 + 1, exactly, so every prediction can be checked.
+  const lines = ['id,x1,x2'];
+  for (let i = 0; i < 5000; i++) lines.push(`${i},${(i % 97) / 10},${(i % 13) / 4}`);
+  fs.writeFileSync(path.join(work, 'points.csv'), `${lines.join('\n')}\n`);
+  const created = await cli(['data', 'create', '--name', 'points', '--path', 'points.csv', '--type', 'uri_file']);
+  assert.equal(created.code, 0, created.stderr);
+  const trained = await python(`
+import mlflow, numpy as np, pandas as pd
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from sklearn.linear_model import LinearRegression
+from skl2onnx import to_onnx
+X = pd.DataFrame({"x1": np.arange(50) / 5.0, "x2": (np.arange(50) % 7) / 2.0})
+y = 2 * X.x1 + 3 * X.x2 + 1
+model = LinearRegression().fit(X, y)
+signature = infer_signature(X, model.predict(X))
+mlflow.set_experiment("sql")
+with mlflow.start_run():
+    mlflow.sklearn.log_model(model, name="skl", signature=signature, registered_model_name="lin-skl")
+    onx = to_onnx(model, X.to_numpy().astype(np.float32), target_opset=17)
+    mlflow.onnx.log_model(onx, name="onnx", signature=signature, registered_model_name="lin-onnx")
+MlflowClient().set_registered_model_alias("lin-onnx", "champion", "1")
+`);
+  assert.equal(trained.code, 0, trained.stderr.slice(-3000));
+});
+after(async () => {
+  await server?.close();
+});
+
+describe('SQL over the workspace', { timeout: 900_000 }, () => {
+  test('data assets are tables and ml.models lists the registry: stratus sql with table, json and csv output', async () => {
+    const counted = await cli(['sql', 'SELECT count(*) AS n, round(max(x1), 1) AS top FROM points', '--output', 'json']);
+    assert.equal(counted.code, 0, counted.stderr);
+    assert.deepEqual(JSON.parse(counted.stdout), [{ n: 5000, top: 9.6 }]);
+    const versioned = await cli(['sql', 'SELECT count(*) AS n FROM "points:1"', '-o', 'csv']);
+    assert.equal(versioned.stdout, 'n\n5000\n');
+    const models = await cli(['sql', 'SELECT name, version, type FROM ml.models ORDER BY name']);
+    assert.match(models.stdout, /name\s+version\s+type\n-+\s+-+\s+-+\nlin-onnx\s+1\s+mlflow_model\nlin-skl\s+1\s+mlflow_model/);
+    fs.writeFileSync(path.join(work, 'q.sql'), 'SELECT id FROM points ORDER BY id');
+    const capped = await cli(['sql', '--file', 'q.sql', '--max-rows', '3', '-o', 'json']);
+    assert.deepEqual(JSON.parse(capped.stdout), [{ id: 0 }, { id: 1 }, { id: 2 }]);
+    assert.match(capped.stderr, /only the first 3 rows are shown/);
+  });
+
+  test('PREDICT as SQL Server writes it: the ONNX conversion in-process, the scikit-learn model in its Python worker', async () => {
+    const check = (rows: unknown[][]) => {
+      assert.equal(rows.length, 5000);
+      for (const [, x1, x2, score] of rows as number[][]) assert.ok(Math.abs(score - (2 * x1 + 3 * x2 + 1)) < 1e-3, `${x1}, ${x2} → ${score}`);
+    };
+    const onnx = await client.sql.query(`SELECT d.id, d.x1, d.x2, p.score FROM PREDICT(MODEL = 'lin-onnx@champion', DATA = points AS d, RUNTIME = ONNX) WITH (score FLOAT) AS p ORDER BY d.id`, 10_000);
+    check(onnx.rows);
+    assert.match(onnx.messages[0], /PREDICT lin-onnx@champion \(version 1, ONNX in-process\): 5000 rows scored/);
+    const python = await client.sql.query(`SELECT d.id, d.x1, d.x2, p.score
+      FROM PREDICT(MODEL = 'lin-skl:1', DATA = (SELECT * FROM points WHERE id >= 0) AS d) WITH (score FLOAT) AS p ORDER BY d.id`, 10_000);
+    check(python.rows);
+    assert.match(python.messages[0], /lin-skl:1 \(version 1, Python worker\)/);
+    const joined = await client.sql.query(`SELECT count(*) AS n, round(avg(p.score - (2 * d.x1 + 3 * d.x2 + 1)), 3) AS err
+      FROM PREDICT(MODEL = 'lin-onnx', DATA = points AS d) WITH (score FLOAT) AS p WHERE d.id < 100`);
+    assert.deepEqual(joined.rows, [[100, 0]]);
+  });
+
+  test('bad input: unknown models, a signature mismatch, WITH lists more than the model returns, malformed PREDICT', async () => {
+    const fail = async (query: string) => {
+      const res = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query }), { 'content-type': 'application/json' });
+      assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${res.body.slice(0, 300)}`);
+      return String(res.json.message);
+    };
+    assert.match(await fail(`SELECT * FROM PREDICT(MODEL = 'nope:1', DATA = points AS d) WITH (s FLOAT) AS p`), /model 'nope:1' was not found/);
+    assert.match(await fail(`SELECT * FROM PREDICT(MODEL = 'lin-onnx:1', DATA = (SELECT id, x1 FROM points) AS d) WITH (s FLOAT) AS p`),
+      /takes columns x1, x2; DATA has no column x2 \(it has id, x1\)/);
+    assert.match(await fail(`SELECT * FROM PREDICT(MODEL = 'lin-onnx:1', DATA = points AS d) WITH (s FLOAT, t FLOAT) AS p`), /returns 1 value per row, but WITH \(\.\.\.\) lists 2 columns/);
+    assert.match(await fail(`SELECT * FROM PREDICT(MODEL = 'lin-onnx:1', DATA = points) WITH (s FLOAT) AS p`), /DATA needs an alias/);
+    assert.match(await fail(`SELECT * FROM PREDICT(MODEL = 'lin-onnx:1', DATA = points AS d) AS p`), /needs WITH \( <column> <type>/);
+    assert.match(await fail(`SELECT * FROM PREDICT(MODEL = 'lin-onnx:1', DATA = points AS d) WITH (s GEOGRAPHY) AS p`), /Unknown type 'GEOGRAPHY'/);
+    assert.match(await fail(`SELECT * FROM nowhere`), /Table with name nowhere does not exist/);
+  });
+
+  test('locked down: no file outside the named assets, no writes, no attached databases, one statement; the assets are unchanged', async () => {
+    const stored = path.join(server.dataDir, 'artifacts', (await client.data.show('points')).path.replace(/^azureml:\/\/datastores\/workspaceartifactstore\/paths\//, ''));
+    const before = fs.readFileSync(stored, 'utf8');
+    const refused = async (query: string, why: RegExp) => {
+      const res = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query }), { 'content-type': 'application/json' });
+      assert.equal(res.status, 400, `${query}: ${res.status} ${res.body.slice(0, 300)}`);
+      assert.match(res.json.message, why, query);
+    };
+    await refused(`SELECT * FROM read_csv_auto('/etc/passwd')`, /file system operations are disabled/);
+    await refused(`SELECT * FROM read_csv_auto('${path.join(server.dataDir, 'stratus.db')}')`, /file system operations are disabled/);
+    await refused(`ATTACH '${path.join(work, 'other.db')}' AS other`, /disabled|Only queries/);
+    await refused(`COPY (SELECT 1) TO '${stored}'`, /disabled|Only queries/);
+    await refused(`CREATE TABLE t AS SELECT 1`, /Only queries/);
+    await refused(`SET enable_external_access = true`, /locked|Only queries/);
+    await refused(`INSTALL httpfs`, /disabled|Only queries/);
+    await refused(`SELECT 1; SELECT 2`, /one statement at a time/);
+    assert.equal(fs.readFileSync(stored, 'utf8'), before, 'the data asset\'s file is unchanged');
+    assert.equal((await client.sql.query('SELECT count(*) FROM points')).rows[0][0], 5000, 'the engine still answers');
+  });
+
+  test('a query past its time limit is stopped, and one whose client leaves is interrupted', async () => {
+    const slow = 'SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3';
+    const timed = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query: slow }), { 'content-type': 'application/json' });
+    assert.equal(timed.status, 400);
+    assert.match(timed.json.message, /ran longer than 20 s and was stopped/);
+    const controller = new AbortController();
+    const started = fetch(`${server.url}/api/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: slow }), signal: controller.signal }).catch(() => undefined);
+    setTimeout(() => controller.abort(), 500);
+    await started;
+    assert.equal((await client.sql.query('SELECT 42')).rows[0][0], 42, 'the server answers the next query');
+  });
+});
