@@ -27,6 +27,9 @@ function python(script: string): Promise<{ code: number; stdout: string; stderr:
 before(async () => {
   process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');
   process.env.STRATUS_SQL_TIMEOUT_SECONDS = '20';
+  process.env.STRATUS_SQL_EXTERNAL_SCRIPTS = '1';
+  process.env.STRATUS_SQL_SCRIPT_MEMORY_MB = '1536';
+  process.env.STRATUS_SQL_SCRIPT_TIMEOUT_SECONDS = '60';
   server = await startServer();
   client = new StratusClient({ baseUrl: server.url });
   work = tempDir();
@@ -137,5 +140,89 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     setTimeout(() => controller.abort(), 500);
     await started;
     assert.equal((await client.sql.query('SELECT 42')).rows[0][0], 42, 'the server answers the next query');
+  });
+});
+
+describe('sp_execute_external_script: Python next to the data, governed as SQL Server governs it', { timeout: 900_000 }, () => {
+  const exec = (query: string, srv = server) => raw(srv.url, 'POST', '/api/v1/sql', JSON.stringify({ query, max_rows: 100_000 }), { 'content-type': 'application/json' });
+
+  test('SQL Server\'s call unchanged: input query as InputDataSet, @params, print() as messages, WITH RESULT SETS typing the result', async () => {
+    const res = await exec(`EXEC sp_execute_external_script
+      @language = N'Python',
+      @script = N'
+import pandas as pd
+print("rows in:", len(InputDataSet))
+df = InputDataSet[InputDataSet.id < limit]
+OutputDataSet = df.groupby(df.id % 3).agg(n=("id", "count"), mean_x1=("x1", "mean")).reset_index()
+',
+      @input_data_1 = N'SELECT id, x1 FROM points',
+      @params = N'@limit int', @limit = 30
+    WITH RESULT SETS ((bucket INT, n BIGINT, mean_x1 FLOAT));`);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json.columns.map((c: { name: string; type: string }) => [c.name, c.type]), [['bucket', 'INTEGER'], ['n', 'BIGINT'], ['mean_x1', 'DOUBLE']]);
+    assert.deepEqual(res.json.rows.map((r: number[]) => r.slice(0, 2)), [[0, 10], [1, 10], [2, 10]]);
+    assert.ok(res.json.messages.includes('rows in: 5000'), JSON.stringify(res.json.messages));
+  });
+
+  test('bad input: a script that raises returns its traceback, a result set that does not match, over the memory or time limit, no network', async () => {
+    const raised = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'raise ValueError("no good")'`);
+    assert.equal(raised.status, 400);
+    assert.match(raised.json.message, /An external script error occurred:[\s\S]*ValueError: no good/);
+    const mismatch = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'import pandas as pd; OutputDataSet = pd.DataFrame({"a": [1], "b": [2]})' WITH RESULT SETS ((a INT))`);
+    assert.match(mismatch.json.message, /WITH RESULT SETS clause specified 1 column\(s\) for result set number 1, but the statement sent 2 column\(s\)/);
+    const greedy = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'x = bytearray(4 * 1024 ** 3)'`);
+    assert.equal(greedy.status, 429, greedy.body);
+    assert.match(greedy.json.message, /went over its memory limit \(1536 MB/);
+    const offline = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'
+import urllib.request
+try:
+    urllib.request.urlopen("${server.url}/health", timeout=3)
+    print("reached")
+except Exception as e:
+    print("no network:", type(e).__name__)
+'`);
+    assert.equal(offline.status, 200, offline.body);
+    assert.ok(offline.json.messages.some((m: string) => m.startsWith('no network')), JSON.stringify(offline.json.messages));
+    const wrongLang = await exec(`EXEC sp_execute_external_script @language = N'Julia', @script = N'1'`);
+    assert.match(wrongLang.json.message, /@language = N'Julia' is not installed here/);
+    const undeclared = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'1', @k = 3`);
+    assert.match(undeclared.json.message, /no argument @k \(declare script parameters in @params\)/);
+    const sneaky = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'1', @input_data_1 = N'SELECT * FROM read_csv_auto(''/etc/passwd'')'`);
+    assert.match(sneaky.json.message, /file system operations are disabled/);
+    assert.equal((await exec('SELECT 1')).status, 200, 'the engine is healthy after');
+  });
+
+  test('off until enabled, as in SQL Server; training from SQL registers a model that a later PREDICT uses', async () => {
+    const saved = { ...process.env };
+    delete process.env.STRATUS_SQL_EXTERNAL_SCRIPTS;
+    const off = await startServer();
+    process.env.STRATUS_SQL_EXTERNAL_SCRIPTS = '1';
+    process.env.STRATUS_SQL_SCRIPT_NETWORK = 'host';
+    const trainer = await startServer();
+    Object.assign(process.env, saved);
+    delete process.env.STRATUS_SQL_SCRIPT_NETWORK;
+    try {
+      const disabled = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'1'`, off);
+      assert.match(disabled.json.message, /'sp_execute_external_script' is disabled on this workspace[\s\S]*STRATUS_SQL_EXTERNAL_SCRIPTS=1/);
+      const trained = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'
+import mlflow, pandas as pd
+from mlflow.models import infer_signature
+from sklearn.linear_model import LinearRegression
+X = pd.DataFrame({"a": [float(i) for i in range(20)]})
+y = 4 * X.a - 2
+with mlflow.start_run():
+    m = LinearRegression().fit(X, y)
+    mlflow.sklearn.log_model(m, name="model", signature=infer_signature(X, m.predict(X)), registered_model_name="from-sql")
+print("registered")
+'`, trainer);
+      assert.equal(trained.status, 200, trained.body);
+      assert.ok(trained.json.messages.includes('registered'));
+      const scored = await exec(`SELECT p.y FROM PREDICT(MODEL = 'from-sql', DATA = (SELECT 10.0 AS a) AS d) WITH (y FLOAT) AS p`, trainer);
+      assert.equal(scored.status, 200, scored.body);
+      assert.ok(Math.abs(scored.json.rows[0][0] - 38) < 1e-6, JSON.stringify(scored.json.rows));
+    } finally {
+      await off.close();
+      await trainer.close();
+    }
   });
 });

@@ -19,4 +19,9 @@ export const CURATED: Record<string, PythonEnvSpec> = {
     requirements: ['pyspark==4.3.0', `mlflow==${MLFLOW_API_VERSION}`, 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', IPYKERNEL, PAPERMILL],
     warnings: [],
   },
+  /** Stratus's own: where sp_execute_external_script's Python runs (pandas in and out, scikit-learn, the MLflow client). */
+  'stratus-sql-python': {
+    requirements: ['pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'scikit-learn==1.9.1', `mlflow==${MLFLOW_API_VERSION}`],
+    warnings: [],
+  },
 };

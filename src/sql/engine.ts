@@ -11,10 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { readMlTable } from '../assets/mltable.ts';
-import { findPredicts } from '../specs/predict-sql.ts';
+import { findPredicts, type PredictCall } from '../specs/predict-sql.ts';
+import { isExternalScript, parseExternalScript, type ExternalScriptCall } from '../specs/external-script-sql.ts';
 import { invalid, StratusError } from '../util/errors.ts';
 import type { SqlDeps } from './deps.ts';
-import { scorePredicts } from './predict.ts';
+import { loadPredictModels, scorePredicts, type LoadedModel } from './predict.ts';
 
 export interface SqlResult {
   columns: { name: string; type: string }[];
@@ -50,40 +51,46 @@ const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 
 export class SqlEngine {
-  constructor(private deps: SqlDeps, private limits: SqlLimits = defaultLimits()) {}
+  /** `scriptsDir` holds each external script's data while it runs. */
+  constructor(private deps: SqlDeps, private scriptsDir: string, private limits: SqlLimits = defaultLimits()) {}
+
+  private get scripts() {
+    return this.deps.scripts;
+  }
 
   async query(sql: string, opts: { maxRows?: number; signal?: AbortSignal } = {}): Promise<SqlResult> {
-    const started = performance.now();
     if (!sql.trim()) throw invalid('Give a query, e.g. SELECT * FROM my_data LIMIT 10.');
-    const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
-    const calls = findPredicts(sql);
-    // Each PREDICT becomes its data and its scores side by side, row for row.
-    let text = sql;
-    for (let i = calls.length - 1; i >= 0; i--) {
-      const c = calls[i];
-      text = `${text.slice(0, c.start)}__predict_${i}_d AS ${quoteIdent(c.dataAlias)} POSITIONAL JOIN __predict_${i}_p AS ${quoteIdent(c.alias)}${text.slice(c.end)}`;
+    // Environments are built and models loaded before the query's clock starts.
+    if (isExternalScript(sql)) {
+      const call = parseExternalScript(sql);
+      await this.scripts.ready(call);
+      return this.session(opts, (conn, messages, cleanup) => this.externalScript(conn, call, messages, cleanup, opts.signal));
     }
+    const calls = findPredicts(sql);
+    const models = await loadPredictModels(calls, this.deps);
+    return this.session(opts, (conn, messages) => this.prepareQuery(conn, sql, calls, models, messages));
+  }
+
+  /**
+   * A database of the query's own: `prepare` readies it (views, scores, scripts), locks it down
+   * and returns the one SELECT to run; its rows are read up to the row limit.
+   */
+  private async session(opts: { maxRows?: number; signal?: AbortSignal }, prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[]) => Promise<string>): Promise<SqlResult> {
+    const started = performance.now();
+    const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
     const db = await DuckDBInstance.create(':memory:', {
       threads: String(this.limits.threads), memory_limit: this.limits.memoryLimit,
       autoinstall_known_extensions: 'false', autoload_known_extensions: 'false',
     });
     const conn = await db.connect();
     const messages: string[] = [];
+    const cleanup: (() => void)[] = [];
     let timedOut = false;
     const interrupt = () => conn.interrupt();
     const timer = setTimeout(() => { timedOut = true; interrupt(); }, this.limits.timeoutMs);
     opts.signal?.addEventListener('abort', interrupt);
     try {
-      const sources = [text, ...calls.map((c) => `SELECT * FROM ${c.data}`)];
-      const allowed = await this.catalog(conn, sources);
-      await scorePredicts(conn, calls, this.deps, messages);
-      await lockDown(conn, allowed);
-      const statements = await conn.extractStatements(text);
-      if (statements.count !== 1) throw invalid(`Send one statement at a time; this text has ${statements.count}.`);
-      const prepared = await statements.prepare(0);
-      if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
-        throw invalid(`Only queries (SELECT, WITH … SELECT, EXPLAIN) run here: ${StatementType[prepared.statementType]} statements would change the workspace's data.`);
-      }
+      const text = await prepare(conn, messages, cleanup);
       const reader = await conn.streamAndReadUntil(text, maxRows + 1);
       const rows = reader.getRowsJS().slice(0, maxRows).map((r) => r.map(plain));
       return {
@@ -91,8 +98,8 @@ export class SqlEngine {
         rows, row_count: rows.length, truncated: reader.currentRowCount > maxRows, elapsed_ms: Math.round(performance.now() - started), messages,
       };
     } catch (err) {
-      if (timedOut) throw invalid(`The query ran longer than ${this.limits.timeoutMs / 1000} s and was stopped (STRATUS_SQL_TIMEOUT_SECONDS).`);
-      if (opts.signal?.aborted) throw invalid('The query was cancelled.');
+      if (timedOut && /interrupt/i.test((err as Error).message)) throw invalid(`The query ran longer than ${this.limits.timeoutMs / 1000} s and was stopped (STRATUS_SQL_TIMEOUT_SECONDS).`);
+      if (opts.signal?.aborted && /interrupt/i.test((err as Error).message)) throw invalid('The query was cancelled.');
       if (err instanceof StratusError) throw err;
       throw invalid(`SQL error: ${(err as Error).message}`);
     } finally {
@@ -100,7 +107,51 @@ export class SqlEngine {
       opts.signal?.removeEventListener('abort', interrupt);
       conn.closeSync();
       db.closeSync();
+      for (const c of cleanup) c();
     }
+  }
+
+  /** A query, with each PREDICT scored first and replaced by its data and scores side by side, row for row. */
+  private async prepareQuery(conn: DuckDBConnection, sql: string, calls: PredictCall[], models: LoadedModel[], messages: string[]): Promise<string> {
+    let text = sql;
+    for (let i = calls.length - 1; i >= 0; i--) {
+      const c = calls[i];
+      text = `${text.slice(0, c.start)}__predict_${i}_d AS ${quoteIdent(c.dataAlias)} POSITIONAL JOIN __predict_${i}_p AS ${quoteIdent(c.alias)}${text.slice(c.end)}`;
+    }
+    const allowed = await this.catalog(conn, [text, ...calls.map((c) => `SELECT * FROM ${c.data}`)]);
+    await scorePredicts(conn, calls, models, messages);
+    await lockDown(conn, allowed);
+    await assertOneQuery(conn, text);
+    return text;
+  }
+
+  /**
+   * sp_execute_external_script: the input query's rows (locked down like any query) go to the
+   * script as Parquet, and what it returns is the result — typed by WITH RESULT SETS when given.
+   */
+  private async externalScript(conn: DuckDBConnection, call: ExternalScriptCall, messages: string[], cleanup: (() => void)[], signal?: AbortSignal): Promise<string> {
+    fs.mkdirSync(this.scriptsDir, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(this.scriptsDir, 'run-'));
+    // The script's data goes once the result has been read.
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const allowed = call.inputQuery ? await this.catalog(conn, [call.inputQuery]) : { files: [], dirs: [] };
+    await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, dir] });
+    let input: string | undefined;
+    if (call.inputQuery) {
+      await assertOneQuery(conn, call.inputQuery, '@input_data_1');
+      input = path.join(dir, 'input.parquet');
+      await conn.run(`COPY (${call.inputQuery}) TO ${quoteString(input)} (FORMAT parquet)`);
+    }
+    const run = await this.deps.scripts.run(call, input, dir, signal);
+    messages.push(...run.messages);
+    if (!run.output) return 'SELECT * FROM (SELECT 1) WHERE false';
+    await conn.run(`CREATE TEMP TABLE __script_out AS SELECT * FROM read_parquet(${quoteString(run.output)})`);
+    if (!call.resultSet) return 'SELECT * FROM __script_out';
+    const got = (await conn.runAndReadAll('SELECT column_name FROM (DESCRIBE __script_out)')).getRowsJS().map((r) => String(r[0]));
+    if (got.length !== call.resultSet.length) {
+      throw invalid(`EXECUTE statement failed because its WITH RESULT SETS clause specified ${call.resultSet.length} column(s) for result set number 1, but the statement sent ${got.length} column(s) at run time (${got.join(', ')}).`);
+    }
+    return `SELECT ${call.resultSet.map((c, i) => `CAST(${quoteIdent(got[i])} AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} FROM __script_out`;
   }
 
   /**
@@ -194,6 +245,16 @@ function listFiles(dir: string): string[] {
     }
   }
   return out.sort();
+}
+
+/** The text is one query (SELECT, WITH … SELECT, EXPLAIN): nothing that writes, attaches or changes settings. */
+async function assertOneQuery(conn: DuckDBConnection, text: string, what = 'The text'): Promise<void> {
+  const statements = await conn.extractStatements(text);
+  if (statements.count !== 1) throw invalid(`Send one statement at a time; ${what === 'The text' ? 'this text' : what} has ${statements.count}.`);
+  const prepared = await statements.prepare(0);
+  if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
+    throw invalid(`Only queries (SELECT, WITH … SELECT, EXPLAIN) run here${what === 'The text' ? '' : ` (${what})`}: ${StatementType[prepared.statementType]} statements would change the workspace's data.`);
+  }
 }
 
 /** From here on the query reads only the assets' files, and cannot write, attach, install or change a setting. */

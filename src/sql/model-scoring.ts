@@ -26,14 +26,20 @@ export interface BatchScorer {
   close(): Promise<void>;
 }
 
-/** The input column names of an MLflow model's signature, if it has a column-based one. */
-export function signatureInputs(folder: string): string[] | undefined {
+/** The input columns (name and MLflow type) of an MLflow model's signature, if it has a column-based one. */
+export function signatureInputs(folder: string): { name: string; type: string }[] | undefined {
   const file = path.join(folder, 'MLmodel');
   if (!fs.existsSync(file)) return undefined;
   const mlmodel = parseYaml(fs.readFileSync(file, 'utf8')) as { signature?: { inputs?: string } };
   if (!mlmodel?.signature?.inputs) return undefined;
   const specs = JSON.parse(mlmodel.signature.inputs) as { name?: string; type?: string }[];
-  return specs.every((s) => s.name && s.type !== 'tensor') ? specs.map((s) => s.name!) : undefined;
+  return specs.every((s) => s.name && s.type !== 'tensor') ? specs.map((s) => ({ name: s.name!, type: s.type ?? '' })) : undefined;
+}
+
+/** A JSON value for a feature: a whole number in a float column keeps its decimal point (MLflow will not widen int to double). */
+function jsonFeature(v: unknown, floating: boolean): string {
+  if (typeof v === 'number' && floating && Number.isInteger(v)) return v.toFixed(1);
+  return JSON.stringify(v ?? null);
 }
 
 class OnnxBatchScorer implements BatchScorer {
@@ -76,11 +82,18 @@ class OnnxBatchScorer implements BatchScorer {
 
 class PythonBatchScorer implements BatchScorer {
   readonly runtime = 'python' as const;
-  constructor(private pool: WorkerPool, readonly inputs: string[] | undefined) {}
+  readonly inputs: string[] | undefined;
+  private floating: Set<string>;
+
+  constructor(private pool: WorkerPool, signature: { name: string; type: string }[] | undefined) {
+    this.inputs = signature?.map((c) => c.name);
+    this.floating = new Set((signature ?? []).filter((c) => c.type === 'double' || c.type === 'float').map((c) => c.name));
+  }
 
   async score(columns: unknown[][], names: string[], rows: number): Promise<unknown[][]> {
-    const data = Array.from({ length: rows }, (_, i) => columns.map((c) => (typeof c[i] === 'bigint' ? Number(c[i]) : c[i])));
-    const res = await this.pool.score(JSON.stringify({ input_data: { columns: names, data } }));
+    const floating = names.map((n) => this.floating.has(n));
+    const data = Array.from({ length: rows }, (_, i) => `[${columns.map((c, j) => jsonFeature(typeof c[i] === 'bigint' ? Number(c[i]) : c[i], floating[j])).join(',')}]`);
+    const res = await this.pool.score(`{"input_data":{"columns":${JSON.stringify(names)},"data":[${data.join(',')}]}}`);
     if (res.status !== 200) throw invalid(`The model's Python worker refused the batch: ${res.body.slice(0, 2000)}`);
     const predictions = JSON.parse(res.body) as unknown;
     const list = Array.isArray(predictions) ? predictions : (predictions as { predictions?: unknown[] }).predictions ?? [];
@@ -120,9 +133,9 @@ export class ModelScorers {
   }
 
   private async load(folder: string): Promise<BatchScorer> {
-    const inputs = signatureInputs(folder);
+    const signature = signatureInputs(folder);
     const onnx = findOnnxFile(folder);
-    if (onnx) return new OnnxBatchScorer(await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 }), inputs);
+    if (onnx) return new OnnxBatchScorer(await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 }), signature?.map((c) => c.name));
     if (!fs.existsSync(path.join(folder, 'MLmodel'))) {
       throw invalid('PREDICT scores ONNX models (one .onnx file) and MLflow models (a folder with an MLmodel file); this model version is neither.');
     }
@@ -138,6 +151,6 @@ export class ModelScorers {
       logFile, maxQueued: 64, timeoutMs: 600_000, liveness: DEFAULT_PROBE, readiness: DEFAULT_PROBE,
     });
     await pool.start();
-    return new PythonBatchScorer(pool, inputs);
+    return new PythonBatchScorer(pool, signature);
   }
 }

@@ -10,6 +10,7 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { PredictCall } from '../specs/predict-sql.ts';
 import { invalid, StratusError } from '../util/errors.ts';
 import type { SqlDeps } from './deps.ts';
+import type { BatchScorer } from './model-scoring.ts';
 
 /** Rows per scoring call: DuckDB's vector size times four (fewer round trips to a Python worker). */
 const BATCH_ROWS = 8192;
@@ -22,19 +23,31 @@ export function parseModelRef(ref: string): { name: string; version?: string; al
   return { name: m[1], alias: m[2], version: m[3] };
 }
 
-export async function scorePredicts(conn: DuckDBConnection, calls: PredictCall[], deps: SqlDeps, messages: string[]): Promise<void> {
-  for (const [i, call] of calls.entries()) {
-    const started = performance.now();
+export interface LoadedModel { ref: string; version: string; scorer: BatchScorer }
+
+/** Each PREDICT's model, found in the registry and loaded (an environment built, a worker started) before the query's clock starts. */
+export async function loadPredictModels(calls: PredictCall[], deps: SqlDeps): Promise<LoadedModel[]> {
+  const loaded: LoadedModel[] = [];
+  for (const call of calls) {
     const ref = parseModelRef(call.model);
     const model = await deps.models.show(ref.name, ref.version, ref.alias).catch((err: StratusError) => {
       throw new StratusError(err.code ?? 'RESOURCE_DOES_NOT_EXIST', `PREDICT: model '${call.model}' was not found: ${err.message}`);
     });
     const folder = deps.store.resolve(await deps.models.storePath(model.name, String(model.version)));
+    loaded.push({ ref: call.model, version: String(model.version), scorer: await deps.scorers.get(folder) });
+  }
+  return loaded;
+}
+
+export async function scorePredicts(conn: DuckDBConnection, calls: PredictCall[], models: LoadedModel[], messages: string[]): Promise<void> {
+  for (const [i, call] of calls.entries()) {
+    const started = performance.now();
+    const { scorer, version } = models[i];
+    const model = { version };
     await conn.run(`CREATE TEMP TABLE __predict_${i}_d AS SELECT * FROM ${call.data}`).catch((err: Error) => {
       throw invalid(`PREDICT's DATA (${call.data.slice(0, 80)}) cannot be read: ${err.message.split('\n')[0]}`);
     });
     const described = (await conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE __predict_${i}_d)`)).getRowsJS().map((r) => String(r[0]));
-    const scorer = await deps.scorers.get(folder);
     const inputs = scorer.inputs ?? described;
     const missing = inputs.filter((c) => !described.includes(c));
     if (missing.length) {
@@ -58,7 +71,7 @@ export async function scorePredicts(conn: DuckDBConnection, calls: PredictCall[]
     };
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       const columns = chunk.getColumns();
-      for (let c = 0; c < columns.length; c++) for (const v of columns[c]) pending[c].push(v);
+      for (let c = 0; c < columns.length; c++) for (const v of columns[c]) pending[c].push(featureValue(v));
       if (pending[0].length >= BATCH_ROWS) await flush();
     }
     await flush();
@@ -93,4 +106,14 @@ function appendRow(appender: DuckDBAppender, values: unknown[], call: PredictCal
     }
   }
   appender.endRow();
+}
+
+/** A DuckDB value as a model takes it: integers and decimals as numbers, text as text, anything else as its text. */
+function featureValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (v !== null && typeof v === 'object') {
+    const d = v as { toDouble?: () => number };
+    return typeof d.toDouble === 'function' ? d.toDouble() : String(v);
+  }
+  return v;
 }
