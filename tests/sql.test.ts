@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { raw, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
+import { chromium } from 'playwright-core';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -128,6 +129,38 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     await refused(`SELECT 1; SELECT 2`, /one statement at a time/);
     assert.equal(fs.readFileSync(stored, 'utf8'), before, 'the data asset\'s file is unchanged');
     assert.equal((await client.sql.query('SELECT count(*) FROM points')).rows[0][0], 5000, 'the engine still answers');
+  });
+
+  test('the studio\'s SQL page: completion of table names, the result grid, a chart, the history', async () => {
+    const schema = await client.sql.schema();
+    assert.deepEqual(schema.tables.find((t) => t.name === 'points')?.columns.map((c) => c.name), ['id', 'x1', 'x2']);
+    assert.ok(schema.tables.some((t) => t.name === 'ml.models'));
+    const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/#/sql`);
+      await page.locator('[data-testid="sql-editor"]:not([data-tables="0"])').waitFor();
+      const editor = page.getByTestId('sql-editor').locator('.cm-content');
+      await editor.click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.type('SELECT x1, avg(x2) AS m FROM poi');
+      await page.locator('.cm-tooltip-autocomplete').getByText('points').waitFor();
+      await page.keyboard.press('Enter');
+      await page.keyboard.type(' GROUP BY x1 ORDER BY x1');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+Enter');
+      await page.getByTestId('sql-summary').getByText(/97 rows/).waitFor({ timeout: 15_000 }).catch(async (err) => {
+        throw new Error(`${err.message}\neditor: ${await editor.textContent()}\npage: ${(await page.locator('main').textContent())?.slice(0, 600)}`);
+      });
+      assert.equal(await page.getByTestId('sql-result').locator('tbody tr').count(), 97);
+      assert.equal(await page.getByTestId('sql-result').locator('th').first().textContent(), 'x1');
+      await page.getByRole('button', { name: 'Chart' }).click();
+      await page.getByTestId('sql-chart').locator('canvas').waitFor();
+      await page.getByTestId('sql-history').locator('summary').click();
+      await page.getByTestId('sql-history').getByText('SELECT x1, avg(x2) AS m FROM points GROUP BY x1 ORDER BY x1').waitFor();
+    } finally {
+      await browser.close();
+    }
   });
 
   test('a query past its time limit is stopped, and one whose client leaves is interrupted', async () => {

@@ -63,15 +63,16 @@ export class StratusClient {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>, signal?: AbortSignal): Promise<T> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = this.authHeaders();
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     } catch (err) {
+      if (signal?.aborted) throw err;
       throw new ServerUnreachableError(this.baseUrl, (err as { cause?: unknown }).cause ?? err);
     }
     const text = await res.text();
@@ -86,10 +87,10 @@ export class StratusClient {
   }
 
   /** Calls one operation of the v1 table: `params` fill its `:placeholders`. */
-  private v1<O extends Operation>(o: O, params: Record<string, string> = {}, extra: { body?: BodyOf<O>; query?: Record<string, string | undefined> } = {}): Promise<ReplyOf<O>> {
+  private v1<O extends Operation>(o: O, params: Record<string, string> = {}, extra: { body?: BodyOf<O>; query?: Record<string, string | undefined>; signal?: AbortSignal } = {}): Promise<ReplyOf<O>> {
     const path = o.path.replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(params[k]));
     const body = extra.body ?? (o.method === 'POST' ? {} : undefined);
-    return this.call<ReplyOf<O>>(o.method, path, body, extra.query);
+    return this.call<ReplyOf<O>>(o.method, path, body, extra.query, extra.signal);
   }
 
   private artifactUrl(relPath: string): string {
@@ -216,7 +217,9 @@ export class StratusClient {
   readonly files = this.fileArea('/api/v1/files');
 
   readonly sql = {
-    query: (query: string, maxRows?: number) => this.v1(API_V1.sql.query, {}, { body: { query, ...(maxRows ? { max_rows: maxRows } : {}) } }),
+    schema: () => this.v1(API_V1.sql.schema),
+    /** `signal` cancels the query (the server interrupts it when the request goes). */
+    query: (query: string, maxRows?: number, signal?: AbortSignal) => this.v1(API_V1.sql.query, {}, { body: { query, ...(maxRows ? { max_rows: maxRows } : {}) }, signal }),
   };
 
   readonly datastores = {

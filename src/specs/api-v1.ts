@@ -13,7 +13,7 @@ import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, Upd
 import {
   ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
   EndpointReply, EnvironmentBuildReply, EnvironmentReply, JobLogsReply, JobReply, JobValidation, listOf, ModelFilesReply,
-  ModelReply, ScheduleReply, SnapshotReply, DatastoreReply, SqlReply,
+  ModelReply, ScheduleReply, SnapshotReply, DatastoreReply, SqlReply, SqlSchemaReply,
 } from './replies.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -115,6 +115,7 @@ export const API_V1 = {
     delete: op('DELETE', `${schedules}/:name`, 'Delete a schedule', Empty),
   },
   sql: {
+    schema: op('GET', '/api/v1/sql/schema', 'The tables a query can name (data assets, ml.models) and their columns', SqlSchemaReply),
     query: op('POST', '/api/v1/sql', 'Run one SQL query over the workspace in DuckDB: data assets as tables, ml.models, SQL Server\'s PREDICT', SqlReply, { body: SqlQuery }),
   },
   datastores: {

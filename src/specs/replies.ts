@@ -164,6 +164,10 @@ export const SqlReply = z.object({
   messages: z.array(z.string()),
 }).describe('a query\'s columns and rows (at most max_rows; truncated says there were more)');
 
+export const SqlSchemaReply = z.object({
+  tables: z.array(z.object({ name: z.string(), columns: z.array(z.object({ name: z.string(), type: z.string() })) })),
+});
+
 export const DatastoreReply = z.object({
   name: z.string(), type: z.literal('azure_blob'), is_default: z.boolean(), account_name: z.string(), container_name: z.string(),
   description: z.string(), writable: z.boolean(),

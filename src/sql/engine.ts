@@ -47,6 +47,8 @@ function defaultLimits(): SqlLimits {
 
 const READERS: Record<string, string> = { '.csv': 'read_csv_auto', '.tsv': 'read_csv_auto', '.txt': 'read_csv_auto', '.parquet': 'read_parquet', '.jsonl': 'read_json_auto', '.json': 'read_json_auto', '.ndjson': 'read_json_auto' };
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** Data assets offered to editors' completion, at most. */
+const MAX_SCHEMA_TABLES = 200;
 const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 
@@ -69,6 +71,28 @@ export class SqlEngine {
     const calls = findPredicts(sql);
     const models = await loadPredictModels(calls, this.deps);
     return this.session(opts, (conn, messages) => this.prepareQuery(conn, sql, calls, models, messages));
+  }
+
+  /** The tables a query can name (latest data asset versions that read as tables) and their columns, for editors' completion. */
+  async schema(): Promise<{ tables: { name: string; columns: { name: string; type: string }[] }[] }> {
+    const names = [...new Set((await this.deps.data.list()).map((d) => String(d.name)))].sort().slice(0, MAX_SCHEMA_TABLES);
+    const db = await DuckDBInstance.create(':memory:', { threads: '1', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const conn = await db.connect();
+    const tables: { name: string; columns: { name: string; type: string }[] }[] = [];
+    try {
+      for (const name of [...names, 'ml.models']) {
+        const ident = name === 'ml.models' ? name : quoteIdent(name);
+        try {
+          await this.catalog(conn, [`SELECT * FROM ${ident}`]);
+          const described = await conn.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE ${ident})`);
+          tables.push({ name, columns: described.getRowsJS().map((r) => ({ name: String(r[0]), type: String(r[1]) })) });
+        } catch { /* not readable as a table: not offered */ }
+      }
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+    return { tables };
   }
 
   /**

@@ -14,8 +14,9 @@ import { ModelsPage, ModelVersionPage } from './pages/Models.tsx';
 import { EndpointsPage, EndpointPage } from './pages/Endpoints.tsx';
 import { DataPage, EnvironmentsPage, ComputesPage } from './pages/Assets.tsx';
 import { NotebooksPage } from './pages/Notebooks.tsx';
+import { SqlPage } from './pages/Sql.tsx';
 
-const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
+const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
 
 function TokenPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) {
   const [token, setToken] = useState('');
@@ -46,6 +47,7 @@ function Page() {
     case 'environments': return <EnvironmentsPage name={a} version={b} />;
     case 'computes': return <ComputesPage name={a} />;
     case 'notebooks': return <NotebooksPage path={parts.slice(1)} />;
+    case 'sql': return <SqlPage />;
     default: return <div className="error">No page {parts.join('/')}{c}</div>;
   }
 }

@@ -107,6 +107,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       delete: async ({ params }) => emptyAfter(s.delete(params.name)),
     },
     sql: {
+      schema: async () => ws.sql.schema(),
       query: async ({ body, signal }) => ws.sql.query(body.query, { maxRows: body.max_rows, signal }),
     },
     datastores: {
