@@ -78,6 +78,22 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     assert.match(capped.stderr, /only the first 3 rows are shown/);
   });
 
+  test('a result saved as a new data asset version, then queried as a table', async () => {
+    const saved = await cli(['sql', `SELECT d.id, p.score FROM PREDICT(MODEL = 'lin-onnx', DATA = points AS d) WITH (score FLOAT) AS p WHERE d.id % 2 = 0`,
+      '--save-as', 'scores', '--max-rows', '2', '-o', 'json']);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stderr, /saved as data asset azureml:scores:1/);
+    assert.equal(JSON.parse(saved.stdout).length, 2);
+    const asset = await client.data.show('scores');
+    assert.equal(asset.type, 'uri_file');
+    assert.deepEqual((await client.sql.query('SELECT count(*), min(id) FROM scores')).rows, [[2500, 0]]);
+    const again = await cli(['sql', 'SELECT 1 AS one', '--save-as', 'scores']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /azureml:scores:2/);
+    const bad = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query: 'SELECT 1', save_as: { name: '../x' } }), { 'content-type': 'application/json' });
+    assert.equal(bad.status, 400);
+  });
+
   test('PREDICT as SQL Server writes it: the ONNX conversion in-process, the scikit-learn model in its Python worker', async () => {
     const check = (rows: unknown[][]) => {
       assert.equal(rows.length, 5000);

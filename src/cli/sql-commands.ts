@@ -17,13 +17,19 @@ export function registerSqlCommands(program: Command): void {
     .argument('[query]', 'the query (or --file)')
     .option('-f, --file <file>', 'read the query from a file')
     .option('--max-rows <n>', 'rows to return at most (up to 100000)', '1000')
+    .option('--save-as <name[:version]>', 'keep the whole result as a new version of a uri_file data asset (Parquet)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .action((query: string | undefined, opts) => withClient(async (client) => {
       if (!query === !opts.file) fail('give the query as an argument or with --file, not both.');
       const text = query ?? fs.readFileSync(opts.file, 'utf8');
       const maxRows = Number(opts.maxRows);
       if (!Number.isInteger(maxRows) || maxRows < 1) fail(`--max-rows must be a whole number of at least 1, got '${opts.maxRows}'.`);
-      const result = await client.sql.query(text, maxRows);
+      let saveAs: { name: string; version?: string } | undefined;
+      if (opts.saveAs) {
+        const [name, version] = String(opts.saveAs).split(':');
+        saveAs = { name, ...(version ? { version } : {}) };
+      }
+      const result = await client.sql.query(text, maxRows, undefined, saveAs);
       for (const m of result.messages) process.stderr.write(`[stratus] ${m}\n`);
       const names = result.columns.map((c) => c.name);
       if (opts.output === 'json') {

@@ -219,7 +219,8 @@ export class StratusClient {
   readonly sql = {
     schema: () => this.v1(API_V1.sql.schema),
     /** `signal` cancels the query (the server interrupts it when the request goes). */
-    query: (query: string, maxRows?: number, signal?: AbortSignal) => this.v1(API_V1.sql.query, {}, { body: { query, ...(maxRows ? { max_rows: maxRows } : {}) }, signal }),
+    query: (query: string, maxRows?: number, signal?: AbortSignal, saveAs?: { name: string; version?: string }) =>
+      this.v1(API_V1.sql.query, {}, { body: { query, ...(maxRows ? { max_rows: maxRows } : {}), ...(saveAs ? { save_as: saveAs } : {}) }, signal }),
   };
 
   readonly datastores = {

@@ -162,7 +162,8 @@ export const SqlReply = z.object({
   truncated: z.boolean(),
   elapsed_ms: z.number(),
   messages: z.array(z.string()),
-}).describe('a query\'s columns and rows (at most max_rows; truncated says there were more)');
+  saved_as: z.string().optional(),
+}).describe('a query\'s columns and rows (at most max_rows; truncated says there were more); saved_as: the data asset the whole result was kept as');
 
 export const SqlSchemaReply = z.object({
   tables: z.array(z.object({ name: z.string(), columns: z.array(z.object({ name: z.string(), type: z.string() })) })),

@@ -11,4 +11,6 @@ export interface SqlDeps {
   store: LocalArtifactStore;
   scorers: ModelScorers;
   scripts: ExternalScripts;
+  /** Keeps a result file as a new version of a uri_file data asset. */
+  saveResult(file: string, as: { name: string; version?: string; description?: string }): Promise<{ name: string; version: string }>;
 }

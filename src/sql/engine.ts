@@ -26,7 +26,12 @@ export interface SqlResult {
   elapsed_ms: number;
   /** What the engine did on the way (PREDICT's runtime and rows scored). */
   messages: string[];
+  /** The data asset the whole result was saved as (`save_as`). */
+  saved_as?: string;
 }
+
+/** A result kept as a new data asset version (a Parquet file), as `save_as` asks. */
+export interface SaveAs { name: string; version?: string; description?: string }
 
 export interface SqlLimits {
   maxRows: number;
@@ -34,6 +39,8 @@ export interface SqlLimits {
   memoryLimit: string;
   threads: number;
 }
+
+export interface QueryOptions { maxRows?: number; signal?: AbortSignal; saveAs?: SaveAs }
 
 /** The limits from the environment, read when the workspace opens. */
 function defaultLimits(): SqlLimits {
@@ -53,24 +60,34 @@ const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 
 export class SqlEngine {
-  /** `scriptsDir` holds each external script's data while it runs. */
-  constructor(private deps: SqlDeps, private scriptsDir: string, private limits: SqlLimits = defaultLimits()) {}
+  /** `workDir` holds each external script's data while it runs, and results being saved. */
+  constructor(private deps: SqlDeps, private workDir: string, private limits: SqlLimits = defaultLimits()) {}
+
+  private get scriptsDir(): string {
+    return path.join(this.workDir, 'scripts');
+  }
+
+  private stagingDir(): string {
+    const dir = path.join(this.workDir, 'staging');
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
 
   private get scripts() {
     return this.deps.scripts;
   }
 
-  async query(sql: string, opts: { maxRows?: number; signal?: AbortSignal } = {}): Promise<SqlResult> {
+  async query(sql: string, opts: QueryOptions = {}): Promise<SqlResult> {
     if (!sql.trim()) throw invalid('Give a query, e.g. SELECT * FROM my_data LIMIT 10.');
     // Environments are built and models loaded before the query's clock starts.
     if (isExternalScript(sql)) {
       const call = parseExternalScript(sql);
       await this.scripts.ready(call);
-      return this.session(opts, (conn, messages, cleanup) => this.externalScript(conn, call, messages, cleanup, opts.signal));
+      return this.session(opts, (conn, messages, cleanup, writable) => this.externalScript(conn, call, messages, cleanup, writable, opts.signal));
     }
     const calls = findPredicts(sql);
     const models = await loadPredictModels(calls, this.deps);
-    return this.session(opts, (conn, messages) => this.prepareQuery(conn, sql, calls, models, messages));
+    return this.session(opts, (conn, messages, _cleanup, writable) => this.prepareQuery(conn, sql, calls, models, messages, writable));
   }
 
   /** The tables a query can name (latest data asset versions that read as tables) and their columns, for editors' completion. */
@@ -99,7 +116,7 @@ export class SqlEngine {
    * A database of the query's own: `prepare` readies it (views, scores, scripts), locks it down
    * and returns the one SELECT to run; its rows are read up to the row limit.
    */
-  private async session(opts: { maxRows?: number; signal?: AbortSignal }, prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[]) => Promise<string>): Promise<SqlResult> {
+  private async session(opts: QueryOptions, prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[], writable: string[]) => Promise<string>): Promise<SqlResult> {
     const started = performance.now();
     const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
     const db = await DuckDBInstance.create(':memory:', {
@@ -114,12 +131,25 @@ export class SqlEngine {
     const timer = setTimeout(() => { timedOut = true; interrupt(); }, this.limits.timeoutMs);
     opts.signal?.addEventListener('abort', interrupt);
     try {
-      const text = await prepare(conn, messages, cleanup);
+      // A saved result goes to Parquet in a staging folder of its own, the one place this query's engine writes.
+      const staged = opts.saveAs ? fs.mkdtempSync(path.join(this.stagingDir(), 'result-')) : undefined;
+      if (staged) cleanup.push(() => fs.rmSync(staged, { recursive: true, force: true }));
+      let text = await prepare(conn, messages, cleanup, staged ? [staged] : []);
+      let saved: string | undefined;
+      if (opts.saveAs && staged) {
+        const file = path.join(staged, 'result.parquet');
+        await conn.run(`COPY (${text}) TO ${quoteString(file)} (FORMAT parquet)`);
+        const asset = await this.deps.saveResult(file, opts.saveAs);
+        saved = `azureml:${asset.name}:${asset.version}`;
+        messages.push(`The result was saved as data asset ${saved}.`);
+        text = `SELECT * FROM read_parquet(${quoteString(file)})`;
+      }
       const reader = await conn.streamAndReadUntil(text, maxRows + 1);
       const rows = reader.getRowsJS().slice(0, maxRows).map((r) => r.map(plain));
       return {
         columns: reader.columnNames().map((name, i) => ({ name, type: String(reader.columnType(i)) })),
         rows, row_count: rows.length, truncated: reader.currentRowCount > maxRows, elapsed_ms: Math.round(performance.now() - started), messages,
+        ...(saved ? { saved_as: saved } : {}),
       };
     } catch (err) {
       if (timedOut && /interrupt/i.test((err as Error).message)) throw invalid(`The query ran longer than ${this.limits.timeoutMs / 1000} s and was stopped (STRATUS_SQL_TIMEOUT_SECONDS).`);
@@ -136,7 +166,7 @@ export class SqlEngine {
   }
 
   /** A query, with each PREDICT scored first and replaced by its data and scores side by side, row for row. */
-  private async prepareQuery(conn: DuckDBConnection, sql: string, calls: PredictCall[], models: LoadedModel[], messages: string[]): Promise<string> {
+  private async prepareQuery(conn: DuckDBConnection, sql: string, calls: PredictCall[], models: LoadedModel[], messages: string[], writable: string[]): Promise<string> {
     let text = sql;
     for (let i = calls.length - 1; i >= 0; i--) {
       const c = calls[i];
@@ -144,7 +174,7 @@ export class SqlEngine {
     }
     const allowed = await this.catalog(conn, [text, ...calls.map((c) => `SELECT * FROM ${c.data}`)]);
     await scorePredicts(conn, calls, models, messages);
-    await lockDown(conn, allowed);
+    await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, ...writable] });
     await assertOneQuery(conn, text);
     return text;
   }
@@ -153,13 +183,13 @@ export class SqlEngine {
    * sp_execute_external_script: the input query's rows (locked down like any query) go to the
    * script as Parquet, and what it returns is the result — typed by WITH RESULT SETS when given.
    */
-  private async externalScript(conn: DuckDBConnection, call: ExternalScriptCall, messages: string[], cleanup: (() => void)[], signal?: AbortSignal): Promise<string> {
+  private async externalScript(conn: DuckDBConnection, call: ExternalScriptCall, messages: string[], cleanup: (() => void)[], writable: string[], signal?: AbortSignal): Promise<string> {
     fs.mkdirSync(this.scriptsDir, { recursive: true });
     const dir = fs.mkdtempSync(path.join(this.scriptsDir, 'run-'));
     // The script's data goes once the result has been read.
     cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const allowed = call.inputQuery ? await this.catalog(conn, [call.inputQuery]) : { files: [], dirs: [] };
-    await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, dir] });
+    await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, dir, ...writable] });
     let input: string | undefined;
     if (call.inputQuery) {
       await assertOneQuery(conn, call.inputQuery, '@input_data_1');

@@ -108,7 +108,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
     },
     sql: {
       schema: async () => ws.sql.schema(),
-      query: async ({ body, signal }) => ws.sql.query(body.query, { maxRows: body.max_rows, signal }),
+      query: async ({ body, signal }) => ws.sql.query(body.query, { maxRows: body.max_rows, signal, saveAs: body.save_as }),
     },
     datastores: {
       list: async () => ws.datastores.list(),
