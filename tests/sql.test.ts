@@ -213,6 +213,23 @@ OutputDataSet = df.groupby(df.id % 3).agg(n=("id", "count"), mean_x1=("x1", "mea
     assert.ok(res.json.messages.includes('rows in: 5000'), JSON.stringify(res.json.messages));
   });
 
+  test('R next to the data: a data.frame in and out, @params, print() as messages, an error as the SQL error', async () => {
+    const res = await exec(`EXEC sp_execute_external_script @language = N'R',
+      @script = N'
+print(nrow(InputDataSet))
+small <- InputDataSet[InputDataSet$id < lim, ]
+OutputDataSet <- aggregate(x1 ~ bucket, data = transform(small, bucket = id %% 3), FUN = length)
+',
+      @input_data_1 = N'SELECT id, x1 FROM points', @params = N'@lim int', @lim = 30
+    WITH RESULT SETS ((bucket INT, n INT))`);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json.rows, [[0, 10], [1, 10], [2, 10]]);
+    assert.ok(res.json.messages.includes('[1] 5000'), JSON.stringify(res.json.messages));
+    const failed = await exec(`EXEC sp_execute_external_script @language = N'R', @script = N'stop("no good")'`);
+    assert.equal(failed.status, 400);
+    assert.match(failed.json.message, /An external script error occurred:[\s\S]*Error in the R script: no good/);
+  });
+
   test('bad input: a script that raises returns its traceback, a result set that does not match, over the memory or time limit, no network', async () => {
     const raised = await exec(`EXEC sp_execute_external_script @language = N'Python', @script = N'raise ValueError("no good")'`);
     assert.equal(raised.status, 400);

@@ -15,6 +15,7 @@ import { findPredicts, type PredictCall } from '../specs/predict-sql.ts';
 import { isExternalScript, parseExternalScript, type ExternalScriptCall } from '../specs/external-script-sql.ts';
 import { invalid, StratusError } from '../util/errors.ts';
 import type { SqlDeps } from './deps.ts';
+import { ExternalScripts } from './external-scripts.ts';
 import { loadPredictModels, scorePredicts, type LoadedModel } from './predict.ts';
 
 export interface SqlResult {
@@ -193,13 +194,15 @@ export class SqlEngine {
     let input: string | undefined;
     if (call.inputQuery) {
       await assertOneQuery(conn, call.inputQuery, '@input_data_1');
-      input = path.join(dir, 'input.parquet');
-      await conn.run(`COPY (${call.inputQuery}) TO ${quoteString(input)} (FORMAT parquet)`);
+      const format = ExternalScripts.formatOf(call);
+      input = path.join(dir, `input.${format}`);
+      await conn.run(`COPY (${call.inputQuery}) TO ${quoteString(input)} (FORMAT ${format}${format === 'csv' ? ', HEADER' : ''})`);
     }
     const run = await this.deps.scripts.run(call, input, dir, signal);
     messages.push(...run.messages);
     if (!run.output) return 'SELECT * FROM (SELECT 1) WHERE false';
-    await conn.run(`CREATE TEMP TABLE __script_out AS SELECT * FROM read_parquet(${quoteString(run.output)})`);
+    const reader = run.output.endsWith('.csv') ? 'read_csv_auto' : 'read_parquet';
+    await conn.run(`CREATE TEMP TABLE __script_out AS SELECT * FROM ${reader}(${quoteString(run.output)})`);
     if (!call.resultSet) return 'SELECT * FROM __script_out';
     const got = (await conn.runAndReadAll('SELECT column_name FROM (DESCRIBE __script_out)')).getRowsJS().map((r) => String(r[0]));
     if (got.length !== call.resultSet.length) {

@@ -3,7 +3,8 @@
  * `external scripts enabled`), a bound on scripts running at once, and per script a time limit,
  * a memory and a CPU-time cap, and no network (a network namespace of its own with only
  * loopback, where this host allows one). Python scripts run in the curated stratus-sql-python
- * environment (python/stratus_sql/external_script.py); their data comes and goes as Parquet.
+ * environment (python/stratus_sql/external_script.py), their data coming and going as Parquet;
+ * R scripts in the host's R (external_script.R), their data as CSV, which base R reads.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -65,20 +66,27 @@ export class ExternalScripts {
   /** Checks the call can run here and builds its environment (before the query's clock starts). */
   async ready(call: ExternalScriptCall): Promise<void> {
     this.assertEnabled();
-    if (call.language !== 'Python') throw invalid("@language = N'R' is not available here yet: use N'Python'.");
+    if (call.language === 'R') {
+      if (!commandExists('Rscript')) throw invalid("@language = N'R' needs R on this host (Debian: apt-get install r-base-core r-cran-jsonlite).");
+      return;
+    }
     await this.builder.ensure(CURATED['stratus-sql-python'], () => undefined);
   }
 
-  /** Runs the script over `input` (a Parquet file, if the call has an input query) in `dir`; the output is a Parquet file there. */
+  /** The file format data goes to and from a script in: Parquet for Python (pandas), CSV for R (base R reads it). */
+  static formatOf(call: ExternalScriptCall): 'parquet' | 'csv' {
+    return call.language === 'R' ? 'csv' : 'parquet';
+  }
+
+  /** Runs the script over `input` (its input query's rows, if any) in `dir`; the output is a file there in the same format. */
   async run(call: ExternalScriptCall, input: string | undefined, dir: string, signal?: AbortSignal): Promise<ScriptRun> {
-    this.assertEnabled();
-    if (call.language !== 'Python') throw invalid("@language = N'R' is not available here yet: use N'Python'.");
+    await this.ready(call);
     await this.slot();
     try {
-      const built = await this.builder.ensure(CURATED['stratus-sql-python'], () => undefined);
+      const format = ExternalScripts.formatOf(call);
       const job = {
         script: call.script, params: call.params, input, input_name: call.inputName, output_name: call.outputName,
-        output: path.join(dir, 'output.parquet'), messages: path.join(dir, 'messages.txt'),
+        output: path.join(dir, `output.${format}`), messages: path.join(dir, 'messages.txt'),
         memory_bytes: this.governance.memoryMb * 1024 * 1024, cpu_seconds: this.governance.cpuSeconds,
       };
       fs.writeFileSync(path.join(dir, 'job.json'), JSON.stringify(job));
@@ -89,11 +97,12 @@ export class ExternalScripts {
         if (this.isolation) wrap = this.isolation;
         else messages.push('This host allows no network namespace: the script ran with the host\'s network.');
       }
-      const cmd = [...wrap, built.python, '-m', 'stratus_sql.external_script', path.join(dir, 'job.json')];
+      const interpreter = call.language === 'R' ? this.rCommand(job) : await this.pythonCommand(dir);
+      const cmd = [...wrap, ...interpreter.cmd];
       const env = childEnv({
-        PYTHONPATH: HARNESS, PYTHONUNBUFFERED: '1',
+        ...interpreter.env,
         // Few threads and malloc arenas, so the memory cap measures the script's data, not reserved address space.
-        MALLOC_ARENA_MAX: '2', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', ...(built.prefix ? { VIRTUAL_ENV: built.prefix, PATH: `${path.join(built.prefix, 'bin')}:${process.env.PATH ?? ''}` } : {}),
+        MALLOC_ARENA_MAX: '2', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1',
         // MLflow is preconfigured where the script can reach the workspace.
         ...(this.governance.network === 'host' || !this.isolation ? this.tracking() : {}),
       });
@@ -113,6 +122,20 @@ export class ExternalScripts {
     }
   }
 
+  private async pythonCommand(dir: string): Promise<{ cmd: string[]; env: Record<string, string | undefined> }> {
+    const built = await this.builder.ensure(CURATED['stratus-sql-python'], () => undefined);
+    return {
+      cmd: [built.python, '-m', 'stratus_sql.external_script', path.join(dir, 'job.json')],
+      env: { PYTHONPATH: HARNESS, PYTHONUNBUFFERED: '1', ...(built.prefix ? { VIRTUAL_ENV: built.prefix, PATH: `${path.join(built.prefix, 'bin')}:${process.env.PATH ?? ''}` } : {}) },
+    };
+  }
+
+  /** R has no setrlimit of its own: prlimit caps the process before R starts. */
+  private rCommand(job: { memory_bytes: number; cpu_seconds: number }): { cmd: string[]; env: Record<string, string | undefined> } {
+    const limits = commandExists('prlimit') ? ['prlimit', `--as=${job.memory_bytes}`, `--cpu=${job.cpu_seconds}`] : [];
+    return { cmd: [...limits, 'Rscript', '--vanilla', path.join(HARNESS, 'stratus_sql', 'external_script.R'), 'job.json'], env: {} };
+  }
+
   private async slot(): Promise<void> {
     if (this.running < this.governance.maxConcurrent) {
       this.running++;
@@ -125,6 +148,15 @@ export class ExternalScripts {
     const next = this.waiting.shift();
     if (next) next();
     else this.running--;
+  }
+}
+
+function commandExists(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 
