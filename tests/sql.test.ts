@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { raw, runCli, startServer, tempDir } from './helpers.ts';
+import { freshPgDatabase, raw, runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { chromium } from 'playwright-core';
 
@@ -289,6 +289,40 @@ print("registered")
     } finally {
       await off.close();
       await trainer.close();
+    }
+  });
+});
+
+describe('the PostgreSQL add-on: the same functions in your own PostgreSQL, as PL/Python', { timeout: 900_000, skip: process.env.STRATUS_TEST_PG_URL ? false : 'STRATUS_TEST_PG_URL is not set' }, () => {
+  test('stratus sql install --postgres: ml.models from the registry, ml.predict scoring ONNX in the database, ml.execute_script over a query', async () => {
+    const db = (await freshPgDatabase('addon'))!;
+    const venv = `/tmp/stratus-pg-addon-${process.pid}`;
+    const { default: pg } = await import('pg');
+    const conn = new pg.Client({ connectionString: db.url });
+    try {
+      const installed = await runCli(['sql', 'install', '--postgres', db.url, '--venv', venv], { url: server.url, cwd: work });
+      assert.equal(installed.code, 0, installed.stderr.slice(-3000));
+      assert.match(installed.stdout, /Installed ml\.models, ml\.predict and ml\.execute_script/);
+      await conn.connect();
+      const models = await conn.query('SELECT name, version FROM ml.models ORDER BY name');
+      assert.deepEqual(models.rows.filter((r) => r.name.startsWith('lin-')), [{ name: 'lin-onnx', version: 1 }, { name: 'lin-skl', version: 1 }]);
+      assert.equal((await conn.query(`SELECT ml.predict('lin-onnx@champion', 2.0, 1.0) AS s`)).rows[0].s.toFixed(4), '8.0000');
+      await conn.query('CREATE TABLE pts AS SELECT g / 10.0 AS x1, (g % 7) / 2.0 AS x2 FROM generate_series(1, 1000) g');
+      const checked = await conn.query(`SELECT count(*)::int AS n FROM (SELECT ml.predict('lin-onnx:1', x1, x2) AS s, x1, x2 FROM pts) q WHERE abs(s - (2 * x1 + 3 * x2 + 1)) < 1e-3`);
+      assert.equal(checked.rows[0].n, 1000);
+      const scripted = await conn.query(`SELECT r->>'z' AS z FROM ml.execute_script('OutputDataSet = InputDataSet.assign(z=InputDataSet.x1 * 2).head(2)', 'SELECT x1, x2 FROM pts ORDER BY x1') r`);
+      assert.deepEqual(scripted.rows.map((r) => Number(r.z)), [0.2, 0.4]);
+      await assert.rejects(conn.query(`SELECT ml.predict('lin-skl:1', 1.0, 2.0)`), /has no single \.onnx file/);
+      await assert.rejects(conn.query(`SELECT ml.predict('nope:1', 1.0)`), /answered 404/);
+      await conn.query('CREATE ROLE stratus_reader NOLOGIN');
+      await conn.query('GRANT USAGE ON SCHEMA ml TO stratus_reader');
+      await conn.query('SET ROLE stratus_reader');
+      await assert.rejects(conn.query('SELECT value FROM ml.config'), /permission denied/, 'the workspace token is the owner\'s alone');
+      await conn.query('RESET ROLE');
+    } finally {
+      await conn.end().catch(() => undefined);
+      await db.drop();
+      fs.rmSync(venv, { recursive: true, force: true });
     }
   });
 });

@@ -1,8 +1,31 @@
 /** stratus sql "<query>" | --file q.sql — SQL over the workspace (data assets as tables, ml.models, PREDICT). */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
 import { Option, type Command } from 'commander';
+import { ADDON_REQUIREMENTS, ADDON_STATEMENTS, CONFIG_UPSERT } from '../specs/postgres-addon.ts';
 import { table } from './format.ts';
 import { fail, withClient } from './runner.ts';
+
+/** python/stratus_pg, next to the CLI (bin/stratus.js when bundled, src/cli when run from source). */
+function addonPackage(): string {
+  const here = import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname);
+  const found = [path.join(here, '..', 'python'), path.join(here, '..', '..', 'python')].map((d) => path.join(d, 'stratus_pg')).find((d) => fs.existsSync(path.join(d, 'addon.py')));
+  if (!found) fail('the add-on\'s Python package (python/stratus_pg) is not next to this stratus command.');
+  return found;
+}
+
+/** A virtual environment of the add-on's own, from the Python the PostgreSQL server's PL/Python uses. */
+function addonEnvironment(dir: string, python: string): string {
+  if (!fs.existsSync(path.join(dir, 'bin', 'python'))) execFileSync(python, ['-m', 'venv', dir], { stdio: 'inherit' });
+  execFileSync(path.join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...ADDON_REQUIREMENTS], { stdio: 'inherit' });
+  const site = execFileSync(path.join(dir, 'bin', 'python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
+  fs.cpSync(addonPackage(), path.join(site, 'stratus_pg'), { recursive: true });
+  // The database server's own user reads it.
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  return site;
+}
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
 function csvField(v: unknown): string {
@@ -11,7 +34,7 @@ function csvField(v: unknown): string {
 }
 
 export function registerSqlCommands(program: Command): void {
-  program
+  const sqlCommand = program
     .command('sql')
     .description('Run a SQL query over the workspace: data assets are tables (iris, "iris:2"), ml.models lists models, PREDICT scores them')
     .argument('[query]', 'the query (or --file)')
@@ -42,4 +65,30 @@ export function registerSqlCommands(program: Command): void {
       }
       if (result.truncated) process.stderr.write(`[stratus] only the first ${result.row_count} rows are shown; raise --max-rows or add LIMIT.\n`);
     }));
+  sqlCommand
+    .command('install')
+    .description('Install the Stratus functions (ml.predict, ml.models, ml.execute_script) into your own PostgreSQL, as PL/Python')
+    .requiredOption('--postgres <url>', 'the database, e.g. postgresql://admin@db:5432/analytics (a superuser: it creates plpython3u)')
+    .option('--venv <dir>', 'where the add-on\'s Python environment goes (readable by the database server)', '/opt/stratus-pg')
+    .option('--python <python>', 'the Python the server\'s PL/Python uses', 'python3')
+    .option('--workspace-url <url>', 'how the database server reaches this workspace (default: STRATUS_URL)')
+    .action(async (opts) => {
+      const site = addonEnvironment(path.resolve(opts.venv), opts.python);
+      const client = new pg.Client({ connectionString: opts.postgres });
+      try {
+        await client.connect();
+        for (const statement of ADDON_STATEMENTS) await client.query(statement);
+        const config: [string, string][] = [
+          ['workspace_url', opts.workspaceUrl ?? process.env.STRATUS_URL ?? 'http://127.0.0.1:7700'],
+          ['token', process.env.STRATUS_TOKEN ?? process.env.MLFLOW_TRACKING_TOKEN ?? ''],
+          ['site_packages', site],
+        ];
+        for (const [key, value] of config) await client.query(CONFIG_UPSERT, [key, value]);
+      } catch (err) {
+        fail(`installing into PostgreSQL failed: ${(err as Error).message}`);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      console.log(`Installed ml.models, ml.predict and ml.execute_script (PL/Python, environment ${path.resolve(opts.venv)}).`);
+    });
 }
