@@ -314,11 +314,20 @@ describe('the PostgreSQL add-on: the same functions in your own PostgreSQL, as P
       assert.deepEqual(scripted.rows.map((r) => Number(r.z)), [0.2, 0.4]);
       await assert.rejects(conn.query(`SELECT ml.predict('lin-skl:1', 1.0, 2.0)`), /has no single \.onnx file/);
       await assert.rejects(conn.query(`SELECT ml.predict('nope:1', 1.0)`), /answered 404/);
-      await conn.query('CREATE ROLE stratus_reader NOLOGIN');
-      await conn.query('GRANT USAGE ON SCHEMA ml TO stratus_reader');
-      await conn.query('SET ROLE stratus_reader');
-      await assert.rejects(conn.query('SELECT value FROM ml.config'), /permission denied/, 'the workspace token is the owner\'s alone');
-      await conn.query('RESET ROLE');
+      // Roles belong to the whole server: one of this run's own, dropped again.
+      const reader = `stratus_reader_${process.pid}`;
+      await conn.query(`DROP ROLE IF EXISTS ${reader}`);
+      await conn.query(`CREATE ROLE ${reader} NOLOGIN`);
+      try {
+        await conn.query(`GRANT USAGE ON SCHEMA ml TO ${reader}`);
+        await conn.query(`SET ROLE ${reader}`);
+        await assert.rejects(conn.query('SELECT value FROM ml.config'), /permission denied/, 'the workspace token is the owner\'s alone');
+        await conn.query('RESET ROLE');
+      } finally {
+        await conn.query('RESET ROLE');
+        await conn.query(`REVOKE USAGE ON SCHEMA ml FROM ${reader}`);
+        await conn.query(`DROP ROLE ${reader}`);
+      }
     } finally {
       await conn.end().catch(() => undefined);
       await db.drop();
