@@ -12,3 +12,9 @@ export function writeSection(heading: string, body: string): void {
   const mine = `${heading}\n\n${body.trim()}\n\n`;
   fs.writeFileSync(FILE, [title.trimEnd() + '\n\n', ...others.map((s) => s.trimEnd() + '\n\n'), mine].join('').trimEnd() + '\n');
 }
+
+/** `--name <number>` from the command line, else the fallback. */
+export const numberArg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Milliseconds as seconds with two decimals. */
+export const secs = (ms: number) => (ms / 1000).toFixed(2);

@@ -13,16 +13,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStratus } from './servers.ts';
-import { writeSection } from './results.ts';
+import { median, numberArg, secs, writeSection } from './results.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin/stratus.js');
-const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
-const RUNS = arg('runs', 3);
-const ROWS = arg('rows', 5_000_000);
-const STATEMENTS = arg('statements', 20);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const secs = (ms: number) => (ms / 1000).toFixed(2);
+const RUNS = numberArg('runs', 3);
+const ROWS = numberArg('rows', 5_000_000);
+const STATEMENTS = numberArg('statements', 20);
 
 async function call(url: string, method: string, route: string, body?: unknown): Promise<Record<string, any>> {
   const res = await fetch(url + route, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

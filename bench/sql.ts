@@ -12,17 +12,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStratus } from './servers.ts';
-import { writeSection } from './results.ts';
+import { median, numberArg, secs, writeSection } from './results.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin/stratus.js');
 const PYTHON = path.join(REPO, '.venv/bin/python');
-const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
-const ROWS = arg('rows', 1_000_000);
-const RUNS = arg('runs', 3);
-const BATCH = arg('batch', 10_000);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const secs = (ms: number) => (ms / 1000).toFixed(2);
+const ROWS = numberArg('rows', 1_000_000);
+const RUNS = numberArg('runs', 3);
+const BATCH = numberArg('batch', 10_000);
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -7,20 +7,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { invalid } from '../util/errors.ts';
+import { quoteString } from '../util/sql-quote.ts';
 import { readMlTable } from './mltable.ts';
+import { TABLE_READERS } from './table-files.ts';
 
-const READERS: Record<string, string> = { '.csv': 'read_csv_auto', '.tsv': 'read_csv_auto', '.txt': 'read_csv_auto', '.parquet': 'read_parquet', '.jsonl': 'read_json_auto', '.json': 'read_json_auto' };
+
 
 function firstTableFile(target: string, type: string): string | undefined {
   if (fs.statSync(target).isFile()) return target;
-  if (type === 'mltable') return readMlTable(target).files.map((f) => path.join(target, f)).find((f) => READERS[path.extname(f).toLowerCase()]);
+  if (type === 'mltable') return readMlTable(target).files.map((f) => path.join(target, f)).find((f) => TABLE_READERS[path.extname(f).toLowerCase()]);
   const stack = [target];
   while (stack.length) {
     const dir = stack.shift()!;
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) stack.push(p);
-      else if (READERS[path.extname(entry.name).toLowerCase()]) return p;
+      else if (TABLE_READERS[path.extname(entry.name).toLowerCase()]) return p;
     }
   }
   return undefined;
@@ -31,7 +33,7 @@ const plain = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : v ==
 export async function previewTable(target: string, type: string, rows = 20) {
   const file = firstTableFile(target, type);
   if (!file) throw invalid('This data asset holds no CSV, TSV, Parquet or JSON file to preview.');
-  const source = `${READERS[path.extname(file).toLowerCase()]}('${file.replace(/'/g, "''")}')`;
+  const source = `${TABLE_READERS[path.extname(file).toLowerCase()]}(${quoteString(file)})`;
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {

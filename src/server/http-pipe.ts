@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StratusError } from '../util/errors.ts';
 
 /** Request headers that describe the client's hop or carry its credentials: not forwarded. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'cookie', 'host', 'origin', 'referer']);
@@ -15,6 +16,17 @@ export function forwardHeaders(headers: http.IncomingHttpHeaders, host: string, 
   for (const [k, v] of Object.entries(headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
   out.host = `${host}:${port}`;
   return out;
+}
+
+/**
+ * A proxied request's failure as its reply: the target unknown (404) or not running (409), or
+ * `upstream` (e.g. "The instance's Jupyter server") not answering (502).
+ */
+export function proxyProblem(upstream: string): (err: unknown) => { status: number; body: string } {
+  return (err) => {
+    if (err instanceof StratusError) return { status: err.code === 'RESOURCE_DOES_NOT_EXIST' ? 404 : 409, body: JSON.stringify({ error_code: err.code, message: err.message }) };
+    return { status: 502, body: JSON.stringify({ error_code: 'BAD_GATEWAY', message: `${upstream} did not answer: ${(err as Error).message}` }) };
+  };
 }
 
 export interface PipeTarget {

@@ -15,7 +15,7 @@ import { instanceBaseUrl } from '../compute/jupyter-runtime.ts';
 import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
 import { StratusError } from '../util/errors.ts';
 import { QUERY_TOKEN_ROUTE } from './auth-gate.ts';
-import { forwardHeaders, pipeRequest } from './http-pipe.ts';
+import { forwardHeaders, pipeRequest, proxyProblem } from './http-pipe.ts';
 
 export const JUPYTER_PREFIX = '/compute-instances/';
 const PATH = /^\/compute-instances\/([A-Za-z][\w-]{1,31})\/jupyter(\/[^?#]*)?(\?.*)?$/;
@@ -53,13 +53,7 @@ function jupyterHeaders(headers: http.IncomingHttpHeaders, port: number, token: 
   return out;
 }
 
-function problem(err: unknown): { status: number; body: string } {
-  if (err instanceof StratusError) {
-    const status = err.code === 'RESOURCE_DOES_NOT_EXIST' ? 404 : 409;
-    return { status, body: JSON.stringify({ error_code: err.code, message: err.message }) };
-  }
-  return { status: 502, body: JSON.stringify({ error_code: 'BAD_GATEWAY', message: `The instance's Jupyter server did not answer: ${(err as Error).message}` }) };
-}
+const problem = proxyProblem("The instance's Jupyter server");
 
 export function registerJupyterProxy(app: FastifyInstance, instances: ManagedComputes, auth: AuthConfig | undefined): void {
   // Bodies pass through untouched: no parser reads them.

@@ -9,15 +9,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ManagedComputes } from '../compute/managed.ts';
 import { sparkWebUi } from '../compute/spark-runtime.ts';
 import { StratusError } from '../util/errors.ts';
-import { forwardHeaders, pipeRequest } from './http-pipe.ts';
+import { forwardHeaders, pipeRequest, proxyProblem } from './http-pipe.ts';
 import { UI_TOKEN_COOKIE, UI_TOKEN_ROUTE } from './auth-gate.ts';
 
 const PATH = /^\/computes\/([A-Za-z][\w-]{1,31})\/spark-ui(\/[^?#]*)?(\?.*)?$/;
 
-function problem(err: unknown): { status: number; body: string } {
-  if (err instanceof StratusError) return { status: err.code === 'RESOURCE_DOES_NOT_EXIST' ? 404 : 409, body: JSON.stringify({ error_code: err.code, message: err.message }) };
-  return { status: 502, body: JSON.stringify({ error_code: 'BAD_GATEWAY', message: `The Spark master's web UI did not answer: ${(err as Error).message}` }) };
-}
+const problem = proxyProblem("The Spark master's web UI");
 
 async function proxy(req: FastifyRequest, reply: FastifyReply, computes: ManagedComputes): Promise<void> {
   const m = PATH.exec(req.url);

@@ -233,10 +233,7 @@ export class DatabricksApi {
     const row = await this.runRow(runId);
     const job = await this.jobs.get(row.job_name);
     if (row.task_key) return this.taskRun(runId, row.task_key, await this.taskJobOf(job, row.task_key), job);
-    if (job.type !== 'pipeline') {
-      const run = this.taskRun(runId, (job.tags as Record<string, string>)['databricks.task_key'] ?? 'main', job, job);
-      return { ...run, run_name: job.display_name, run_type: 'SUBMIT_RUN', tasks: [run] };
-    }
+    if (job.type !== 'pipeline') return this.oneTaskRun(runId, job);
     const taskRows = await this.db.all<{ run_id: number; task_key: string }>('SELECT run_id, task_key FROM databricks_runs WHERE job_name = ? AND task_key IS NOT NULL ORDER BY run_id', [row.job_name]);
     const children = (await this.jobs.list({ parent: row.job_name, maxResults: MAX_TASKS })) as Record<string, unknown>[];
     return {
@@ -252,7 +249,7 @@ export class DatabricksApi {
       throw invalid('Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.');
     }
     const job = row.task_key ? await this.taskJobOf(parent, row.task_key) : parent;
-    const metadata = await this.getRun(runId);
+    const metadata = row.task_key ? this.taskRun(runId, row.task_key, job, parent) : this.oneTaskRun(runId, parent);
     if (!job) return { metadata, logs: '', logs_truncated: false };
     const logs = await this.jobs.logs(job.name as string, { stdout: 0, stderr: 0, build: 0 });
     const type = (job.tags as Record<string, string>)['databricks.task_type'] ?? (job.type === 'spark' ? 'spark_python_task' : 'notebook_task');
@@ -275,6 +272,12 @@ export class DatabricksApi {
     const rows = await this.db.all<{ run_id: number }>('SELECT run_id FROM databricks_runs WHERE task_key IS NULL AND job_name <> ? ORDER BY run_id DESC LIMIT ? OFFSET ?', ['', limit + 1, offset]);
     const runs = await Promise.all(rows.slice(0, limit).map((r) => this.getRun(Number(r.run_id))));
     return { runs, has_more: rows.length > limit };
+  }
+
+  /** A one-task run: its job is the run and its one task. */
+  private oneTaskRun(runId: number, job: Record<string, unknown>): Record<string, unknown> {
+    const run = this.taskRun(runId, (job.tags as Record<string, string>)['databricks.task_key'] ?? 'main', job, job);
+    return { ...run, run_name: job.display_name, run_type: 'SUBMIT_RUN', tasks: [run] };
   }
 
   /** One task's run: its job's state, or PENDING until its step starts (SKIPPED when the run ended first). */

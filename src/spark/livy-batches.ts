@@ -9,7 +9,7 @@ import type { Db } from '../store/db.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { ComputeService } from '../compute/computes.ts';
 import type { JobSpec, SparkSettings } from '../specs/command-job.ts';
-import { livySparkConf, type LivyBatchRequestT } from '../specs/livy.ts';
+import { livySparkConf, takeCompute, type LivyBatchRequestT } from '../specs/livy.ts';
 import { sparkSubmitCommand } from '../specs/spark-job.ts';
 import { shellQuote } from '../util/shell.ts';
 import { notFound } from '../util/errors.ts';
@@ -33,8 +33,7 @@ export class LivyBatches {
   async create(req: LivyBatchRequestT): Promise<LivyBatch> {
     const file = this.sharePath(req.file, 'file');
     const conf = livySparkConf(req);
-    const compute = conf['spark.stratus.compute'] ?? await this.computes.managed.firstRunning('spark') ?? 'local';
-    delete conf['spark.stratus.compute'];
+    const compute = takeCompute(conf) ?? await this.computes.managed.firstRunning('spark') ?? 'local';
     const spark: SparkSettings = {
       entry: req.className ? { class_name: req.className } : { file },
       master: `local[${conf['spark.driver.cores'] ?? '*'}]`,

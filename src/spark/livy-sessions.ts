@@ -21,7 +21,7 @@ import type { ManagedComputes } from '../compute/managed.ts';
 import { MARKER_VAR, stopMarked } from '../compute/marked-processes.ts';
 import { sparkDriverEnv } from '../compute/spark-provider.ts';
 import { HARNESS } from '../util/python-harness.ts';
-import { livySparkConf, type LivySessionRequestT, type LivyStatementRequestT } from '../specs/livy.ts';
+import { livySparkConf, takeCompute, type LivySessionRequestT, type LivyStatementRequestT } from '../specs/livy.ts';
 import { childEnv } from '../util/child-env.ts';
 import { shellQuote } from '../util/shell.ts';
 import { invalid, notFound, StratusError } from '../util/errors.ts';
@@ -283,8 +283,7 @@ export class LivySessions {
   private async plan(req: LivySessionRequestT, dir: string): Promise<{ args: string[]; env: Record<string, string> }> {
     // Scala statements compile classes here; executors fetch them from the driver.
     const conf: Record<string, string> = { 'spark.repl.class.outputDir': path.join(dir, 'repl-classes'), ...livySparkConf(req) };
-    const cluster = conf['spark.stratus.compute'] ?? await this.managed.firstRunning('spark');
-    delete conf['spark.stratus.compute'];
+    const cluster = takeCompute(conf) ?? await this.managed.firstRunning('spark');
     const env = cluster ? await sparkDriverEnv(this.managed, cluster) : undefined;
     const master = env?.STRATUS_SPARK_MASTER ?? `local[${conf['spark.driver.cores'] ?? '*'}]`;
     const lists = (['pyFiles', 'jars', 'files', 'archives'] as const).filter((k) => req[k]?.length)

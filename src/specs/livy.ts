@@ -47,6 +47,16 @@ export const LivyStatementRequest = z.object({
 
 export type LivyStatementRequestT = z.infer<typeof LivyStatementRequest>;
 
+/** Stratus's own setting naming the Spark cluster a batch or session runs on (it is not passed to Spark). */
+const COMPUTE_SETTING = 'spark.stratus.compute';
+
+/** Takes the cluster a request names out of its `conf`, if it names one. */
+export function takeCompute(conf: Record<string, string>): string | undefined {
+  const named = conf[COMPUTE_SETTING];
+  delete conf[COMPUTE_SETTING];
+  return named;
+}
+
 /** A request's `conf` as strings, with its driver and executor sizes as the matching spark.* settings. */
 export function livySparkConf(req: Pick<LivyBatchRequestT, 'conf' | 'driverMemory' | 'driverCores' | 'executorMemory' | 'executorCores' | 'numExecutors'>): Record<string, string> {
   const conf: Record<string, string> = Object.fromEntries(Object.entries(req.conf ?? {}).map(([k, v]) => [k, String(v)]));

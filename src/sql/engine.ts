@@ -9,8 +9,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { readMlTable } from '../assets/mltable.ts';
+import { TABLE_READERS } from '../assets/table-files.ts';
+import { quoteIdent, quoteString } from '../util/sql-quote.ts';
 import { findPredicts, type PredictCall } from '../specs/predict-sql.ts';
 import { isExternalScript, parseExternalScript, type ExternalScriptCall } from '../specs/external-script-sql.ts';
 import { invalid, StratusError } from '../util/errors.ts';
@@ -53,11 +55,9 @@ function defaultLimits(): SqlLimits {
   };
 }
 
-const READERS: Record<string, string> = { '.csv': 'read_csv_auto', '.tsv': 'read_csv_auto', '.txt': 'read_csv_auto', '.parquet': 'read_parquet', '.jsonl': 'read_json_auto', '.json': 'read_json_auto', '.ndjson': 'read_json_auto' };
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const READERS: Record<string, string> = { ...TABLE_READERS, '.ndjson': 'read_json_auto' };
 /** Data assets offered to editors' completion, at most. */
 const MAX_SCHEMA_TABLES = 200;
-const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 
 export class SqlEngine {
@@ -74,16 +74,12 @@ export class SqlEngine {
     return dir;
   }
 
-  private get scripts() {
-    return this.deps.scripts;
-  }
-
   async query(sql: string, opts: QueryOptions = {}): Promise<SqlResult> {
     if (!sql.trim()) throw invalid('Give a query, e.g. SELECT * FROM my_data LIMIT 10.');
     // Environments are built and models loaded before the query's clock starts.
     if (isExternalScript(sql)) {
       const call = parseExternalScript(sql);
-      await this.scripts.ready(call);
+      await this.deps.scripts.ready(call);
       return this.session(opts, (conn, messages, cleanup, writable) => this.externalScript(conn, call, messages, cleanup, writable, opts.signal));
     }
     const calls = findPredicts(sql);
@@ -94,8 +90,7 @@ export class SqlEngine {
   /** The tables a query can name (latest data asset versions that read as tables) and their columns, for editors' completion. */
   async schema(): Promise<{ tables: { name: string; columns: { name: string; type: string }[] }[] }> {
     const names = [...new Set((await this.deps.data.list()).map((d) => String(d.name)))].sort().slice(0, MAX_SCHEMA_TABLES);
-    const db = await DuckDBInstance.create(':memory:', { threads: '1', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
-    const conn = await db.connect();
+    const { db, conn } = await openDatabase({ threads: '1' });
     const tables: { name: string; columns: { name: string; type: string }[] }[] = [];
     try {
       for (const name of [...names, 'ml.models']) {
@@ -120,11 +115,7 @@ export class SqlEngine {
   private async session(opts: QueryOptions, prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[], writable: string[]) => Promise<string>): Promise<SqlResult> {
     const started = performance.now();
     const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
-    const db = await DuckDBInstance.create(':memory:', {
-      threads: String(this.limits.threads), memory_limit: this.limits.memoryLimit,
-      autoinstall_known_extensions: 'false', autoload_known_extensions: 'false',
-    });
-    const conn = await db.connect();
+    const { db, conn } = await openDatabase({ threads: String(this.limits.threads), memory_limit: this.limits.memoryLimit });
     const messages: string[] = [];
     const cleanup: (() => void)[] = [];
     let timedOut = false;
@@ -304,8 +295,19 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** DuckDB's native module, loaded with the first query rather than at server start (as the data preview loads it). */
+const duckdb = () => import('@duckdb/node-api');
+
+/** An in-memory database of its own, which neither installs nor loads extensions. */
+async function openDatabase(settings: Record<string, string>) {
+  const { DuckDBInstance } = await duckdb();
+  const db = await DuckDBInstance.create(':memory:', { ...settings, autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  return { db, conn: await db.connect() };
+}
+
 /** The text is one query (SELECT, WITH … SELECT, EXPLAIN): nothing that writes, attaches or changes settings. */
 async function assertOneQuery(conn: DuckDBConnection, text: string, what = 'The text'): Promise<void> {
+  const { StatementType } = await duckdb();
   const statements = await conn.extractStatements(text);
   if (statements.count !== 1) throw invalid(`Send one statement at a time; ${what === 'The text' ? 'this text' : what} has ${statements.count}.`);
   const prepared = await statements.prepare(0);

@@ -80,7 +80,8 @@ export class ExternalScripts {
 
   /** Runs the script over `input` (its input query's rows, if any) in `dir`; the output is a file there in the same format. */
   async run(call: ExternalScriptCall, input: string | undefined, dir: string, signal?: AbortSignal): Promise<ScriptRun> {
-    await this.ready(call);
+    // The caller has made it ready (environment built); the switch may not have changed since.
+    this.assertEnabled();
     await this.slot();
     try {
       const format = ExternalScripts.formatOf(call);

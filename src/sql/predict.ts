@@ -9,12 +9,12 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { PredictCall } from '../specs/predict-sql.ts';
 import { invalid, StratusError } from '../util/errors.ts';
+import { quoteIdent } from '../util/sql-quote.ts';
 import type { SqlDeps } from './deps.ts';
 import type { BatchScorer } from './model-scoring.ts';
 
 /** Rows per scoring call: DuckDB's vector size times four (fewer round trips to a Python worker). */
 const BATCH_ROWS = 8192;
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** `name@alias`, `name:version` or `name` (the latest version). */
 export function parseModelRef(ref: string): { name: string; version?: string; alias?: string } {
