@@ -63,6 +63,8 @@ after(async () => {
   await server?.close();
 });
 
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
 describe('SQL over the workspace', { timeout: 900_000 }, () => {
   test('data assets are tables and ml.models lists the registry: stratus sql with table, json and csv output', async () => {
     const counted = await cli(['sql', 'SELECT count(*) AS n, round(max(x1), 1) AS top FROM points', '--output', 'json']);
@@ -109,6 +111,36 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     const joined = await client.sql.query(`SELECT count(*) AS n, round(avg(p.score - (2 * d.x1 + 3 * d.x2 + 1)), 3) AS err
       FROM PREDICT(MODEL = 'lin-onnx', DATA = points AS d) WITH (score FLOAT) AS p WHERE d.id < 100`);
     assert.deepEqual(joined.rows, [[100, 0]]);
+  });
+
+  test('ml.predict as a function anywhere in a query: SELECT list, WHERE, ORDER BY, nested; both runtimes; its bad input', async () => {
+    const exact = (x1: number, x2: number) => 2 * x1 + 3 * x2 + 1;
+    const res = await client.sql.query(`SELECT id, x1, x2, ml.predict('lin-onnx@champion', x1, x2) AS onnx, ml.predict('lin-skl', x1, x2) AS skl
+      FROM points WHERE ml.predict('lin-skl', x1, x2) > 25 ORDER BY ml.predict('lin-onnx@champion', x1, x2) DESC, id LIMIT 50`, 1000);
+    assert.equal(res.rows.length, 50);
+    for (const [, x1, x2, onnx, skl] of res.rows as number[][]) {
+      assert.ok(Math.abs(onnx - exact(x1, x2)) < 1e-3 && Math.abs(skl - exact(x1, x2)) < 1e-6, `${x1}, ${x2} → ${onnx}, ${skl}`);
+      assert.ok(skl > 25);
+    }
+    assert.equal((res.rows[0] as number[])[1], 9.6);
+    assert.ok(res.messages.some((m) => /^ml\.predict lin-onnx@champion \(version 1, ONNX in-process\): \d+ distinct feature rows scored/.test(m)), JSON.stringify(res.messages));
+    assert.ok(res.messages.some((m) => /^ml\.predict lin-skl \(version 1, Python worker\)/.test(m)), JSON.stringify(res.messages));
+    // The whole table agrees with PREDICT's scores.
+    const agree = await client.sql.query(`SELECT count(*) FROM PREDICT(MODEL = 'lin-onnx:1', DATA = points AS d) WITH (s FLOAT) AS p
+      WHERE abs(p.s - ml.predict('lin-onnx:1', d.x1, d.x2)) > 1e-9`);
+    assert.deepEqual(agree.rows, [[0]]);
+    // A score as another's feature: one more round.
+    const nested = await client.sql.query(`SELECT round(ml.predict('lin-onnx', ml.predict('lin-onnx', x1, x2) / 10, 0), 3) AS twice FROM points WHERE id = 5`);
+    assert.deepEqual(nested.rows, [[round3(2 * (exact(0.5, 1.25) / 10) + 1)]]);
+    const fail = async (query: string, status = 400) => {
+      const r = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query }), { 'content-type': 'application/json' });
+      assert.equal(r.status, status, r.body.slice(0, 300));
+      return String(r.json.message);
+    };
+    assert.match(await fail(`SELECT ml.predict(name, 1, 2) FROM ml.models`), /first argument is the model, as a quoted reference/);
+    assert.match(await fail(`SELECT ml.predict('lin-skl', x1) FROM points`), /model 'lin-skl' \(version 1\) takes 2 features \(x1, x2\), in that order; it was given 1/);
+    assert.match(await fail(`SELECT ml.predict('lin-onnx') FROM points`), /needs the row's features after the model/);
+    assert.match(await fail(`SELECT ml.predict('nope@champion', x1, x2) FROM points`, 404), /ml\.predict: model 'nope@champion' was not found/);
   });
 
   test('bad input: unknown models, a signature mismatch, WITH lists more than the model returns, malformed PREDICT', async () => {
@@ -211,6 +243,23 @@ OutputDataSet = df.groupby(df.id % 3).agg(n=("id", "count"), mean_x1=("x1", "mea
     assert.deepEqual(res.json.columns.map((c: { name: string; type: string }) => [c.name, c.type]), [['bucket', 'INTEGER'], ['n', 'BIGINT'], ['mean_x1', 'DOUBLE']]);
     assert.deepEqual(res.json.rows.map((r: number[]) => r.slice(0, 2)), [[0, 10], [1, 10], [2, 10]]);
     assert.ok(res.json.messages.includes('rows in: 5000'), JSON.stringify(res.json.messages));
+  });
+
+  test('ml.execute_script as a table in a query: its rows joined and filtered like any table\'s; R too; a script that returns nothing', async () => {
+    const res = await exec(`SELECT s.bucket, s.n, p.c FROM ml.execute_script(
+        'OutputDataSet = InputDataSet.groupby(InputDataSet.id % 3).size().reset_index(name="n").rename(columns={"id": "bucket"})',
+        'SELECT id FROM points WHERE id < 30') AS s
+      JOIN (SELECT id % 3 AS bucket, count(*) AS c FROM points GROUP BY 1) AS p USING (bucket) ORDER BY bucket`);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json.rows, [[0, 10, 1667], [1, 10, 1667], [2, 10, 1666]]);
+    const r = await exec(`SELECT * FROM ml.execute_script('OutputDataSet <- data.frame(n = nrow(InputDataSet), top = max(InputDataSet$x1))', 'SELECT x1 FROM points', 'R')`);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(r.json.rows, [[5000, 9.6]]);
+    const none = await exec(`SELECT * FROM ml.execute_script('x = 1', 'SELECT 1 AS one')`);
+    assert.equal(none.status, 400);
+    assert.match(none.json.message, /the script set no OutputDataSet/);
+    const notLiteral = await exec(`SELECT * FROM ml.execute_script(concat('x', '=1'), 'SELECT 1')`);
+    assert.match(notLiteral.json.message, /ml\.execute_script takes quoted strings/);
   });
 
   test('R next to the data: a data.frame in and out, @params, print() as messages, an error as the SQL error', async () => {

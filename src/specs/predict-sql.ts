@@ -63,7 +63,7 @@ export function skipOpaque(sql: string, i: number): number {
 }
 
 /** The index of the parenthesis closing the one at `open`, skipping strings and comments. */
-function closing(sql: string, open: number): number {
+export function closing(sql: string, open: number): number {
   let depth = 0;
   for (let i = open; i < sql.length;) {
     const next = skipOpaque(sql, i);
@@ -79,7 +79,7 @@ function closing(sql: string, open: number): number {
 }
 
 /** Top-level comma-separated parts of `text` (commas inside parentheses, strings or comments stay). */
-function splitTopLevel(text: string): string[] {
+export function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let from = 0;

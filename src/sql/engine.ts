@@ -15,10 +15,12 @@ import { TABLE_READERS } from '../assets/table-files.ts';
 import { quoteIdent, quoteString } from '../util/sql-quote.ts';
 import { findPredicts, type PredictCall } from '../specs/predict-sql.ts';
 import { isExternalScript, parseExternalScript, type ExternalScriptCall } from '../specs/external-script-sql.ts';
+import { executeScriptCall, findMlCalls, predictModelRef } from '../specs/ml-functions-sql.ts';
 import { invalid, StratusError } from '../util/errors.ts';
 import type { SqlDeps } from './deps.ts';
 import { ExternalScripts } from './external-scripts.ts';
-import { loadPredictModels, scorePredicts, type LoadedModel } from './predict.ts';
+import { loadModels, scorePredicts, type LoadedModel } from './predict.ts';
+import { PREDICT_FUNCTION, PredictFunction } from './predict-function.ts';
 
 export interface SqlResult {
   columns: { name: string; type: string }[];
@@ -44,6 +46,15 @@ export interface SqlLimits {
 }
 
 export interface QueryOptions { maxRows?: number; signal?: AbortSignal; saveAs?: SaveAs }
+
+/** A query as it will run: its PREDICTs, its ml.execute_script tables and its ml.predict models, ready before the clock starts. */
+interface QueryPlan {
+  text: string;
+  predicts: PredictCall[];
+  predictModels: LoadedModel[];
+  scripts: ExternalScriptCall[];
+  predictFunction?: PredictFunction;
+}
 
 /** The limits from the environment, read when the workspace opens. */
 function defaultLimits(): SqlLimits {
@@ -82,9 +93,34 @@ export class SqlEngine {
       await this.deps.scripts.ready(call);
       return this.session(opts, (conn, messages, cleanup, writable) => this.externalScript(conn, call, messages, cleanup, writable, opts.signal));
     }
-    const calls = findPredicts(sql);
-    const models = await loadPredictModels(calls, this.deps);
-    return this.session(opts, (conn, messages, _cleanup, writable) => this.prepareQuery(conn, sql, calls, models, messages, writable));
+    const plan = await this.plan(sql);
+    return this.session(opts, (conn, messages, cleanup, writable) => this.prepareQuery(conn, plan, messages, cleanup, writable, opts.signal), plan.predictFunction);
+  }
+
+  /**
+   * Each ml.execute_script(...) becomes the table its script returns (`__script_<i>`); each
+   * ml.predict keeps its place under a name DuckDB can call; then PREDICTs are read. Models are
+   * loaded and script environments built here, before the query's clock starts.
+   */
+  private async plan(sql: string): Promise<QueryPlan> {
+    let text = sql;
+    const scriptCalls = findMlCalls(text, 'ml.execute_script');
+    const scripts = scriptCalls.map(executeScriptCall);
+    for (let i = scriptCalls.length - 1; i >= 0; i--) text = `${text.slice(0, scriptCalls[i].start)}__script_${i}${text.slice(scriptCalls[i].end)}`;
+    const fnCalls = findMlCalls(text, 'ml.predict');
+    const refs = [...new Set(fnCalls.map(predictModelRef))];
+    for (let i = fnCalls.length - 1; i >= 0; i--) {
+      const open = text.indexOf('(', fnCalls[i].start);
+      text = `${text.slice(0, fnCalls[i].start)}${PREDICT_FUNCTION}${text.slice(open)}`;
+    }
+    const predicts = findPredicts(text);
+    const predictModels = await loadModels(predicts.map((c) => c.model), this.deps);
+    const fnModels = await loadModels(refs, this.deps, 'ml.predict');
+    for (const call of scripts) await this.deps.scripts.ready(call);
+    return {
+      text, predicts, predictModels, scripts,
+      predictFunction: refs.length ? new PredictFunction(new Map(fnModels.map((m) => [m.ref, m]))) : undefined,
+    };
   }
 
   /** The tables a query can name (latest data asset versions that read as tables) and their columns, for editors' completion. */
@@ -112,7 +148,11 @@ export class SqlEngine {
    * A database of the query's own: `prepare` readies it (views, scores, scripts), locks it down
    * and returns the one SELECT to run; its rows are read up to the row limit.
    */
-  private async session(opts: QueryOptions, prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[], writable: string[]) => Promise<string>): Promise<SqlResult> {
+  private async session(
+    opts: QueryOptions,
+    prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[], writable: string[]) => Promise<string>,
+    predictFunction?: PredictFunction,
+  ): Promise<SqlResult> {
     const started = performance.now();
     const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
     const { db, conn } = await openDatabase({ threads: String(this.limits.threads), memory_limit: this.limits.memoryLimit });
@@ -127,16 +167,19 @@ export class SqlEngine {
       const staged = opts.saveAs ? fs.mkdtempSync(path.join(this.stagingDir(), 'result-')) : undefined;
       if (staged) cleanup.push(() => fs.rmSync(staged, { recursive: true, force: true }));
       let text = await prepare(conn, messages, cleanup, staged ? [staged] : []);
+      // With ml.predict, the query runs until a round has every score it needs (sql/predict-function.ts).
+      const inRounds = <T>(round: () => Promise<T>) => (predictFunction ? predictFunction.inRounds(round) : round());
       let saved: string | undefined;
       if (opts.saveAs && staged) {
         const file = path.join(staged, 'result.parquet');
-        await conn.run(`COPY (${text}) TO ${quoteString(file)} (FORMAT parquet)`);
+        await inRounds(() => conn.run(`COPY (${text}) TO ${quoteString(file)} (FORMAT parquet)`));
         const asset = await this.deps.saveResult(file, opts.saveAs);
         saved = `azureml:${asset.name}:${asset.version}`;
         messages.push(`The result was saved as data asset ${saved}.`);
         text = `SELECT * FROM read_parquet(${quoteString(file)})`;
       }
-      const reader = await conn.streamAndReadUntil(text, maxRows + 1);
+      const reader = await inRounds(() => conn.streamAndReadUntil(text, maxRows + 1));
+      if (predictFunction) messages.push(...predictFunction.summary());
       const rows = reader.getRowsJS().slice(0, maxRows).map((r) => r.map(plain));
       return {
         columns: reader.columnNames().map((name, i) => ({ name, type: String(reader.columnType(i)) })),
@@ -157,18 +200,39 @@ export class SqlEngine {
     }
   }
 
-  /** A query, with each PREDICT scored first and replaced by its data and scores side by side, row for row. */
-  private async prepareQuery(conn: DuckDBConnection, sql: string, calls: PredictCall[], models: LoadedModel[], messages: string[], writable: string[]): Promise<string> {
-    let text = sql;
+  /**
+   * A query, with each PREDICT scored first and replaced by its data and scores side by side, row
+   * for row, and each ml.execute_script's script run into its table.
+   */
+  private async prepareQuery(conn: DuckDBConnection, plan: QueryPlan, messages: string[], cleanup: (() => void)[], writable: string[], signal?: AbortSignal): Promise<string> {
+    let text = plan.text;
+    const calls = plan.predicts;
     for (let i = calls.length - 1; i >= 0; i--) {
       const c = calls[i];
       text = `${text.slice(0, c.start)}__predict_${i}_d AS ${quoteIdent(c.dataAlias)} POSITIONAL JOIN __predict_${i}_p AS ${quoteIdent(c.alias)}${text.slice(c.end)}`;
     }
-    const allowed = await this.catalog(conn, [text, ...calls.map((c) => `SELECT * FROM ${c.data}`)]);
-    await scorePredicts(conn, calls, models, messages);
-    await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, ...writable] });
+    // Registered first: DuckDB finds no table names in a query that calls a function it does not know.
+    await plan.predictFunction?.register(conn);
+    const dirs = plan.scripts.map(() => this.scriptDir(cleanup));
+    const inputs = plan.scripts.flatMap((s) => (s.inputQuery ? [s.inputQuery] : []));
+    const allowed = await this.catalog(conn, [text, ...calls.map((c) => `SELECT * FROM ${c.data}`), ...inputs]);
+    await scorePredicts(conn, calls, plan.predictModels, messages);
+    await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, ...dirs, ...writable] });
+    for (const [i, call] of plan.scripts.entries()) {
+      if (!(await this.runScript(conn, call, dirs[i], `__script_${i}`, messages, signal))) {
+        throw invalid(`ml.execute_script: the script set no ${call.outputName}; assign the rows to return to it (a pandas DataFrame, or an R data.frame).`);
+      }
+    }
     await assertOneQuery(conn, text);
     return text;
+  }
+
+  /** A folder of its own for one script's data, gone once the result has been read. */
+  private scriptDir(cleanup: (() => void)[]): string {
+    fs.mkdirSync(this.scriptsDir, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(this.scriptsDir, 'run-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
   }
 
   /**
@@ -176,12 +240,20 @@ export class SqlEngine {
    * script as Parquet, and what it returns is the result — typed by WITH RESULT SETS when given.
    */
   private async externalScript(conn: DuckDBConnection, call: ExternalScriptCall, messages: string[], cleanup: (() => void)[], writable: string[], signal?: AbortSignal): Promise<string> {
-    fs.mkdirSync(this.scriptsDir, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(this.scriptsDir, 'run-'));
-    // The script's data goes once the result has been read.
-    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dir = this.scriptDir(cleanup);
     const allowed = call.inputQuery ? await this.catalog(conn, [call.inputQuery]) : { files: [], dirs: [] };
     await lockDown(conn, { files: allowed.files, dirs: [...allowed.dirs, dir, ...writable] });
+    if (!(await this.runScript(conn, call, dir, '__script_out', messages, signal))) return 'SELECT * FROM (SELECT 1) WHERE false';
+    if (!call.resultSet) return 'SELECT * FROM __script_out';
+    const got = (await conn.runAndReadAll('SELECT column_name FROM (DESCRIBE __script_out)')).getRowsJS().map((r) => String(r[0]));
+    if (got.length !== call.resultSet.length) {
+      throw invalid(`EXECUTE statement failed because its WITH RESULT SETS clause specified ${call.resultSet.length} column(s) for result set number 1, but the statement sent ${got.length} column(s) at run time (${got.join(', ')}).`);
+    }
+    return `SELECT ${call.resultSet.map((c, i) => `CAST(${quoteIdent(got[i])} AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} FROM __script_out`;
+  }
+
+  /** Runs a script over its input query's rows (written to `dir`) into the temporary table `table`; false when it returned nothing. */
+  private async runScript(conn: DuckDBConnection, call: ExternalScriptCall, dir: string, table: string, messages: string[], signal?: AbortSignal): Promise<boolean> {
     let input: string | undefined;
     if (call.inputQuery) {
       await assertOneQuery(conn, call.inputQuery, '@input_data_1');
@@ -191,15 +263,10 @@ export class SqlEngine {
     }
     const run = await this.deps.scripts.run(call, input, dir, signal);
     messages.push(...run.messages);
-    if (!run.output) return 'SELECT * FROM (SELECT 1) WHERE false';
+    if (!run.output) return false;
     const reader = run.output.endsWith('.csv') ? 'read_csv_auto' : 'read_parquet';
-    await conn.run(`CREATE TEMP TABLE __script_out AS SELECT * FROM ${reader}(${quoteString(run.output)})`);
-    if (!call.resultSet) return 'SELECT * FROM __script_out';
-    const got = (await conn.runAndReadAll('SELECT column_name FROM (DESCRIBE __script_out)')).getRowsJS().map((r) => String(r[0]));
-    if (got.length !== call.resultSet.length) {
-      throw invalid(`EXECUTE statement failed because its WITH RESULT SETS clause specified ${call.resultSet.length} column(s) for result set number 1, but the statement sent ${got.length} column(s) at run time (${got.join(', ')}).`);
-    }
-    return `SELECT ${call.resultSet.map((c, i) => `CAST(${quoteIdent(got[i])} AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')} FROM __script_out`;
+    await conn.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM ${reader}(${quoteString(run.output)})`);
+    return true;
   }
 
   /**
@@ -224,7 +291,7 @@ export class SqlEngine {
       }
     }
     for (const ref of names) {
-      if (/^__predict_\d+_[dp]$/.test(ref)) continue;
+      if (/^__predict_\d+_[dp]$|^__script_\d+$/.test(ref)) continue;
       const m = /^([A-Za-z0-9][\w.-]*?)(?::([\w.-]+))?$/.exec(ref);
       if (!m) continue;
       const asset = await this.deps.data.storePath(m[1], m[2], m[2] ? undefined : 'latest').catch(() => undefined);

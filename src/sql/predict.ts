@@ -25,16 +25,16 @@ export function parseModelRef(ref: string): { name: string; version?: string; al
 
 export interface LoadedModel { ref: string; version: string; scorer: BatchScorer }
 
-/** Each PREDICT's model, found in the registry and loaded (an environment built, a worker started) before the query's clock starts. */
-export async function loadPredictModels(calls: PredictCall[], deps: SqlDeps): Promise<LoadedModel[]> {
+/** Each named model (`ref` as written), found in the registry and loaded (an environment built, a worker started) before the query's clock starts. */
+export async function loadModels(refs: string[], deps: SqlDeps, what = 'PREDICT'): Promise<LoadedModel[]> {
   const loaded: LoadedModel[] = [];
-  for (const call of calls) {
-    const ref = parseModelRef(call.model);
+  for (const written of refs) {
+    const ref = parseModelRef(written);
     const model = await deps.models.show(ref.name, ref.version, ref.alias).catch((err: StratusError) => {
-      throw new StratusError(err.code ?? 'RESOURCE_DOES_NOT_EXIST', `PREDICT: model '${call.model}' was not found: ${err.message}`);
+      throw new StratusError(err.code ?? 'RESOURCE_DOES_NOT_EXIST', `${what}: model '${written}' was not found: ${err.message}`);
     });
     const folder = deps.store.resolve(await deps.models.storePath(model.name, String(model.version)));
-    loaded.push({ ref: call.model, version: String(model.version), scorer: await deps.scorers.get(folder) });
+    loaded.push({ ref: written, version: String(model.version), scorer: await deps.scorers.get(folder) });
   }
   return loaded;
 }
@@ -109,7 +109,7 @@ function appendRow(appender: DuckDBAppender, values: unknown[], call: PredictCal
 }
 
 /** A DuckDB value as a model takes it: integers and decimals as numbers, text as text, anything else as its text. */
-function featureValue(v: unknown): unknown {
+export function featureValue(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (v !== null && typeof v === 'object') {
     const d = v as { toDouble?: () => number };
