@@ -44,15 +44,19 @@ before(async () => {
 import mlflow, numpy as np, pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import LinearRegression
 from skl2onnx import to_onnx
 X = pd.DataFrame({"x1": np.arange(50) / 5.0, "x2": (np.arange(50) % 7) / 2.0})
 y = 2 * X.x1 + 3 * X.x2 + 1
 model = LinearRegression().fit(X, y)
 signature = infer_signature(X, model.predict(X))
+# skl2onnx has no converter for TransformedTargetRegressor: this one stays with its Python worker.
+unconvertible = TransformedTargetRegressor(regressor=LinearRegression(), func=np.negative, inverse_func=np.negative).fit(X, y)
 mlflow.set_experiment("sql")
 with mlflow.start_run():
-    mlflow.sklearn.log_model(model, name="skl", signature=signature, registered_model_name="lin-skl")
+    mlflow.sklearn.log_model(unconvertible, name="skl", signature=signature, registered_model_name="lin-skl")
+    mlflow.sklearn.log_model(model, name="convertible", signature=signature, registered_model_name="lin-convert")
     onx = to_onnx(model, X.to_numpy().astype(np.float32), target_opset=17)
     mlflow.onnx.log_model(onx, name="onnx", signature=signature, registered_model_name="lin-onnx")
 MlflowClient().set_registered_model_alias("lin-onnx", "champion", "1")
@@ -73,7 +77,7 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     const versioned = await cli(['sql', 'SELECT count(*) AS n FROM "points:1"', '-o', 'csv']);
     assert.equal(versioned.stdout, 'n\n5000\n');
     const models = await cli(['sql', 'SELECT name, version, type FROM ml.models ORDER BY name']);
-    assert.match(models.stdout, /name\s+version\s+type\n-+\s+-+\s+-+\nlin-onnx\s+1\s+mlflow_model\nlin-skl\s+1\s+mlflow_model/);
+    assert.match(models.stdout, /name\s+version\s+type\n-+\s+-+\s+-+\nlin-convert\s+1\s+mlflow_model\nlin-onnx\s+1\s+mlflow_model\nlin-skl\s+1\s+mlflow_model/);
     fs.writeFileSync(path.join(work, 'q.sql'), 'SELECT id FROM points ORDER BY id');
     const capped = await cli(['sql', '--file', 'q.sql', '--max-rows', '3', '-o', 'json']);
     assert.deepEqual(JSON.parse(capped.stdout), [{ id: 0 }, { id: 1 }, { id: 2 }]);
@@ -111,6 +115,25 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     const joined = await client.sql.query(`SELECT count(*) AS n, round(avg(p.score - (2 * d.x1 + 3 * d.x2 + 1)), 3) AS err
       FROM PREDICT(MODEL = 'lin-onnx', DATA = points AS d) WITH (score FLOAT) AS p WHERE d.id < 100`);
     assert.deepEqual(joined.rows, [[100, 0]]);
+  });
+
+  test('a scikit-learn model converted to ONNX at registration is scored in-process; one skl2onnx cannot convert says why and stays in Python', async () => {
+    const conversion = async (name: string) => {
+      for (let i = 0; i < 600; i++) {
+        const tag = (await client.models.show(name, '1')).tags['stratus.onnx_conversion'];
+        if (tag && tag !== 'running') return tag;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      throw new Error(`the conversion of ${name} did not finish`);
+    };
+    assert.equal(await conversion('lin-convert'), 'converted');
+    assert.match(await conversion('lin-skl'), /^not converted: skl2onnx cannot convert it: MissingShapeCalculator/);
+    const res = await client.sql.query(`SELECT d.x1, d.x2, p.score FROM PREDICT(MODEL = 'lin-convert', DATA = points AS d) WITH (score FLOAT) AS p`, 10_000);
+    assert.match(res.messages[0], /PREDICT lin-convert \(version 1, ONNX in-process\): 5000 rows scored/);
+    for (const [x1, x2, score] of res.rows as number[][]) assert.ok(Math.abs(score - (2 * x1 + 3 * x2 + 1)) < 1e-3, `${x1}, ${x2} → ${score}`);
+    const fn = await client.sql.query(`SELECT round(ml.predict('lin-convert', 1.5, 2), 3)`);
+    assert.deepEqual(fn.rows, [[10]]);
+    assert.match(fn.messages.join('\n'), /ml\.predict lin-convert \(version 1, ONNX in-process\)/);
   });
 
   test('ml.predict as a function anywhere in a query: SELECT list, WHERE, ORDER BY, nested; both runtimes; its bad input', async () => {
@@ -342,7 +365,7 @@ print("registered")
   });
 });
 
-describe('the PostgreSQL add-on: the same functions in your own PostgreSQL, as PL/Python', { timeout: 900_000, skip: process.env.STRATUS_TEST_PG_URL ? false : 'STRATUS_TEST_PG_URL is not set' }, () => {
+describe('the PostgreSQL add-on: the same functions in your own PostgreSQL, as PL/Python and PL/R', { timeout: 900_000, skip: process.env.STRATUS_TEST_PG_URL ? false : 'STRATUS_TEST_PG_URL is not set' }, () => {
   test('stratus sql install --postgres: ml.models from the registry, ml.predict scoring ONNX in the database, ml.execute_script over a query', async () => {
     const db = (await freshPgDatabase('addon'))!;
     const venv = `/tmp/stratus-pg-addon-${process.pid}`;
@@ -354,13 +377,27 @@ describe('the PostgreSQL add-on: the same functions in your own PostgreSQL, as P
       assert.match(installed.stdout, /Installed ml\.models, ml\.predict and ml\.execute_script/);
       await conn.connect();
       const models = await conn.query('SELECT name, version FROM ml.models ORDER BY name');
-      assert.deepEqual(models.rows.filter((r) => r.name.startsWith('lin-')), [{ name: 'lin-onnx', version: 1 }, { name: 'lin-skl', version: 1 }]);
+      assert.deepEqual(models.rows.filter((r) => r.name.startsWith('lin-')), [{ name: 'lin-convert', version: 1 }, { name: 'lin-onnx', version: 1 }, { name: 'lin-skl', version: 1 }]);
       assert.equal((await conn.query(`SELECT ml.predict('lin-onnx@champion', 2.0, 1.0) AS s`)).rows[0].s.toFixed(4), '8.0000');
       await conn.query('CREATE TABLE pts AS SELECT g / 10.0 AS x1, (g % 7) / 2.0 AS x2 FROM generate_series(1, 1000) g');
       const checked = await conn.query(`SELECT count(*)::int AS n FROM (SELECT ml.predict('lin-onnx:1', x1, x2) AS s, x1, x2 FROM pts) q WHERE abs(s - (2 * x1 + 3 * x2 + 1)) < 1e-3`);
       assert.equal(checked.rows[0].n, 1000);
       const scripted = await conn.query(`SELECT r->>'z' AS z FROM ml.execute_script('OutputDataSet = InputDataSet.assign(z=InputDataSet.x1 * 2).head(2)', 'SELECT x1, x2 FROM pts ORDER BY x1') r`);
       assert.deepEqual(scripted.rows.map((r) => Number(r.z)), [0.2, 0.4]);
+      // R next to the data, in PL/R: a data.frame in and out, print() as notices, stop() as the error.
+      assert.match(installed.stdout, /Installed R scripts: ml\.execute_script\(script, query, 'R'\) \(PL\/R\)/);
+      const notices: string[] = [];
+      conn.on('notice', (n) => notices.push(String(n.message)));
+      const inR = await conn.query(`SELECT r->>'k' AS k, (r->>'n')::int AS n FROM ml.execute_script(
+        'print(nrow(InputDataSet)); OutputDataSet <- aggregate(n ~ k, data = transform(InputDataSet, n = 1), FUN = sum)',
+        'SELECT x1, (x2 > 1)::text AS k FROM pts', 'R') r ORDER BY 1`);
+      assert.deepEqual(inR.rows, [{ k: 'false', n: 428 }, { k: 'true', n: 572 }]);
+      assert.ok(notices.includes('[1] 1000'), JSON.stringify(notices));
+      const inPython = await conn.query(`SELECT count(*)::int AS n FROM ml.execute_script('OutputDataSet = InputDataSet', 'SELECT x1 FROM pts', 'Python')`);
+      assert.equal(inPython.rows[0].n, 1000);
+      // PL/R puts R's own message in the error's DETAIL (psql prints it).
+      await assert.rejects(conn.query(`SELECT * FROM ml.execute_script('stop("no such column")', NULL, 'R')`), (err: { detail?: string }) => /R script error: no such column/.test(err.detail ?? ''));
+      await assert.rejects(conn.query(`SELECT * FROM ml.execute_script('x', NULL, 'Julia')`), /language Julia is not installed here/);
       await assert.rejects(conn.query(`SELECT ml.predict('lin-skl:1', 1.0, 2.0)`), /has no single \.onnx file/);
       await assert.rejects(conn.query(`SELECT ml.predict('nope:1', 1.0)`), /answered 404/);
       // Roles belong to the whole server: one of this run's own, dropped again.

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { Option, type Command } from 'commander';
-import { ADDON_REQUIREMENTS, ADDON_STATEMENTS, CONFIG_UPSERT } from '../specs/postgres-addon.ts';
+import { ADDON_R_STATEMENTS, ADDON_REQUIREMENTS, ADDON_STATEMENTS, CONFIG_UPSERT } from '../specs/postgres-addon.ts';
 import { table } from './format.ts';
 import { fail, withClient } from './runner.ts';
 
@@ -67,7 +67,7 @@ export function registerSqlCommands(program: Command): void {
     }));
   sqlCommand
     .command('install')
-    .description('Install the Stratus functions (ml.predict, ml.models, ml.execute_script) into your own PostgreSQL, as PL/Python')
+    .description('Install the Stratus functions (ml.predict, ml.models, ml.execute_script) into your own PostgreSQL, as PL/Python (and PL/R for R scripts, where the server has it)')
     .requiredOption('--postgres <url>', 'the database, e.g. postgresql://admin@db:5432/analytics (a superuser: it creates plpython3u)')
     .option('--venv <dir>', 'where the add-on\'s Python environment goes (readable by the database server)', '/opt/stratus-pg')
     .option('--python <python>', 'the Python the server\'s PL/Python uses', 'python3')
@@ -75,9 +75,12 @@ export function registerSqlCommands(program: Command): void {
     .action(async (opts) => {
       const site = addonEnvironment(path.resolve(opts.venv), opts.python);
       const client = new pg.Client({ connectionString: opts.postgres });
+      let withR = false;
       try {
         await client.connect();
         for (const statement of ADDON_STATEMENTS) await client.query(statement);
+        // PL/R is optional: without it, R scripts are refused with a message saying how to add it.
+        withR = await installR(client);
         const config: [string, string][] = [
           ['workspace_url', opts.workspaceUrl ?? process.env.STRATUS_URL ?? 'http://127.0.0.1:7700'],
           ['token', process.env.STRATUS_TOKEN ?? process.env.MLFLOW_TRACKING_TOKEN ?? ''],
@@ -90,5 +93,16 @@ export function registerSqlCommands(program: Command): void {
         await client.end().catch(() => undefined);
       }
       console.log(`Installed ml.models, ml.predict and ml.execute_script (PL/Python, environment ${path.resolve(opts.venv)}).`);
+      console.log(withR
+        ? "Installed R scripts: ml.execute_script(script, query, 'R') (PL/R)."
+        : "PL/R is not available on this server (Debian: postgresql-15-plr), so ml.execute_script(..., 'R') is refused; install it and run this again.");
     });
+}
+
+/** The PL/R functions, if the server has the extension; false (and nothing half-made) when it does not. */
+async function installR(client: pg.Client): Promise<boolean> {
+  const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'plr'");
+  if (!available.rowCount) return false;
+  for (const statement of ADDON_R_STATEMENTS) await client.query(statement);
+  return true;
 }

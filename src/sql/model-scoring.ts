@@ -108,15 +108,19 @@ class PythonBatchScorer implements BatchScorer {
 export class ModelScorers {
   private loaded = new Map<string, Promise<BatchScorer>>();
 
-  constructor(private builder: EnvironmentBuilder, private logDir: string, private keep = 4) {}
+  /** `converted` finds a version's ONNX conversion (sql/onnx-conversion.ts), which is scored in place of its Python model. */
+  constructor(private builder: EnvironmentBuilder, private logDir: string, private converted: (folder: string) => string | undefined = () => undefined, private keep = 4) {}
 
   /** The scorer for a model version's folder. */
   async get(folder: string): Promise<BatchScorer> {
-    let scorer = this.loaded.get(folder);
+    const conversion = this.converted(folder);
+    // A conversion that arrives later gets a scorer of its own; the Python one ages out.
+    const key = conversion ?? folder;
+    let scorer = this.loaded.get(key);
     if (!scorer) {
-      scorer = this.load(folder);
-      this.loaded.set(folder, scorer);
-      scorer.catch(() => this.loaded.delete(folder));
+      scorer = this.load(folder, conversion);
+      this.loaded.set(key, scorer);
+      scorer.catch(() => this.loaded.delete(key));
       while (this.loaded.size > this.keep) {
         const [oldest, p] = this.loaded.entries().next().value as [string, Promise<BatchScorer>];
         this.loaded.delete(oldest);
@@ -132,9 +136,9 @@ export class ModelScorers {
     await Promise.all(all.map((p) => p.then((s) => s.close(), () => undefined)));
   }
 
-  private async load(folder: string): Promise<BatchScorer> {
+  private async load(folder: string, conversion?: string): Promise<BatchScorer> {
     const signature = signatureInputs(folder);
-    const onnx = findOnnxFile(folder);
+    const onnx = findOnnxFile(folder) ?? conversion;
     if (onnx) return new OnnxBatchScorer(await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 }), signature?.map((c) => c.name));
     if (!fs.existsSync(path.join(folder, 'MLmodel'))) {
       throw invalid('PREDICT scores ONNX models (one .onnx file) and MLflow models (a folder with an MLmodel file); this model version is neither.');

@@ -58,7 +58,14 @@ function registryTagClause(c: Clause, table: string, join: string): { sql: strin
 }
 
 export class RegistryService {
+  private versionListeners: ((name: string, version: string) => void)[] = [];
+
   constructor(private db: Db, private runs: RunService, private loggedModels: LoggedModelService, private experiments: ExperimentService) {}
+
+  /** Called after each new model version is stored (e.g. to convert it to ONNX in the background). */
+  onVersionCreated(listener: (name: string, version: string) => void): void {
+    this.versionListeners.push(listener);
+  }
 
   private async modelRow(name: string, db: Db = this.db): Promise<ModelRow> {
     validateModelName(name);
@@ -351,6 +358,7 @@ export class RegistryService {
       }
       return v;
     });
+    for (const listener of this.versionListeners) listener(opts.name, String(version));
     return this.getVersion(opts.name, version);
   }
 

@@ -1,0 +1,111 @@
+/**
+ * scikit-learn models converted to ONNX when they are registered (skl2onnx), so PREDICT and
+ * ml.predict score them in this process rather than in a Python worker. The conversion runs in
+ * the background, in the model's own environment plus skl2onnx and onnxruntime
+ * (python/stratus_sql/to_onnx.py), and is kept only if its predictions agree with scikit-learn's.
+ * Its outcome is the version's tag `stratus.onnx_conversion`: `running`, `converted`, or
+ * `not converted: <why>`, so `model show` and MLflow's client say which runtime will score it.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
+import type { EnvironmentBuilder } from '../environments/builder.ts';
+import { mlflowModelEnvironment } from '../environments/mlflow-model.ts';
+import { findOnnxFile } from '../serving/onnx-scorer.ts';
+import type { RegistryService } from '../tracking/registry.ts';
+import { childEnv } from '../util/child-env.ts';
+import { HARNESS } from '../util/python-harness.ts';
+import { signatureInputs } from './model-scoring.ts';
+
+export const CONVERSION_TAG = 'stratus.onnx_conversion';
+/** What the conversion adds to the model's own requirements (the versions the project itself tests with). */
+const CONVERTER = ['skl2onnx==1.20.0', 'onnxruntime==1.23.2'];
+
+export class OnnxConversions {
+  constructor(private registry: RegistryService, private store: LocalArtifactStore, private builder: EnvironmentBuilder, private dir: string) {}
+
+  /** Listens for new versions: each scikit-learn model of this workspace is converted in the background. */
+  watch(): void {
+    this.registry.onVersionCreated((name, version) => this.start(name, version));
+  }
+
+  /** Starts again the conversions a stopped server left `running`, so no tag says running for ever. */
+  async resume(): Promise<void> {
+    const { model_versions } = await this.registry.searchVersions({ filter: `tags.\`${CONVERSION_TAG}\` = 'running'`, maxResults: 1000 }).catch(() => ({ model_versions: [] as { name: string; version: unknown }[] }));
+    for (const mv of model_versions as { name: string; version: unknown }[]) this.start(mv.name, String(mv.version));
+  }
+
+  private start(name: string, version: string): void {
+    void this.convert(name, version).catch((err: Error) => this.tag(name, version, `not converted: ${err.message.split('\n')[0].slice(0, 300)}`));
+  }
+
+  /** The ONNX conversion of a model version's folder, if there is one. */
+  onnxFor(folder: string): string | undefined {
+    const file = this.fileFor(folder);
+    return fs.existsSync(file) ? file : undefined;
+  }
+
+
+  /** Keyed by the version's folder in the store: a model deleted and registered again has a new folder, so never an old conversion. */
+  private fileFor(folder: string): string {
+    return path.join(this.dir, `${crypto.createHash('sha256').update(folder).digest('hex').slice(0, 32)}.onnx`);
+  }
+
+  private async tag(name: string, version: string, value: string): Promise<void> {
+    await this.registry.setVersionTag(name, version, CONVERSION_TAG, value).catch(() => undefined);
+  }
+
+  private async convert(name: string, version: string): Promise<void> {
+    const uri = await this.registry.downloadUri(name, version);
+    if (!uri.startsWith('mlflow-artifacts:')) return;
+    const folder = this.store.resolve(mlflowArtifactsPath(uri));
+    const mlmodel = path.join(folder, 'MLmodel');
+    if (!fs.existsSync(mlmodel) || findOnnxFile(folder)) return;
+    const flavors = (parseYaml(fs.readFileSync(mlmodel, 'utf8')) as { flavors?: Record<string, unknown> })?.flavors ?? {};
+    if (!flavors.sklearn) return;
+    if (!signatureInputs(folder)) {
+      await this.tag(name, version, 'not converted: the model has no column signature, so its input columns are unknown (log it with signature=infer_signature(X, y))');
+      return;
+    }
+    await this.tag(name, version, 'running');
+    fs.mkdirSync(this.dir, { recursive: true });
+    const log = path.join(this.dir, `${encodeURIComponent(name)}-${version}.log`);
+    const spec = mlflowModelEnvironment(folder);
+    const built = await this.builder.ensure({ ...spec, requirements: [...spec.requirements, ...CONVERTER] }, (t) => fs.appendFileSync(log, t));
+    const target = this.fileFor(folder);
+    const partial = `${target}.partial`;
+    const outcome = await runConverter(built.python, built.prefix, folder, partial, log);
+    if (outcome.converted) {
+      fs.renameSync(partial, target);
+      await this.tag(name, version, 'converted');
+    } else {
+      fs.rmSync(partial, { force: true });
+      await this.tag(name, version, `not converted: ${outcome.reason}`);
+    }
+  }
+}
+
+function runConverter(python: string, prefix: string | undefined, folder: string, out: string, log: string): Promise<{ converted: boolean; reason: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(python, ['-m', 'stratus_sql.to_onnx', folder, out], {
+      env: { ...childEnv(), PYTHONPATH: HARNESS, ...(prefix ? { VIRTUAL_ENV: prefix, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH ?? ''}` } : {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => fs.appendFileSync(log, d));
+    proc.on('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(last) as { converted: boolean; reason: string });
+      } catch {
+        resolve({ converted: false, reason: `the converter exited with code ${code} (its log: ${path.basename(log)})` });
+      }
+    });
+    proc.on('error', (err) => resolve({ converted: false, reason: err.message }));
+  });
+}
