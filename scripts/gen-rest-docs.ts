@@ -12,6 +12,7 @@ import type { Workspace } from '../src/workspace.ts';
 import { operations } from '../src/specs/api-v1.ts';
 import { DATASTORE_FILES, fileRouteTable, SHARE_FILES } from '../src/server/files-routes.ts';
 import { LIVY_ROUTES } from '../src/server/livy-routes.ts';
+import { SQL_EXPORT_ROUTES } from '../src/server/sql-export-route.ts';
 import { DATABRICKS_ROUTES } from '../src/server/databricks-routes.ts';
 
 export function renderRestDocs(): string {
@@ -66,6 +67,14 @@ export function renderRestDocs(): string {
     '| method | path | what |',
     '|---|---|---|',
     ...[...fileRouteTable(SHARE_FILES, 'the share'), ...fileRouteTable(DATASTORE_FILES.replace(':name', '<name>'), 'the datastore (workspaceblobstore)')].map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    '',
+    '## SQL export',
+    '',
+    'A query\'s whole result as a stream (see docs/sql.md); `POST /api/v1/sql` returns the first `max_rows` as JSON.',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    ...SQL_EXPORT_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
     '',
     '## Livy (HDInsight\'s API: batches and interactive sessions)',
     '',

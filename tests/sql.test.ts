@@ -234,6 +234,33 @@ describe('SQL over the workspace', { timeout: 900_000 }, () => {
     }
   });
 
+  test('the whole result streamed past max_rows: stratus sql --all as CSV and JSON lines, ml.predict in it, errors before and after the first row', async () => {
+    const big = await cli(['sql', 'SELECT range AS n, range % 7 AS k FROM range(250000)', '--all', '-o', 'csv']);
+    assert.equal(big.code, 0, big.stderr);
+    const lines = big.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 250_001, 'every row, past the 100000 rows a JSON reply may hold');
+    assert.deepEqual([lines[0], lines[1], lines[250_000]], ['n,k', '0,0', '249999,1']);
+    const scored = await client.sql.export(`SELECT id, x1, x2, ml.predict('lin-onnx@champion', x1, x2) AS score FROM points ORDER BY id`, 'ndjson');
+    assert.equal(scored.headers.get('content-type'), 'application/x-ndjson');
+    const rows = (await scored.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { id: number; x1: number; x2: number; score: number });
+    assert.equal(rows.length, 5000);
+    for (const r of rows) assert.ok(Math.abs(r.score - (2 * r.x1 + 3 * r.x2 + 1)) < 1e-3, JSON.stringify(r));
+    const json = await cli(['sql', 'SELECT id FROM points WHERE id < 3 ORDER BY id', '--all', '-o', 'json']);
+    assert.equal(json.stdout, '{"id":0}\n{"id":1}\n{"id":2}\n');
+    await assert.rejects(client.sql.export('SELECT * FROM nowhere'), /Table with name nowhere does not exist/);
+    const table = await cli(['sql', 'SELECT 1', '--all']);
+    assert.notEqual(table.code, 0);
+    assert.match(table.stderr, /--all streams the whole result as CSV or JSON lines: add -o csv or -o json/);
+    // An error past the first rows fails the query, never a short result that looks whole (DuckDB's stream would end quietly there).
+    const late = "SELECT CASE WHEN range < 200000 THEN range ELSE error('boom at the end') END AS n FROM range(300000)";
+    const broken = await cli(['sql', late, '--all', '-o', 'csv']);
+    assert.notEqual(broken.code, 0);
+    assert.match(broken.stderr, /boom at the end/);
+    const res = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query: late.replace('200000', '50000'), max_rows: 100_000 }), { 'content-type': 'application/json' });
+    assert.equal(res.status, 400);
+    assert.match(res.json.message, /boom at the end/);
+  });
+
   test('a query past its time limit is stopped, and one whose client leaves is interrupted', async () => {
     const slow = 'SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3';
     const timed = await raw(server.url, 'POST', '/api/v1/sql', JSON.stringify({ query: slow }), { 'content-type': 'application/json' });

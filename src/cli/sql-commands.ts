@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { Option, type Command } from 'commander';
 import { ADDON_R_STATEMENTS, ADDON_REQUIREMENTS, ADDON_STATEMENTS, CONFIG_UPSERT } from '../specs/postgres-addon.ts';
+import { csvField } from '../util/csv.ts';
 import { table } from './format.ts';
 import { fail, withClient } from './runner.ts';
 
@@ -27,12 +28,6 @@ function addonEnvironment(dir: string, python: string): string {
   return site;
 }
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function registerSqlCommands(program: Command): void {
   const sqlCommand = program
     .command('sql')
@@ -41,6 +36,7 @@ export function registerSqlCommands(program: Command): void {
     .option('-f, --file <file>', 'read the query from a file')
     .option('--max-rows <n>', 'rows to return at most (up to 100000)', '1000')
     .option('--save-as <name[:version]>', 'keep the whole result as a new version of a uri_file data asset (Parquet)')
+    .option('--all', 'stream every row, not only the first --max-rows: as CSV (-o csv) or JSON lines (-o json)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .action((query: string | undefined, opts) => withClient(async (client) => {
       if (!query === !opts.file) fail('give the query as an argument or with --file, not both.');
@@ -51,6 +47,11 @@ export function registerSqlCommands(program: Command): void {
       if (opts.saveAs) {
         const [name, version] = String(opts.saveAs).split(':');
         saveAs = { name, ...(version ? { version } : {}) };
+      }
+      if (opts.all) {
+        if (opts.output === 'table' || saveAs) fail('--all streams the whole result as CSV or JSON lines: add -o csv or -o json (and not --save-as).');
+        await streamAll(await client.sql.export(text, opts.output === 'csv' ? 'csv' : 'ndjson'));
+        return;
       }
       const result = await client.sql.query(text, maxRows, undefined, saveAs);
       for (const m of result.messages) process.stderr.write(`[stratus] ${m}\n`);
@@ -105,4 +106,15 @@ async function installR(client: pg.Client): Promise<boolean> {
   if (!available.rowCount) return false;
   for (const statement of ADDON_R_STATEMENTS) await client.query(statement);
   return true;
+}
+
+/** Copies a streamed result to stdout as it arrives; a cut-short stream is an error, not a short result. */
+async function streamAll(res: Response): Promise<void> {
+  const { Readable } = await import('node:stream');
+  const { pipeline } = await import('node:stream/promises');
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), process.stdout, { end: false });
+  } catch (err) {
+    fail(`the result stream ended early (${(err as Error).message}): the query failed after its first rows.`);
+  }
 }

@@ -86,6 +86,22 @@ export class StratusClient {
     return json as T;
   }
 
+  /** A reply read as it arrives (a streamed result); an error reply is thrown as the ApiError it carries. */
+  private async streamed(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, { method, headers: { ...this.authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ServerUnreachableError(this.baseUrl, (err as { cause?: unknown }).cause ?? err);
+    }
+    if (!res.ok || !res.body) {
+      const json = await res.json().catch(() => ({}));
+      throw new ApiError(res.status, json.error_code ?? 'UNKNOWN', json.message ?? `${method} ${path} answered ${res.status}`);
+    }
+    return res;
+  }
+
   /** Calls one operation of the v1 table: `params` fill its `:placeholders`. */
   private v1<O extends Operation>(o: O, params: Record<string, string> = {}, extra: { body?: BodyOf<O>; query?: Record<string, string | undefined>; signal?: AbortSignal } = {}): Promise<ReplyOf<O>> {
     const path = o.path.replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(params[k]));
@@ -213,7 +229,6 @@ export class StratusClient {
   };
 
   /** The workspace file share (compute instances' Jupyter root). */
-  /** The workspace file share. */
   readonly files = this.fileArea('/api/v1/files');
 
   readonly sql = {
@@ -221,6 +236,8 @@ export class StratusClient {
     /** `signal` cancels the query (the server interrupts it when the request goes). */
     query: (query: string, maxRows?: number, signal?: AbortSignal, saveAs?: { name: string; version?: string }) =>
       this.v1(API_V1.sql.query, {}, { body: { query, ...(maxRows ? { max_rows: maxRows } : {}), ...(saveAs ? { save_as: saveAs } : {}) }, signal }),
+    /** A query's whole result as a streaming response: CSV or JSON lines, no row limit. */
+    export: (query: string, format: 'csv' | 'ndjson' = 'csv', signal?: AbortSignal) => this.streamed('POST', '/api/v1/sql/export', { query, format }, signal),
   };
 
   readonly datastores = {

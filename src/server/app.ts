@@ -18,6 +18,7 @@ import { fromStoreError, storeProblem } from '../store/health.ts';
 import { clientGone } from './client-gone.ts';
 import { registerJupyterProxy } from './jupyter-proxy.ts';
 import { DATASTORE_FILES, fileRoutes, SHARE_FILES } from './files-routes.ts';
+import { sqlExportRoute } from './sql-export-route.ts';
 import { livyRoutes } from './livy-routes.ts';
 import { registerSparkUiProxy } from './spark-ui-proxy.ts';
 import { databricksRoutes } from './databricks-routes.ts';
@@ -118,6 +119,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
   await app.register(async (scope) => fileRoutes(scope, SHARE_FILES, () => ws.files));
   await app.register(async (scope) => fileRoutes(scope, DATASTORE_FILES, (req) => ws.datastores.files((req.params as { name: string }).name)));
+  sqlExportRoute(app, ws.sql);
   livyRoutes(app, ws.livy, ws.livySessions);
   databricksRoutes(app, ws.databricks);
   registerJupyterProxy(app, ws.computes.managed, opts.auth);

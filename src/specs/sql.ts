@@ -12,3 +12,10 @@ export const SqlQuery = z.strictObject({
     description: z.string().max(10_000).optional(),
   }).optional(),
 });
+
+/** A query whose whole result is streamed back (`POST /api/v1/sql/export`, `stratus sql --all`). */
+export const SqlExport = z.strictObject({
+  query: z.string().min(1).max(1_000_000),
+  /** `csv` (a header line, RFC 4180 quoting) or `ndjson` (one JSON object per row). */
+  format: z.enum(['csv', 'ndjson']).optional(),
+});

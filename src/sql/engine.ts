@@ -47,6 +47,21 @@ export interface SqlLimits {
 
 export interface QueryOptions { maxRows?: number; signal?: AbortSignal; saveAs?: SaveAs }
 
+export type ExportFormat = 'csv' | 'ndjson';
+export interface ExportSink {
+  begin(columns: { name: string; type: string }[]): void;
+  write(text: string): Promise<void>;
+}
+
+/** What a session hands its reader: the locked-down connection, the SELECT to run, and how to run it in ml.predict's rounds. */
+interface Consumed {
+  conn: DuckDBConnection;
+  text: string;
+  messages: string[];
+  staged?: string;
+  inRounds: <R>(round: () => Promise<R>) => Promise<R>;
+}
+
 /** A query as it will run: its PREDICTs, its ml.execute_script tables and its ml.predict models, ready before the clock starts. */
 interface QueryPlan {
   text: string;
@@ -86,15 +101,16 @@ export class SqlEngine {
   }
 
   async query(sql: string, opts: QueryOptions = {}): Promise<SqlResult> {
+    const started = performance.now();
     if (!sql.trim()) throw invalid('Give a query, e.g. SELECT * FROM my_data LIMIT 10.');
     // Environments are built and models loaded before the query's clock starts.
     if (isExternalScript(sql)) {
       const call = parseExternalScript(sql);
       await this.deps.scripts.ready(call);
-      return this.session(opts, (conn, messages, cleanup, writable) => this.externalScript(conn, call, messages, cleanup, writable, opts.signal));
+      return this.session(opts, (conn, messages, cleanup, writable) => this.externalScript(conn, call, messages, cleanup, writable, opts.signal), undefined, this.readResult(opts, started));
     }
     const plan = await this.plan(sql);
-    return this.session(opts, (conn, messages, cleanup, writable) => this.prepareQuery(conn, plan, messages, cleanup, writable, opts.signal), plan.predictFunction);
+    return this.session(opts, (conn, messages, cleanup, writable) => this.prepareQuery(conn, plan, messages, cleanup, writable, opts.signal), plan.predictFunction, this.readResult(opts, started));
   }
 
   /**
@@ -145,16 +161,68 @@ export class SqlEngine {
   }
 
   /**
-   * A database of the query's own: `prepare` readies it (views, scores, scripts), locks it down
-   * and returns the one SELECT to run; its rows are read up to the row limit.
+   * Every row of a query's result, as CSV (a header line) or JSON lines, with no row limit and
+   * never held whole in memory: DuckDB writes the result to a file of the query's own, which is
+   * then sent (`sink.begin` once it is complete, `sink.write` a piece at a time, resolving when
+   * the receiver wants more). Written whole first because a DuckDB stream that fails part-way
+   * ends like one that is done; a written file is a result that did not fail.
    */
-  private async session(
-    opts: QueryOptions,
-    prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[], writable: string[]) => Promise<string>,
-    predictFunction?: PredictFunction,
-  ): Promise<SqlResult> {
-    const started = performance.now();
+  async export(sql: string, format: ExportFormat, sink: ExportSink, opts: { signal?: AbortSignal } = {}): Promise<{ messages: string[] }> {
+    if (!sql.trim()) throw invalid('Give a query, e.g. SELECT * FROM my_data.');
+    if (isExternalScript(sql)) throw invalid('Export runs queries; for a script\'s rows use SELECT * FROM ml.execute_script(...).');
+    const plan = await this.plan(sql);
+    return this.session({ ...opts, stage: true }, (conn, messages, cleanup, writable) => this.prepareQuery(conn, plan, messages, cleanup, writable, opts.signal), plan.predictFunction,
+      async ({ conn, text, messages, staged, inRounds }) => {
+        const file = path.join(staged!, `result.${format}`);
+        await inRounds(() => conn.run(`COPY (${text}) TO ${quoteString(file)} (FORMAT ${format === 'csv' ? 'csv, HEADER' : 'json'})`));
+        const prepared = await conn.prepare(text);
+        sink.begin(Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: String(prepared.columnType(i)) })));
+        for await (const piece of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) await sink.write(piece as string);
+        return { messages };
+      });
+  }
+
+  /** The first rows of a query's result (up to `max_rows`), and the whole result kept as a data asset when `save_as` asks. */
+  private readResult(opts: QueryOptions, started: number) {
     const maxRows = Math.max(1, Math.min(opts.maxRows ?? 1000, this.limits.maxRows));
+    return async ({ conn, text, messages, staged, inRounds }: Consumed): Promise<SqlResult> => {
+      let saved: string | undefined;
+      let read = text;
+      if (opts.saveAs && staged) {
+        const file = path.join(staged, 'result.parquet');
+        await inRounds(() => conn.run(`COPY (${text}) TO ${quoteString(file)} (FORMAT parquet)`));
+        const asset = await this.deps.saveResult(file, opts.saveAs);
+        saved = `azureml:${asset.name}:${asset.version}`;
+        messages.push(`The result was saved as data asset ${saved}.`);
+        read = `SELECT * FROM read_parquet(${quoteString(file)})`;
+      }
+      // Run whole (a DuckDB stream that fails part-way ends like one that is done), with one row past
+      // the limit so a longer result is known to be cut; the names are the query's own (a wrapping
+      // SELECT would rename repeated ones).
+      const prepared = await conn.prepare(read);
+      const { StatementType } = await duckdb();
+      const limited = prepared.statementType === StatementType.SELECT ? `SELECT * FROM (${read}) LIMIT ${maxRows + 1}` : read;
+      const reader = await inRounds(() => conn.runAndReadAll(limited));
+      const rows = reader.getRowsJS().slice(0, maxRows).map((r) => r.map(plain));
+      return {
+        columns: reader.columnNames().map((_, i) => ({ name: prepared.columnName(i), type: String(reader.columnType(i)) })),
+        rows, row_count: rows.length, truncated: reader.currentRowCount > maxRows, elapsed_ms: Math.round(performance.now() - started), messages,
+        ...(saved ? { saved_as: saved } : {}),
+      };
+    };
+  }
+
+  /**
+   * A database of the query's own: `prepare` readies it (views, scores, scripts), locks it down
+   * and returns the one SELECT to run; `consume` reads its result. A query past its time limit,
+   * or whose client goes away, is interrupted; everything it made is removed after.
+   */
+  private async session<T>(
+    opts: { signal?: AbortSignal; saveAs?: SaveAs; stage?: boolean },
+    prepare: (conn: DuckDBConnection, messages: string[], cleanup: (() => void)[], writable: string[]) => Promise<string>,
+    predictFunction: PredictFunction | undefined,
+    consume: (run: Consumed) => Promise<T>,
+  ): Promise<T> {
     const { db, conn } = await openDatabase({ threads: String(this.limits.threads), memory_limit: this.limits.memoryLimit });
     const messages: string[] = [];
     const cleanup: (() => void)[] = [];
@@ -163,29 +231,15 @@ export class SqlEngine {
     const timer = setTimeout(() => { timedOut = true; interrupt(); }, this.limits.timeoutMs);
     opts.signal?.addEventListener('abort', interrupt);
     try {
-      // A saved result goes to Parquet in a staging folder of its own, the one place this query's engine writes.
-      const staged = opts.saveAs ? fs.mkdtempSync(path.join(this.stagingDir(), 'result-')) : undefined;
+      // A saved or exported result goes to a staging folder of its own, the one place this query's engine writes.
+      const staged = opts.saveAs || opts.stage ? fs.mkdtempSync(path.join(this.stagingDir(), 'result-')) : undefined;
       if (staged) cleanup.push(() => fs.rmSync(staged, { recursive: true, force: true }));
-      let text = await prepare(conn, messages, cleanup, staged ? [staged] : []);
+      const text = await prepare(conn, messages, cleanup, staged ? [staged] : []);
       // With ml.predict, the query runs until a round has every score it needs (sql/predict-function.ts).
-      const inRounds = <T>(round: () => Promise<T>) => (predictFunction ? predictFunction.inRounds(round) : round());
-      let saved: string | undefined;
-      if (opts.saveAs && staged) {
-        const file = path.join(staged, 'result.parquet');
-        await inRounds(() => conn.run(`COPY (${text}) TO ${quoteString(file)} (FORMAT parquet)`));
-        const asset = await this.deps.saveResult(file, opts.saveAs);
-        saved = `azureml:${asset.name}:${asset.version}`;
-        messages.push(`The result was saved as data asset ${saved}.`);
-        text = `SELECT * FROM read_parquet(${quoteString(file)})`;
-      }
-      const reader = await inRounds(() => conn.streamAndReadUntil(text, maxRows + 1));
+      const inRounds = <R>(round: () => Promise<R>) => (predictFunction ? predictFunction.inRounds(round) : round());
+      const result = await consume({ conn, text, messages, staged, inRounds });
       if (predictFunction) messages.push(...predictFunction.summary());
-      const rows = reader.getRowsJS().slice(0, maxRows).map((r) => r.map(plain));
-      return {
-        columns: reader.columnNames().map((name, i) => ({ name, type: String(reader.columnType(i)) })),
-        rows, row_count: rows.length, truncated: reader.currentRowCount > maxRows, elapsed_ms: Math.round(performance.now() - started), messages,
-        ...(saved ? { saved_as: saved } : {}),
-      };
+      return result;
     } catch (err) {
       if (timedOut && /interrupt/i.test((err as Error).message)) throw invalid(`The query ran longer than ${this.limits.timeoutMs / 1000} s and was stopped (STRATUS_SQL_TIMEOUT_SECONDS).`);
       if (opts.signal?.aborted && /interrupt/i.test((err as Error).message)) throw invalid('The query was cancelled.');
