@@ -7,28 +7,18 @@
  *
  *   node --import tsx bench/sql.ts [--rows 1000000] [--runs 3] [--batch 10000]
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStratus } from './servers.ts';
 import { median, numberArg, secs, writeSection } from './results.ts';
+import { PYTHON, registerLinearModels, run } from './sql-model.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin/stratus.js');
-const PYTHON = path.join(REPO, '.venv/bin/python');
 const ROWS = numberArg('rows', 1_000_000);
 const RUNS = numberArg('runs', 3);
 const BATCH = numberArg('batch', 10_000);
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')}: ${stderr.slice(-3000)}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 async function sql(url: string, query: string): Promise<Record<string, any>> {
   const res = await fetch(`${url}/api/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
@@ -49,19 +39,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROWS; i++) lines.push(`${i},${(i % 997) / 10},${(i % 13) / 4}`);
     fs.writeFileSync(path.join(work, 'points.csv'), `${lines.join('\n')}\n`);
     await cli(['data', 'create', '--name', 'points', '--path', 'points.csv', '--type', 'uri_file']);
-    await run(PYTHON, ['-c', `
-import mlflow, numpy as np, pandas as pd, joblib
-from mlflow.models import infer_signature
-from sklearn.linear_model import LinearRegression
-from skl2onnx import to_onnx
-X = pd.DataFrame({"x1": np.arange(50) / 5.0, "x2": (np.arange(50) % 7) / 2.0})
-model = LinearRegression().fit(X, 2 * X.x1 + 3 * X.x2 + 1)
-sig = infer_signature(X, model.predict(X))
-with mlflow.start_run():
-    mlflow.sklearn.log_model(model, name="skl", signature=sig, registered_model_name="lin-skl")
-    mlflow.onnx.log_model(to_onnx(model, X.to_numpy().astype(np.float32), target_opset=17), name="onnx", signature=sig, registered_model_name="lin-onnx")
-joblib.dump(model, "model.joblib")
-`], { MLFLOW_TRACKING_URI: url }, work);
+    await registerLinearModels(url, work);
 
     const query = (model: string) => `SELECT count(*) AS n, avg(p.score) AS mean FROM PREDICT(MODEL = '${model}', DATA = points AS d) WITH (score FLOAT) AS p`;
     // Untimed: loads each model once (the Python worker's environment is built here).
