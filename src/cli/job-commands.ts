@@ -10,6 +10,7 @@ import { runUploads } from './pending-uploads.ts';
 import { YamlSource } from '../specs/yaml-source.ts';
 import { notebookJobYaml } from '../specs/notebook-job.ts';
 import { parseSparkJob } from '../specs/spark-job.ts';
+import { parseAutomlJob } from '../specs/automl-job.ts';
 import { isTerminal } from '../specs/job-status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
@@ -101,7 +102,8 @@ export async function prepareJobFrom(client: StratusClient, src: YamlSource, opt
     await runUploads(client, parsed.uploads);
     return parsed.spec as unknown as Record<string, unknown>;
   }
-  const parsed = type === 'spark' ? parseSparkJob(src, { name: opts.name, defaultExperiment }) : parseCommandJob(src, { name: opts.name, defaultExperiment });
+  const parse = type === 'spark' ? parseSparkJob : type === 'automl' ? parseAutomlJob : parseCommandJob;
+  const parsed = parse(src, { name: opts.name, defaultExperiment });
   for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
   const spec = parsed.spec;
   if (parsed.uploads.code) spec.code = (await upload(client, parsed.uploads.code, 'snapshots', "'code'")).hash;

@@ -25,6 +25,7 @@ import type { InputSources } from './input-sources.ts';
 import type { ChildPlacement, JobError, JobRow, JobStore } from './job-store.ts';
 import type { JobSpec } from '../specs/command-job.ts';
 import { isTerminal } from '../specs/job-status.ts';
+import { HARNESS } from '../util/python-harness.ts';
 
 /** Where jobs send their MLflow data, and the credentials they need for it. */
 export interface TrackingTarget {
@@ -220,6 +221,8 @@ export class CommandRunner {
       MLFLOW_EXPERIMENT_ID: String(job.experiment_id),
       AZUREML_RUN_ID: job.name,
       PYTHONUNBUFFERED: '1',
+      // An AutoML job's search is Stratus's own Python (python/stratus_automl).
+      ...(spec.type === 'automl' ? { PYTHONPATH: HARNESS } : {}),
     };
     for (const [k, v] of Object.entries(spec.inputs)) if (v.type !== 'literal') vars[`AZURE_ML_INPUT_${k}`] = path.join(paths.inputs, k);
     for (const k of Object.keys(spec.outputs)) vars[`AZURE_ML_OUTPUT_${k}`] = path.join(paths.namedOutputs, k);

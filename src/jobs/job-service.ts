@@ -31,12 +31,14 @@ export interface JobTypeRunner {
   childSettled(name: string): void;
 }
 
-const unsupported = (type: string) => invalid(`Unsupported job type '${type}': command, spark, pipeline and sweep jobs are supported.`);
+const unsupported = (type: string) => invalid(`Unsupported job type '${type}': command, spark, automl, pipeline and sweep jobs are supported.`);
 /** Job types the command runner runs as one process (a spark job is spark-submit's driver). */
-const PROCESS_JOB = new Set(['command', 'spark']);
+const PROCESS_JOB = new Set(['command', 'spark', 'automl']);
 
 export class JobService {
   private runners = new Map<string, JobTypeRunner>();
+  /** What `job show` adds for a process job type (an AutoML job's leaderboard). */
+  private details = new Map<string, (row: JobRow) => Promise<Record<string, unknown>>>();
 
   constructor(readonly store: JobStore, readonly commands: CommandRunner, readonly inputs: InputSources, private experiments: ExperimentService) {
     // A finished child moves its pipeline or sweep on.
@@ -50,6 +52,11 @@ export class JobService {
 
   register(type: string, runner: JobTypeRunner): void {
     this.runners.set(type, runner);
+  }
+
+  /** Adds to `job show` of a process job type (command, spark, automl) what `describe` says. */
+  describeWith(type: string, describe: (row: JobRow) => Promise<Record<string, unknown>>): void {
+    this.details.set(type, describe);
   }
 
   /** Begins executing jobs (the server knows its own URL only once it listens), and resumes composite ones. */
@@ -135,7 +142,7 @@ export class JobService {
       experimentName: exp?.name,
       trackingUri: this.commands.trackingUri,
       outputPath: (output) => this.store.outputPath(r, output),
-      extra: runner ? await runner.describe(r) : {},
+      extra: runner ? await runner.describe(r) : ((await this.details.get(r.type)?.(r)) ?? {}),
     });
   }
 }

@@ -15,7 +15,7 @@ import { jobOutputFolder } from '../artifacts/layout.ts';
 import type { JobSpec } from '../specs/command-job.ts';
 
 /** Job types that run as one process on a compute (the command runner's); the others are graphs of jobs. */
-export const PROCESS_TYPES = ['command', 'spark'];
+export const PROCESS_TYPES = ['command', 'spark', 'automl'];
 const PROCESS_TYPES_SQL = PROCESS_TYPES.map((t) => `'${t}'`).join(', ');
 
 export interface JobRow {

@@ -14,7 +14,7 @@ import { referencedNames } from './expressions.ts';
 import type { z } from 'zod';
 import {
   ASSET_TYPES, OUTPUT_TYPES, type AssetInput as AssetInputSchema, type EnvironmentRef as EnvironmentRefSchema,
-  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema, type SparkSettings as SparkSettingsSchema,
+  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema, type SparkSettings as SparkSettingsSchema, type AutomlSettings as AutomlSettingsSchema,
 } from './jobs.ts';
 
 // The shapes a job spec is made of are written once, as schemas (specs/jobs.ts).
@@ -35,11 +35,13 @@ export interface JobHeader {
 }
 
 export interface JobSpec extends JobHeader {
-  /** A spark job is a command job whose command is spark-submit (specs/spark-job.ts writes it). */
-  type: 'command' | 'spark';
+  /** A spark job is a command job whose command is spark-submit (specs/spark-job.ts writes it); an automl job's runs the AutoML search (specs/automl-job.ts). */
+  type: 'command' | 'spark' | 'automl';
   command: string;
   /** A spark job's Spark settings as its YAML gave them, for `job show`. */
   spark?: SparkSettings;
+  /** An AutoML job's settings (task, metric, limits, algorithms), for the search and for `job show`. */
+  automl?: AutomlSettings;
   /** Content hash of the uploaded code snapshot. */
   code?: string;
   environment: EnvironmentRef;
@@ -53,6 +55,7 @@ export interface JobSpec extends JobHeader {
 }
 
 export type SparkSettings = z.infer<typeof SparkSettingsSchema>;
+export type AutomlSettings = z.infer<typeof AutomlSettingsSchema>;
 
 /** Local files the CLI must upload before submitting. */
 export interface LocalUploads {
@@ -87,7 +90,7 @@ export function curatedName(ref: string): string | undefined {
   const name = m?.[1]?.toLowerCase();
   return name && CURATED_NAMES.has(name) ? name : undefined;
 }
-export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook', 'stratus-spark']);
+export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook', 'stratus-spark', 'stratus-automl']);
 
 /** Type: from `type`, else `$schema`, else the verb (`job create` means command). */
 export function jobType(data: Record<string, unknown>): string {

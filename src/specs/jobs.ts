@@ -201,8 +201,31 @@ export const SweepJobSpec = z.strictObject({
   step: StepSpec,
 });
 
+/** An AutoML job's settings, as specs/automl-job.ts reads them from Azure's YAML. */
+export const AutomlSettings = z.strictObject({
+  task: z.enum(['classification', 'regression']),
+  target_column_name: z.string().min(1),
+  primary_metric: z.string().min(1),
+  estimators: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).min(1),
+  limits: z.strictObject({ timeout_minutes: z.number().positive(), max_trials: z.number().int().positive().optional(), enable_early_termination: z.boolean() }),
+  training: z.strictObject({ allowed_training_algorithms: z.array(z.string()).min(1), enable_stack_ensemble: z.boolean() }),
+  featurization: z.strictObject({
+    mode: z.enum(['auto', 'off', 'custom']),
+    column_name_and_types: z.record(z.string(), z.enum(['Categorical', 'Numeric', 'DateTime', 'Text'])).optional(),
+    drop_columns: z.array(z.string()).optional(),
+  }),
+  n_cross_validations: z.number().int().positive().optional(),
+  validation_data_size: z.number().positive().lt(1).optional(),
+});
+
+/** An AutoML job: a command job that runs the search (python/stratus_automl), with its settings for display. */
+export const AutomlJobSpec = CommandJobSpec.extend({
+  type: z.literal('automl'),
+  automl: AutomlSettings,
+});
+
 /** Any job a client may submit; `type` picks the schema (command when absent, as in Azure ML). */
-export const AnyJobSpec = z.discriminatedUnion('type', [CommandJobSpec, SparkJobSpec, PipelineJobSpec, SweepJobSpec]);
+export const AnyJobSpec = z.discriminatedUnion('type', [CommandJobSpec, SparkJobSpec, AutomlJobSpec, PipelineJobSpec, SweepJobSpec]);
 
 /** A job without `type` is a command job, as in Azure ML's YAML. */
 const typedJob = z.preprocess((v) => (v && typeof v === 'object' && !Array.isArray(v) && !('type' in v) ? { ...v, type: 'command' } : v), AnyJobSpec);

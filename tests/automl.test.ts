@@ -1,0 +1,167 @@
+/**
+ * AutoML jobs (`type: automl`) in Azure ML's YAML, searched by the real FLAML in the curated
+ * stratus-automl environment: a classification and a regression dataset that scikit-learn ships
+ * (as MLTable folders the test writes) reach sensible scores within their limits; every trial is
+ * a child MLflow run; job show has the leaderboard; the best model is an MLflow model output that
+ * registers as a model. Bad input is refused before anything runs.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+let server: Awaited<ReturnType<typeof startServer>>;
+let client: StratusClient;
+let work: string;
+const cli = (args: string[]) => runCli(args, { url: server.url, cwd: work });
+
+/** A dataset scikit-learn ships, written as an MLTable folder (a CSV and its MLTable file). */
+function mltable(folder: string, loader: string, target: string, rows?: [number, number]): void {
+  fs.mkdirSync(path.join(work, folder), { recursive: true });
+  execFileSync(path.join(REPO, '.venv/bin/python'), ['-c', `
+import sklearn.datasets as d
+frame = d.${loader}(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_"))
+frame = frame.rename(columns={"target": "${target}"})
+${rows ? `frame = frame.iloc[${rows[0]}:${rows[1]}]` : ''}
+if "${target}" == "diagnosis":
+    frame["diagnosis"] = frame["diagnosis"].map({0: "malignant", 1: "benign"})
+frame.to_csv("${folder}/data.csv", index=False)
+`], { cwd: work });
+  fs.writeFileSync(path.join(work, folder, 'MLTable'), 'paths:\n  - file: ./data.csv\ntransformations:\n  - read_delimited:\n      delimiter: ","\n      encoding: utf8\n');
+}
+
+before(async () => {
+  process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');
+  server = await startServer();
+  client = new StratusClient({ baseUrl: server.url });
+  work = tempDir();
+  mltable('cancer-train', 'load_breast_cancer', 'diagnosis', [0, 450]);
+  mltable('cancer-test', 'load_breast_cancer', 'diagnosis', [450, 569]);
+  mltable('diabetes', 'load_diabetes', 'progression');
+});
+after(async () => {
+  await server?.close();
+});
+
+function yaml(name: string, body: string): string {
+  fs.writeFileSync(path.join(work, name), body);
+  return name;
+}
+
+describe('AutoML jobs: Azure ML\'s YAML, searched by FLAML', { timeout: 1_200_000 }, () => {
+  test('classification: trials as child runs, a leaderboard in job show, the best model an MLflow output that registers', async () => {
+    const file = yaml('classify.yml', `$schema: https://azuremlschemas.azureedge.net/latest/autoMLJob.schema.json
+type: automl
+experiment_name: automl-cancer
+compute: azureml:cpu-cluster
+task: classification
+primary_metric: AUC_weighted
+target_column_name: diagnosis
+training_data:
+  type: mltable
+  path: ./cancer-train
+test_data:
+  type: mltable
+  path: ./cancer-test
+n_cross_validations: 3
+limits:
+  timeout_minutes: 2
+  max_trials: 6
+  max_concurrent_trials: 2
+training:
+  allowed_training_algorithms: [LightGBM, RandomForest, LogisticRegression]
+  enable_vote_ensemble: true
+`);
+    const res = await cli(['job', 'create', '--file', file, '--stream', '--output', 'json']);
+    assert.equal(res.code, 0, res.stderr.slice(-3000) + res.stdout.slice(-3000));
+    assert.match(res.stdout, /AutoML classification: 450 rows, 30 features, target 'diagnosis', primary metric AUC_weighted/);
+    const job = JSON.parse(res.stdout.slice(res.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(job.type, 'automl');
+    assert.equal(job.status, 'Completed');
+    assert.equal(job.task, 'classification');
+    assert.equal(job.primary_metric, 'AUC_weighted');
+    assert.deepEqual(job.training.allowed_training_algorithms, ['LightGBM', 'RandomForest', 'LogisticRegression']);
+    assert.ok(job.notes.some((n: string) => /max_concurrent_trials 2: trials run one after another/.test(n)), JSON.stringify(job.notes));
+    assert.ok(job.notes.some((n: string) => /enable_vote_ensemble is accepted, not applied/.test(n)));
+    // Each trial a child run, best first, with Azure's algorithm names and its hyperparameters.
+    assert.equal(job.leaderboard.length, 6);
+    const scores = job.leaderboard.map((t: Record<string, number>) => t.AUC_weighted);
+    assert.deepEqual(scores, [...scores].sort((a: number, b: number) => b - a));
+    assert.ok(scores[0] > 0.95, `best AUC ${scores[0]}`);
+    for (const t of job.leaderboard) assert.ok(['LightGBM', 'RandomForest', 'LogisticRegression'].includes(t.algorithm), JSON.stringify(t));
+    assert.ok(Object.keys(job.leaderboard[0].hyperparameters).length > 0);
+    assert.equal(job.properties.automl_best_child_run_id, job.leaderboard[0].run_id);
+    const parent = (await client.runs.get(job.properties['mlflow.run_id'])).run;
+    const metrics = Object.fromEntries((parent.data.metrics ?? []).map((m) => [m.key, m.value]));
+    assert.ok(Number(metrics.test_AUC_weighted) > 0.9, JSON.stringify(metrics));
+    assert.equal(metrics.trials, 6);
+    const child = (await client.runs.get(job.leaderboard[0].run_id)).run;
+    assert.equal(child.data.tags?.find((t) => t.key === 'mlflow.parentRunId')?.value, parent.info.run_id);
+    // The best model: an MLflow model with a signature, registered from the job's output.
+    const model = await cli(['model', 'create', '--name', 'cancer-automl', '--type', 'mlflow_model', '--path', `azureml://jobs/${job.name}/outputs/best_model`, '--output', 'json']);
+    assert.equal(model.code, 0, model.stderr);
+    const files = await client.listArtifacts(`jobs/${job.name}/named-outputs/best_model`);
+    assert.ok(files.files?.some((f) => f.path.endsWith('MLmodel')), JSON.stringify(files));
+    const mlmodel = await (await client.fetchArtifact(`jobs/${job.name}/named-outputs/best_model/MLmodel`)).text();
+    assert.match(mlmodel, /signature:\n\s+inputs: '\[\{"type": "double", "name": "mean_radius"/);
+    const requirements = await (await client.fetchArtifact(`jobs/${job.name}/named-outputs/best_model/requirements.txt`)).text();
+    assert.match(requirements, /flaml==2\.8\.0/);
+  });
+
+  test('regression on a registered mltable: a sensible r2 within the limits', async () => {
+    const created = await cli(['data', 'create', '--name', 'diabetes', '--type', 'mltable', '--path', 'diabetes']);
+    assert.equal(created.code, 0, created.stderr);
+    const file = yaml('regress.yml', `type: automl
+task: regression
+primary_metric: r2_score
+target_column_name: progression
+training_data:
+  type: mltable
+  path: azureml:diabetes:1
+validation_data_size: 0.25
+limits:
+  timeout_minutes: 1
+  max_trials: 5
+training:
+  blocked_training_algorithms: [XGBoostRegressor, RandomForest, ExtremeRandomTrees]
+`);
+    const res = await cli(['job', 'create', '--file', file, '--stream', '--output', 'json']);
+    assert.equal(res.code, 0, res.stderr.slice(-3000) + res.stdout.slice(-3000));
+    const job = JSON.parse(res.stdout.slice(res.stdout.lastIndexOf('\n{') + 1));
+    assert.deepEqual(job.training.allowed_training_algorithms, ['LightGBM', 'ElasticNet']);
+    assert.ok(job.leaderboard.length >= 2 && job.leaderboard.length <= 5, JSON.stringify(job.leaderboard));
+    assert.ok(job.leaderboard[0].r2_score > 0.3, `best r2 ${job.leaderboard[0].r2_score}`);
+    // A target that is not in a registered table stops the job before any trial, saying so.
+    const wrong = await cli(['job', 'create', '--file', file, '--set', 'target_column_name=nope', '--stream']);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stdout + wrong.stderr, /target_column_name 'nope' is not a column of training_data \(its columns: age, sex, bmi/);
+  });
+
+  test('bad input is refused before anything runs, at its YAML line', async () => {
+    const base = `type: automl
+task: classification
+target_column_name: diagnosis
+training_data:
+  type: mltable
+  path: ./cancer-train
+`;
+    const refuse = async (body: string, pattern: RegExp) => {
+      const res = await cli(['job', 'create', '--file', yaml('bad.yml', body)]);
+      assert.notEqual(res.code, 0, res.stdout);
+      assert.match(res.stderr, pattern);
+    };
+    await refuse(base.replace('diagnosis', 'outcome'), /bad\.yml:3: 'target_column_name': 'outcome' is not a column of training_data \(data\.csv has mean_radius/);
+    await refuse(`${base}primary_metric: r2_score\n`, /'primary_metric': 'r2_score' is not a classification metric; use one of accuracy, AUC_weighted/);
+    await refuse(base.replace('classification', 'forecasting'), /'task': AutoML here runs task: classification or task: regression; got 'forecasting'/);
+    await refuse(`${base}training:\n  allowed_training_algorithms: [LightGBM, DeepNet]\n`, /'training\.allowed_training_algorithms\.1': 'DeepNet' is not a classification algorithm here/);
+    await refuse(base.replace('type: mltable', 'type: uri_file'), /AutoML reads tables as mltable, as Azure does; got 'uri_file'/);
+    fs.mkdirSync(path.join(work, 'empty'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'empty', 'data.csv'), 'a,diagnosis\n');
+    fs.writeFileSync(path.join(work, 'empty', 'MLTable'), 'paths:\n  - file: ./data.csv\n');
+    await refuse(base.replace('./cancer-train', './empty'), /data\.csv has no rows: AutoML needs data to train on/);
+  });
+});
