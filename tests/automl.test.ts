@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
+import { chromium } from 'playwright-core';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -110,6 +111,18 @@ training:
     assert.match(mlmodel, /signature:\n\s+inputs: '\[\{"type": "double", "name": "mean_radius"/);
     const requirements = await (await client.fetchArtifact(`jobs/${job.name}/named-outputs/best_model/requirements.txt`)).text();
     assert.match(requirements, /flaml==2\.8\.0/);
+    // The studio: the job's Models tab lists the trials best first and what the best model's features weigh.
+    const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/#/jobs/${job.name}`);
+      await page.getByRole('tab', { name: 'Models' }).click();
+      await page.getByTestId('leaderboard').locator('tbody tr').nth(5).waitFor();
+      assert.equal(await page.getByTestId('leaderboard').locator('tbody tr').first().locator('td').nth(1).textContent(), job.leaderboard[0].algorithm);
+      await page.getByTestId('feature-importance').waitFor();
+    } finally {
+      await browser.close();
+    }
   });
 
   test('regression on a registered mltable: a sensible r2 within the limits', async () => {

@@ -1,7 +1,8 @@
 /**
  * One job: overview (inputs, outputs, environment, command, tags, failure reason), live logs,
  * metrics as charts over steps, params, artifacts and outputs with previews, and cancel.
- * Pipelines show their step graph, sweeps their trials and best trial.
+ * Pipelines show their step graph, sweeps their trials and best trial, AutoML jobs their
+ * leaderboard and the best model's feature importance.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { JobJson } from '../../../src/client/index.ts';
@@ -110,6 +111,61 @@ function Steps({ job }: { job: JobJson }) {
   );
 }
 
+/** An AutoML job's trials best first (each a child run), the best model's output and what its features weigh. */
+interface AutomlJob {
+  name: string;
+  status: string;
+  task?: string;
+  target_column_name?: string;
+  primary_metric?: string;
+  limits?: { timeout_minutes?: number; max_trials?: number };
+  training?: { allowed_training_algorithms?: string[] };
+  properties?: Record<string, string>;
+  leaderboard?: { run_id: string; algorithm?: string; hyperparameters?: Record<string, string>; [metric: string]: unknown }[];
+}
+
+function Leaderboard({ job, runId }: { job: AutomlJob; runId?: string }) {
+  const metric = job.primary_metric ?? '';
+  const { data: importance } = useData(async () => {
+    if (!runId) return [];
+    const run = (await client.runs.get(runId)).run;
+    const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\/*/, '');
+    const res = await client.fetchArtifact(`${root}/feature_importance.json`).catch(() => undefined);
+    return res ? ((await res.json()) as { feature_importance: { feature: string; importance: number }[] }).feature_importance : [];
+  }, [runId, job.status]);
+  const top = (importance ?? []).slice(0, 15);
+  const most = Math.max(...top.map((f) => f.importance), 1e-12);
+  return (
+    <div>
+      <Fields rows={[
+        ['Task', job.task], ['Target column', job.target_column_name], ['Primary metric', metric],
+        ['Algorithms', (job.training?.allowed_training_algorithms ?? []).join(', ')],
+        ['Limits', `${job.limits?.timeout_minutes} min${job.limits?.max_trials ? `, at most ${job.limits.max_trials} trials` : ''}`],
+        ['Best trial', job.properties?.automl_best_child_run_id],
+        ['Best model', job.status === 'Completed' ? <code className="cmd">stratus model create -n {job.name}-best --type mlflow_model --path azureml://jobs/{job.name}/outputs/best_model</code> : undefined],
+      ]} />
+      <table className="grid" data-testid="leaderboard">
+        <thead><tr><th>#</th><th>Algorithm</th><th>{metric}</th><th>Hyperparameters</th><th>Run</th></tr></thead>
+        <tbody>{(job.leaderboard ?? []).map((t, i) => (
+          <tr key={t.run_id}><td>{i + 1}</td><td>{t.algorithm}</td><td>{typeof t[metric] === 'number' ? (t[metric] as number).toPrecision(5) : ''}</td>
+            <td className="muted">{Object.entries(t.hyperparameters ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}</td><td className="muted">{t.run_id}</td></tr>
+        ))}</tbody>
+      </table>
+      {!job.leaderboard?.length && <div className="muted">No trials yet: they appear as the search finishes them.</div>}
+      {top.length > 0 && (
+        <div data-testid="feature-importance">
+          <h3>Feature importance (best model)</h3>
+          {top.map((f) => (
+            <div key={f.feature} className="bar-row"><span className="bar-label">{f.feature}</span>
+              <span className="bar" style={{ display: 'inline-block', height: '0.8em', background: 'var(--accent, #2f6fdf)', width: `${Math.max(1, (f.importance / most) * 60)}%` }} />
+              <span className="muted"> {f.importance.toPrecision(3)}</span></div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function JobPage({ name }: { name: string }) {
   const { data: job, error, reload } = useData(() => client.jobs.get(name), [name], 2000);
   const [busy, setBusy] = useState(false);
@@ -137,6 +193,7 @@ export function JobPage({ name }: { name: string }) {
         </div>
       ),
     },
+    ...(job.type === 'automl' ? [{ id: 'models', label: 'Models', body: () => <Leaderboard job={job as unknown as AutomlJob} runId={runId} /> }] : []),
     ...(composite ? [] : [{ id: 'logs', label: 'Logs', body: () => <Logs name={name} /> }]),
     ...(runId ? [{ id: 'metrics', label: 'Metrics', body: () => <RunMetrics runIds={[runId]} /> }, { id: 'params', label: 'Params', body: () => <Params runId={runId} /> }] : []),
     ...(runId && !composite ? [{ id: 'artifacts', label: 'Artifacts', body: () => <ArtifactsOf runId={runId} /> }] : []),
