@@ -12,11 +12,10 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startStratus } from './servers.ts';
+import { freePort, startStratus } from './servers.ts';
 import { numberArg, writeSection } from './results.ts';
 import { registerLinearModels, run } from './sql-model.ts';
 
@@ -56,15 +55,6 @@ function client(url: string): pg.Client {
   const c = new pg.Client({ connectionString: url });
   c.on('error', () => undefined);
   return c;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function main(): Promise<void> {
