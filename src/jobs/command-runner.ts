@@ -148,11 +148,11 @@ export class CommandRunner {
       fs.rmSync(paths.root, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(paths.buildLog), { recursive: true });
       const env = await this.buildEnvironment(name, spec, paths);
-      const command = await this.prepareWorkdir(name, spec, paths);
+      const { command, inputs } = await this.prepareWorkdir(name, spec, paths);
       if (this.cancelRequested.has(name)) return await this.markCanceled(job);
       const provider = this.providers.for(compute);
       const startedAt = Date.now();
-      const handle = await provider.launch(compute, { paths, command, env: this.processEnv(job, spec, paths, env) });
+      const handle = await provider.launch(compute, { paths, command, env: this.processEnv(job, spec, paths, env, inputs) });
       if (!(await this.store.transition(name, ['Preparing'], 'Running', { pid: handle, started_at: startedAt }))) {
         await provider.cancel(handle, 1000);
         return;
@@ -185,8 +185,8 @@ export class CommandRunner {
     }
   }
 
-  /** Code snapshot, ./outputs and ./logs, inputs and named outputs; returns the rendered command. */
-  private async prepareWorkdir(name: string, spec: JobSpec, paths: JobPaths): Promise<string> {
+  /** Code snapshot, ./outputs and ./logs, inputs and named outputs; returns the rendered command and each input's value (a path or a literal). */
+  private async prepareWorkdir(name: string, spec: JobSpec, paths: JobPaths): Promise<{ command: string; inputs: Record<string, string> }> {
     fs.mkdirSync(paths.workdir, { recursive: true });
     if (spec.code) await exportPath(this.artifacts, snapshotFolder(spec.code), paths.workdir);
     fs.mkdirSync(path.join(paths.workdir, 'outputs'), { recursive: true });
@@ -207,10 +207,10 @@ export class CommandRunner {
       outputs[out] = path.join(paths.namedOutputs, out);
       fs.mkdirSync(outputs[out], { recursive: true });
     }
-    return renderCommand(spec.command, { name, inputs, outputs });
+    return { command: renderCommand(spec.command, { name, inputs, outputs }), inputs };
   }
 
-  private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined): NodeJS.ProcessEnv {
+  private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined, inputs: Record<string, string>): NodeJS.ProcessEnv {
     const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('MLFLOW_')));
     const vars: NodeJS.ProcessEnv = {
       ...base,
@@ -224,7 +224,8 @@ export class CommandRunner {
       // An AutoML job's search is Stratus's own Python (python/stratus_automl).
       ...(spec.type === 'automl' ? { PYTHONPATH: HARNESS } : {}),
     };
-    for (const [k, v] of Object.entries(spec.inputs)) if (v.type !== 'literal') vars[`AZURE_ML_INPUT_${k}`] = path.join(paths.inputs, k);
+    // Every input by name, as Azure ML sets them: what ${{inputs.<name>}} is — a data input's path, a literal's value (text that needs no shell quoting).
+    for (const [k, v] of Object.entries(inputs)) vars[`AZURE_ML_INPUT_${k}`] = v;
     for (const k of Object.keys(spec.outputs)) vars[`AZURE_ML_OUTPUT_${k}`] = path.join(paths.namedOutputs, k);
     if (env?.prefix) {
       vars.VIRTUAL_ENV = env.prefix;

@@ -1,0 +1,401 @@
+"""The built-in modules. Each takes its inputs (folders), its parameters (Azure's names, as text)
+and its output folders; MODULES maps a module's component name to its function."""
+import io
+import json
+import os
+
+import numpy as np
+import pandas as pd
+
+from stratus_designer import dataset as ds
+
+MODULES = {}
+
+
+def module(name):
+    def register(fn):
+        MODULES[name] = fn
+        return fn
+    return register
+
+
+def flag(value, default=False):
+    if value is None or value == "":
+        return default
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def number(value, default):
+    return default if value is None or value == "" else float(value)
+
+
+# Data input and output
+
+@module("enter_data_manually")
+def enter_data_manually(i, p, o):
+    fmt = (p.get("data_format") or "CSV").upper()
+    text = p.get("data") or ""
+    if not text.strip():
+        raise ValueError("Enter Data Manually needs data: the rows, as CSV (a header line first when has_header is true)")
+    header = 0 if flag(p.get("has_header"), True) else None
+    frame = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "TSV" else ",", header=header)
+    ds.write(frame, o["dataset"])
+
+
+@module("import_data")
+def import_data(i, p, o):
+    source = p.get("data_source") or ("SQL query" if p.get("sql_query") else "Data asset")
+    if source == "SQL query":
+        # The workspace's own SQL engine (docs/sql.md), as the job's MLflow client reaches the workspace.
+        import requests
+        base = os.environ["MLFLOW_TRACKING_URI"].rstrip("/")
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+        res = requests.post(f"{base}/api/v1/sql/export", json={"query": p["sql_query"], "format": "csv"},
+                            headers={"Authorization": f"Bearer {token}"} if token else {}, timeout=600)
+        if res.status_code != 200:
+            raise ValueError(f"the SQL query failed: {res.text[:2000]}")
+        frame = pd.read_csv(io.StringIO(res.text))
+    elif source == "URL":
+        frame = pd.read_csv(p["url"])
+    else:
+        if not i.get("input_data"):
+            raise ValueError("Import Data from a data asset needs the input_data input")
+        frame = ds.read(i["input_data"])
+    ds.write(frame, o["output_data"])
+
+
+# Data transformation
+
+@module("select_columns_in_dataset")
+def select_columns(i, p, o):
+    frame = ds.read(i["dataset"])
+    ds.write(frame[ds.columns(frame, p.get("select_columns"), "select_columns")], o["results_dataset"])
+
+
+@module("edit_metadata")
+def edit_metadata(i, p, o):
+    frame = ds.read(i["dataset"])
+    cols = ds.columns(frame, p.get("column"), "column")
+    casts = {"String": "string", "Integer": "Int64", "Floating point": "float64", "Boolean": "boolean", "DateTime": "datetime64[ns]"}
+    kind = p.get("data_type") or "Unchanged"
+    if kind != "Unchanged":
+        if kind not in casts:
+            raise ValueError(f"data_type '{kind}': use Unchanged, {', '.join(casts)}")
+        for c in cols:
+            frame[c] = pd.to_datetime(frame[c]) if kind == "DateTime" else frame[c].astype(casts[kind])
+    categorical = p.get("categorical") or "Unchanged"
+    if categorical in ("Make categorical", "Categorical"):
+        for c in cols:
+            frame[c] = frame[c].astype("category")
+    fields = p.get("fields") or "Unchanged"
+    label = frame.attrs.get("label_column")
+    if fields == "Label":
+        label = cols[0]
+    elif fields == "Clear label" and label in cols:
+        label = None
+    names = [n.strip() for n in (p.get("new_column_names") or "").split(",") if n.strip()]
+    if names:
+        if len(names) != len(cols):
+            raise ValueError(f"new_column_names has {len(names)} names for {len(cols)} columns")
+        frame = frame.rename(columns=dict(zip(cols, names)))
+        label = dict(zip(cols, names)).get(label, label)
+    ds.write(frame, o["results_dataset"], label_column=label)
+
+
+@module("clean_missing_data")
+def clean_missing_data(i, p, o):
+    frame = ds.read(i["dataset"])
+    cols = ds.columns(frame, p.get("columns_to_be_cleaned"), "columns_to_be_cleaned")
+    low, high = number(p.get("minimum_missing_value_ratio"), 0.0), number(p.get("maximum_missing_value_ratio"), 1.0)
+    cols = [c for c in cols if low <= frame[c].isna().mean() <= high and frame[c].isna().any()]
+    mode = p.get("cleaning_mode") or "Custom substitution value"
+    if mode == "Remove entire row":
+        frame = frame.dropna(subset=cols)
+    elif mode == "Remove entire column":
+        frame = frame.drop(columns=cols)
+    else:
+        for c in cols:
+            if mode == "Replace with mean":
+                value = frame[c].mean()
+            elif mode == "Replace with median":
+                value = frame[c].median()
+            elif mode == "Replace with mode":
+                value = frame[c].mode().iloc[0]
+            elif mode == "Custom substitution value":
+                raw = p.get("replacement_value") or "0"
+                value = pd.to_numeric(raw) if pd.api.types.is_numeric_dtype(frame[c]) else raw
+            else:
+                raise ValueError(f"cleaning_mode '{mode}': use Custom substitution value, Replace with mean, Replace with median, Replace with mode, Remove entire row or Remove entire column")
+            frame[c] = frame[c].fillna(value)
+    ds.write(frame, o["cleaned_dataset"])
+
+
+@module("normalize_data")
+def normalize_data(i, p, o):
+    frame = ds.read(i["dataset"])
+    label = frame.attrs.get("label_column")
+    cols = [c for c in ds.columns(frame, p.get("columns_to_transform"), "columns_to_transform") if pd.api.types.is_numeric_dtype(frame[c]) and c != label]
+    method = p.get("transformation_method") or "ZScore"
+    for c in cols:
+        x = frame[c].astype(float)
+        if method == "ZScore":
+            frame[c] = (x - x.mean()) / (x.std(ddof=0) or 1.0)
+        elif method == "MinMax":
+            frame[c] = (x - x.min()) / ((x.max() - x.min()) or 1.0)
+        elif method == "Logistic":
+            frame[c] = 1 / (1 + np.exp(-x))
+        elif method == "LogNormal":
+            frame[c] = np.log(x.clip(lower=1e-12))
+        elif method == "Tanh":
+            frame[c] = np.tanh(x)
+        else:
+            raise ValueError(f"transformation_method '{method}': use ZScore, MinMax, Logistic, LogNormal or Tanh")
+    ds.write(frame, o["transformed_dataset"])
+
+
+@module("split_data")
+def split_data(i, p, o):
+    from sklearn.model_selection import train_test_split
+    frame = ds.read(i["dataset"])
+    mode = p.get("splitting_mode") or "Split Rows"
+    if mode != "Split Rows":
+        raise ValueError(f"splitting_mode '{mode}': Split Rows is the mode available here")
+    fraction = number(p.get("fraction_of_rows_in_the_first_output_dataset"), 0.5)
+    if not 0 < fraction < 1:
+        raise ValueError("fraction_of_rows_in_the_first_output_dataset must be between 0 and 1")
+    stratify = None
+    if flag(p.get("stratified_split")):
+        key = ds.columns(frame, p.get("stratification_key_column"), "stratification_key_column")[0]
+        stratify = frame[key]
+    first, second = train_test_split(frame, train_size=fraction, shuffle=flag(p.get("randomized_split"), True),
+                                     random_state=int(number(p.get("random_seed"), 0)), stratify=stratify)
+    for part in (first, second):
+        part.attrs.update(frame.attrs)
+    ds.write(first, o["results_dataset1"])
+    ds.write(second, o["results_dataset2"])
+
+
+@module("remove_duplicate_rows")
+def remove_duplicate_rows(i, p, o):
+    frame = ds.read(i["dataset"])
+    keys = ds.columns(frame, p.get("key_column_selection_filter_expression"), "key_column_selection_filter_expression")
+    ds.write(frame.drop_duplicates(subset=keys, keep="first" if flag(p.get("retain_first_duplicate_row"), True) else "last"), o["results_dataset"])
+
+
+@module("join_data")
+def join_data(i, p, o):
+    left, right = ds.read(i["left_dataset"]), ds.read(i["right_dataset"])
+    lk = ds.columns(left, p.get("join_key_columns_for_left_dataset"), "join_key_columns_for_left_dataset")
+    rk = ds.columns(right, p.get("join_key_columns_for_right_dataset"), "join_key_columns_for_right_dataset")
+    how = {"Inner Join": "inner", "Left Outer Join": "left", "Full Outer Join": "outer", "Left Semi-Join": "semi"}.get(p.get("join_type") or "Inner Join")
+    if how is None:
+        raise ValueError("join_type: use Inner Join, Left Outer Join, Full Outer Join or Left Semi-Join")
+    if how == "semi":
+        joined = left[left.set_index(lk).index.isin(right.set_index(rk).index)]
+    else:
+        joined = left.merge(right, left_on=lk, right_on=rk, how=how, suffixes=("", " (2)"))
+        if not flag(p.get("keep_right_key_columns_in_joined_table"), True):
+            joined = joined.drop(columns=[c for c in rk if c not in lk], errors="ignore")
+    joined.attrs.update(left.attrs)
+    ds.write(joined, o["results_dataset"])
+
+
+@module("apply_sql_transformation")
+def apply_sql_transformation(i, p, o):
+    import duckdb
+    con = duckdb.connect()
+    for name in ("t1", "t2", "t3"):
+        if i.get(name):
+            con.register(name, ds.read(i[name]))
+    query = p.get("sql_query_script") or ""
+    if not query.strip():
+        raise ValueError("sql_query_script is empty: write a query over t1, t2 and t3")
+    ds.write(con.execute(query).df(), o["result_dataset"])
+
+
+@module("execute_python_script")
+def execute_python_script(i, p, o):
+    namespace = {}
+    exec(compile(p.get("python_script") or "", "<python_script>", "exec"), namespace)
+    if "azureml_main" not in namespace:
+        raise ValueError("python_script must define azureml_main(dataframe1 = None, dataframe2 = None)")
+    result = namespace["azureml_main"](ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2")))
+    first = result[0] if isinstance(result, tuple) else result
+    if not isinstance(first, pd.DataFrame):
+        raise ValueError("azureml_main must return a pandas DataFrame (or a tuple whose first item is one)")
+    ds.write(first, o["result_dataset"])
+
+
+@module("summarize_data")
+def summarize_data(i, p, o):
+    frame = ds.read(i["dataset"])
+    rows = []
+    for c in frame.columns:
+        x = frame[c]
+        numeric = pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
+        rows.append({
+            "Feature": c, "Count": int(x.count()), "Unique Value Count": int(x.nunique()), "Missing Value Count": int(x.isna().sum()),
+            "Min": float(x.min()) if numeric else None, "Max": float(x.max()) if numeric else None,
+            "Mean": float(x.mean()) if numeric else None, "Median": float(x.median()) if numeric else None,
+            "Sample Standard Deviation": float(x.std()) if numeric else None, "Feature Type": "Numeric Feature" if numeric else "String Feature",
+        })
+    ds.write(pd.DataFrame(rows), o["result_dataset"])
+
+
+# Learners: an untrained model is the learner's name and parameters; Train Model fits it.
+
+LEARNERS = {
+    "two_class_logistic_regression": ("classification", lambda p: ("sklearn.linear_model", "LogisticRegression", dict(
+        C=1 / max(number(p.get("l2_regularization_weight"), 1.0), 1e-12), tol=number(p.get("optimization_tolerance"), 1e-7), max_iter=1000))),
+    "multiclass_logistic_regression": ("classification", lambda p: ("sklearn.linear_model", "LogisticRegression", dict(
+        C=1 / max(number(p.get("l2_regularization_weight"), 1.0), 1e-12), tol=number(p.get("optimization_tolerance"), 1e-7), max_iter=1000))),
+    "two_class_boosted_decision_tree": ("classification", lambda p: ("lightgbm", "LGBMClassifier", dict(
+        num_leaves=int(number(p.get("maximum_number_of_leaves_in_one_tree"), 20)), min_child_samples=int(number(p.get("minimum_number_of_samples_per_leaf_node"), 10)),
+        learning_rate=number(p.get("learning_rate"), 0.2), n_estimators=int(number(p.get("number_of_trees_constructed"), 100)), verbose=-1))),
+    "two_class_decision_forest": ("classification", lambda p: ("sklearn.ensemble", "RandomForestClassifier", dict(
+        n_estimators=int(number(p.get("number_of_decision_trees"), 8)), max_depth=int(number(p.get("maximum_depth_of_the_decision_trees"), 32)),
+        min_samples_leaf=int(number(p.get("minimum_number_of_samples_per_leaf_node"), 1))))),
+    "two_class_neural_network": ("classification", lambda p: ("sklearn.neural_network", "MLPClassifier", dict(
+        hidden_layer_sizes=(int(number(p.get("number_of_hidden_nodes"), 100)),), learning_rate_init=number(p.get("the_learning_rate"), 0.1) / 10,
+        max_iter=int(number(p.get("number_of_learning_iterations"), 100))))),
+    "two_class_support_vector_machine": ("classification", lambda p: ("sklearn.svm", "LinearSVC", dict(
+        C=1 / max(number(p.get("lambda"), 0.001), 1e-12), max_iter=int(number(p.get("number_of_iterations"), 1000))))),
+    "linear_regression": ("regression", lambda p: ("sklearn.linear_model", "Ridge", dict(
+        alpha=number(p.get("l2_regularization_weight"), 0.001), fit_intercept=flag(p.get("include_intercept_term"), True)))),
+    "boosted_decision_tree_regression": ("regression", lambda p: ("lightgbm", "LGBMRegressor", dict(
+        num_leaves=int(number(p.get("maximum_number_of_leaves_in_one_tree"), 20)), min_child_samples=int(number(p.get("minimum_number_of_samples_per_leaf_node"), 10)),
+        learning_rate=number(p.get("learning_rate"), 0.2), n_estimators=int(number(p.get("total_number_of_trees_constructed"), 100)), verbose=-1))),
+    "decision_forest_regression": ("regression", lambda p: ("sklearn.ensemble", "RandomForestRegressor", dict(
+        n_estimators=int(number(p.get("number_of_decision_trees"), 8)), max_depth=int(number(p.get("maximum_depth_of_the_decision_trees"), 32)),
+        min_samples_leaf=int(number(p.get("minimum_number_of_samples_per_leaf_node"), 1))))),
+    "poisson_regression": ("regression", lambda p: ("sklearn.linear_model", "PoissonRegressor", dict(
+        alpha=number(p.get("l2_regularization_weight"), 1.0), tol=number(p.get("optimization_tolerance"), 1e-7), max_iter=1000))),
+}
+
+
+def _learner(name):
+    def build(i, p, o):
+        task, spec = LEARNERS[name]
+        package, cls, params = spec(p)
+        os.makedirs(o["untrained_model"], exist_ok=True)
+        with open(os.path.join(o["untrained_model"], "learner.json"), "w") as f:
+            json.dump({"learner": name, "task": task, "package": package, "class": cls, "params": params}, f, indent=1, default=list)
+    return build
+
+
+for _name in LEARNERS:
+    MODULES[_name] = _learner(_name)
+
+
+def _features(frame, label):
+    """The columns a model learns from: every one but the label and earlier scores."""
+    return frame.drop(columns=[c for c in [label, *frame.attrs.get("score_columns", [])] if c in frame.columns])
+
+
+def _pipeline(learner, X):
+    """The learner behind the designer's own preparation: numbers imputed, text and categories one-hot encoded."""
+    import importlib
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
+    other = [c for c in X.columns if c not in numeric]
+    prep = ColumnTransformer([
+        ("numeric", SimpleImputer(strategy="mean"), numeric),
+        ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), other),
+    ])
+    estimator = getattr(importlib.import_module(learner["package"]), learner["class"])(**{k: tuple(v) if isinstance(v, list) else v for k, v in learner["params"].items()})
+    return Pipeline([("prepare", prep), ("model", estimator)])
+
+
+@module("train_model")
+def train_model(i, p, o):
+    import mlflow
+    from mlflow.models import infer_signature
+    learner = json.load(open(os.path.join(i["untrained_model"], "learner.json")))
+    frame = ds.read(i["dataset"])
+    label = p.get("label_column") or frame.attrs.get("label_column")
+    if not label:
+        raise ValueError("Train Model needs label_column: the column to predict")
+    label = ds.columns(frame, label, "label_column")[0]
+    frame = frame[frame[label].notna()]
+    X, y = _features(frame, label), frame[label]
+    model = _pipeline(learner, X).fit(X, y)
+    mlflow.sklearn.save_model(model, o["trained_model"], serialization_format="cloudpickle", signature=infer_signature(X.head(5), model.predict(X.head(5))))
+    with open(os.path.join(o["trained_model"], "designer.json"), "w") as f:
+        json.dump({"learner": learner["learner"], "task": learner["task"], "label_column": label, "feature_columns": list(X.columns),
+                   "classes": [str(c) for c in getattr(model, "classes_", [])]}, f, indent=1)
+    mlflow.log_params({"learner": learner["learner"], "label_column": label, **{f"model.{k}": v for k, v in learner["params"].items()}})
+
+
+@module("score_model")
+def score_model(i, p, o):
+    import mlflow
+    info = json.load(open(os.path.join(i["trained_model"], "designer.json")))
+    model = mlflow.sklearn.load_model(i["trained_model"])
+    frame = ds.read(i["dataset"])
+    missing = [c for c in info["feature_columns"] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the dataset lacks the model's feature columns {', '.join(missing)}")
+    X = frame[info["feature_columns"]]
+    scores = pd.DataFrame({"Scored Labels": model.predict(X)}, index=frame.index)
+    if info["task"] == "classification" and hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        if proba.shape[1] == 2:
+            scores["Scored Probabilities"] = proba[:, 1]
+        else:
+            for k, c in enumerate(model.classes_):
+                scores[f"Scored Probabilities_{c}"] = proba[:, k]
+    out = pd.concat([frame, scores], axis=1) if flag(p.get("append_score_columns_to_output"), True) else scores
+    label = info["label_column"] if info["label_column"] in out.columns else None
+    ds.write(out, o["scored_dataset"], label_column=label, score_columns=list(scores.columns))
+
+
+def _evaluate(frame):
+    from sklearn import metrics as m
+    label = frame.attrs.get("label_column")
+    if not label or "Scored Labels" not in frame.columns:
+        raise ValueError("Evaluate Model takes Score Model's output with its label column (score a dataset that has the label)")
+    y, pred = frame[label], frame["Scored Labels"]
+    if pd.api.types.is_float_dtype(y) and y.nunique() > 20:
+        resid = (y - pred).to_numpy()
+        values = {"Mean_Absolute_Error": m.mean_absolute_error(y, pred), "Root_Mean_Squared_Error": float(np.sqrt(m.mean_squared_error(y, pred))),
+                  "Relative_Absolute_Error": float(np.abs(resid).sum() / (np.abs(y - y.mean()).sum() or 1)),
+                  "Relative_Squared_Error": float((resid ** 2).sum() / (((y - y.mean()) ** 2).sum() or 1)), "Coefficient_of_Determination": m.r2_score(y, pred)}
+        hist, edges = np.histogram(resid, bins=20)
+        return values, {"residuals": {"counts": hist.tolist(), "edges": edges.tolist()}}
+    labels = sorted(pd.unique(pd.concat([y, pred])).tolist(), key=str)
+    values = {"Accuracy": m.accuracy_score(y, pred), "Precision": m.precision_score(y, pred, average="binary" if len(labels) == 2 else "macro", pos_label=labels[-1], zero_division=0),
+              "Recall": m.recall_score(y, pred, average="binary" if len(labels) == 2 else "macro", pos_label=labels[-1], zero_division=0),
+              "F1_Score": m.f1_score(y, pred, average="binary" if len(labels) == 2 else "macro", pos_label=labels[-1], zero_division=0)}
+    plots = {"confusion_matrix": {"labels": [str(l) for l in labels], "matrix": m.confusion_matrix(y, pred, labels=labels).tolist()}}
+    if "Scored Probabilities" in frame.columns and len(labels) == 2:
+        positive = (y == labels[-1]).astype(int)
+        score = frame["Scored Probabilities"]
+        values["AUC"] = m.roc_auc_score(positive, score)
+        fpr, tpr, _ = m.roc_curve(positive, score)
+        precision, recall, _ = m.precision_recall_curve(positive, score)
+        step = max(1, len(fpr) // 200)
+        plots["roc_curve"] = {"fpr": fpr[::step].tolist(), "tpr": tpr[::step].tolist()}
+        step = max(1, len(recall) // 200)
+        plots["precision_recall_curve"] = {"recall": recall[::step].tolist(), "precision": precision[::step].tolist()}
+    return values, plots
+
+
+@module("evaluate_model")
+def evaluate_model(i, p, o):
+    import mlflow
+    results = []
+    for key in ("scored_dataset", "scored_dataset_to_compare"):
+        if i.get(key):
+            values, plots = _evaluate(ds.read(i[key]))
+            results.append({"input": key, "metrics": {k: float(v) for k, v in values.items()}, "plots": plots})
+    os.makedirs(o["evaluation_results"], exist_ok=True)
+    with open(os.path.join(o["evaluation_results"], "evaluation.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    ds.write(pd.DataFrame([{"Input": r["input"], **r["metrics"]} for r in results]), o["evaluation_results"])
+    mlflow.log_metrics(results[0]["metrics"])
+    if len(results) > 1:
+        mlflow.log_metrics({f"{k}_compare": v for k, v in results[1]["metrics"].items()})
+    mlflow.log_dict(results[0]["plots"], "evaluation_plots.json")

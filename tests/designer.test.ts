@@ -1,0 +1,177 @@
+/**
+ * The designer's built-in modules, registered in every workspace as ordinary command components
+ * and run by an ordinary pipeline YAML: an Adult-Income-style table the test generates (numbers,
+ * text, missing values) cleaned, split, learned by a boosted tree, scored and evaluated (AUC,
+ * ROC curve, confusion matrix as metrics and plots), with Apply SQL Transformation and Execute
+ * Python Script on the way; a module that fails says why on its step.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, startServer, tempDir } from './helpers.ts';
+import { StratusClient } from '../src/client/index.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+let server: Awaited<ReturnType<typeof startServer>>;
+let client: StratusClient;
+let work: string;
+const cli = (args: string[]) => runCli(args, { url: server.url, cwd: work });
+
+/** Income over 50K depends on age, hours and education, with noise; some ages and workclasses are missing. */
+function adultTable(rows: number): string {
+  const lines = ['age,workclass,education_num,hours_per_week,income'];
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < rows; i++) {
+    const age = 18 + Math.floor(rand() * 50);
+    const edu = 5 + Math.floor(rand() * 12);
+    const hours = 20 + Math.floor(rand() * 40);
+    const work = ['Private', 'Self-emp', 'Gov'][Math.floor(rand() * 3)];
+    const rich = 0.08 * (age - 40) + 0.5 * (edu - 10) + 0.06 * (hours - 40) + (rand() - 0.5) * 2 > 0;
+    lines.push(`${i % 17 === 0 ? '' : age},${i % 23 === 0 ? '' : work},${edu},${hours},${rich ? '>50K' : '<=50K'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+before(async () => {
+  process.env.STRATUS_ENV_CACHE ??= path.join(REPO, '.cache/envs');
+  server = await startServer();
+  client = new StratusClient({ baseUrl: server.url });
+  work = tempDir();
+  fs.writeFileSync(path.join(work, 'adult.csv'), adultTable(3000));
+});
+after(async () => {
+  await server?.close();
+});
+
+describe('the designer\'s built-in modules', { timeout: 1_200_000 }, () => {
+  test('every module is a registered component with Azure\'s title and parameter names', async () => {
+    const list = await cli(['component', 'list', '-o', 'json']);
+    assert.equal(list.code, 0, list.stderr);
+    const names = (JSON.parse(list.stdout) as { name: string }[]).map((c) => c.name);
+    for (const n of ['builtin.clean_missing_data', 'builtin.split_data', 'builtin.train_model', 'builtin.score_model', 'builtin.evaluate_model', 'builtin.two_class_boosted_decision_tree', 'builtin.apply_sql_transformation', 'builtin.execute_python_script']) {
+      assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+    }
+    const split = await client.components.show('builtin.split_data');
+    assert.equal(split.display_name, 'Split Data');
+    assert.equal((split as any).inputs.fraction_of_rows_in_the_first_output_dataset.default, 0.5);
+  });
+
+  test('a training pipeline of built-in modules: clean, split, train, score, evaluate; SQL and Python on the way', async () => {
+    fs.writeFileSync(path.join(work, 'train.yml'), `$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+experiment_name: designer-adult
+settings:
+  default_compute: azureml:cpu-cluster
+inputs:
+  raw:
+    type: uri_file
+    path: ./adult.csv
+jobs:
+  clean:
+    type: command
+    component: azureml:builtin.clean_missing_data@latest
+    inputs:
+      dataset: \${{parent.inputs.raw}}
+      cleaning_mode: Replace with mode
+  columns:
+    type: command
+    component: azureml:builtin.select_columns_in_dataset@latest
+    inputs:
+      dataset: \${{parent.jobs.clean.outputs.cleaned_dataset}}
+      select_columns: age, workclass, education_num, hours_per_week, income
+  split:
+    type: command
+    component: azureml:builtin.split_data@latest
+    inputs:
+      dataset: \${{parent.jobs.columns.outputs.results_dataset}}
+      fraction_of_rows_in_the_first_output_dataset: 0.7
+      stratified_split: true
+      stratification_key_column: income
+  learner:
+    type: command
+    component: azureml:builtin.two_class_boosted_decision_tree@latest
+    inputs:
+      number_of_trees_constructed: 50
+  train:
+    type: command
+    component: azureml:builtin.train_model@latest
+    inputs:
+      untrained_model: \${{parent.jobs.learner.outputs.untrained_model}}
+      dataset: \${{parent.jobs.split.outputs.results_dataset1}}
+      label_column: income
+  score:
+    type: command
+    component: azureml:builtin.score_model@latest
+    inputs:
+      trained_model: \${{parent.jobs.train.outputs.trained_model}}
+      dataset: \${{parent.jobs.split.outputs.results_dataset2}}
+  evaluate:
+    type: command
+    component: azureml:builtin.evaluate_model@latest
+    inputs:
+      scored_dataset: \${{parent.jobs.score.outputs.scored_dataset}}
+  by_label:
+    type: command
+    component: azureml:builtin.apply_sql_transformation@latest
+    inputs:
+      t1: \${{parent.jobs.score.outputs.scored_dataset}}
+      sql_query_script: "select income, count(*) as n, avg(\\"Scored Probabilities\\") as p from t1 group by income order by income"
+  python:
+    type: command
+    component: azureml:builtin.execute_python_script@latest
+    inputs:
+      dataframe1: \${{parent.jobs.by_label.outputs.result_dataset}}
+      python_script: |
+        import pandas as pd
+
+        def azureml_main(dataframe1 = None, dataframe2 = None):
+            print("rows in:", len(dataframe1))
+            return dataframe1.assign(share=dataframe1["n"] / dataframe1["n"].sum()),
+`);
+    const res = await cli(['job', 'create', '--file', 'train.yml', '--stream', '--output', 'json']);
+    assert.equal(res.code, 0, res.stderr.slice(-3000) + res.stdout.slice(-3000));
+    const job = JSON.parse(res.stdout.slice(res.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(job.status, 'Completed');
+    const steps = job.jobs as Record<string, { job_name: string; status: string }>;
+    for (const s of Object.values(steps)) assert.equal(s.status, 'Completed');
+    // Evaluate Model's metrics on its run, its plots as an artifact and in its output.
+    const evaluate = await client.jobs.get(steps.evaluate.job_name);
+    const run = (await client.runs.get(evaluate.properties!['mlflow.run_id'])).run;
+    const metrics: Record<string, number> = Object.fromEntries((run.data.metrics ?? []).map((m) => [m.key, Number(m.value)]));
+    assert.ok(metrics.AUC > 0.8, JSON.stringify(metrics));
+    for (const k of ['Accuracy', 'Precision', 'Recall', 'F1_Score']) assert.ok(metrics[k] > 0.5, `${k} ${metrics[k]}`);
+    const evaluation = JSON.parse(await (await client.fetchArtifact(`jobs/${steps.evaluate.job_name}/named-outputs/evaluation_results/evaluation.json`)).text());
+    assert.deepEqual(evaluation[0].plots.confusion_matrix.labels, ['<=50K', '>50K']);
+    assert.equal(evaluation[0].plots.confusion_matrix.matrix.flat().reduce((a: number, b: number) => a + b, 0), 900);
+    assert.ok(evaluation[0].plots.roc_curve.fpr.length > 10);
+    // Train Model's output is an MLflow model with a signature; Score Model appended its columns.
+    const mlmodel = await (await client.fetchArtifact(`jobs/${steps.train.job_name}/named-outputs/trained_model/MLmodel`)).text();
+    assert.match(mlmodel, /signature:/);
+    const logs = await client.jobs.logs(steps.python.job_name, { stdout: 0, stderr: 0, build: 0 });
+    assert.match(logs.stdout.data, /rows in: 2/);
+    const schema = JSON.parse(await (await client.fetchArtifact(`jobs/${steps.python.job_name}/named-outputs/result_dataset/_schema.json`)).text());
+    assert.deepEqual(schema.columns.map((c: { name: string }) => c.name), ['income', 'n', 'p', 'share']);
+  });
+
+  test('a module that fails says why on its step', async () => {
+    fs.writeFileSync(path.join(work, 'bad.yml'), `type: pipeline
+inputs:
+  raw: {type: uri_file, path: ./adult.csv}
+jobs:
+  columns:
+    type: command
+    component: azureml:builtin.select_columns_in_dataset@latest
+    inputs:
+      dataset: \${{parent.inputs.raw}}
+      select_columns: age, salary
+`);
+    const res = await cli(['job', 'create', '--file', 'bad.yml', '--stream', '--output', 'json']);
+    assert.notEqual(res.code, 0);
+    const job = JSON.parse(res.stdout.slice(res.stdout.lastIndexOf('\n{') + 1));
+    const step = await client.jobs.get(job.jobs.columns.job_name);
+    assert.equal(step.status, 'Failed');
+    assert.match(JSON.stringify(step.error), /select_columns: no column salary in the dataset \(it has age, workclass, education_num, hours_per_week, income\)/);
+  });
+});
