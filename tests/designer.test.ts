@@ -3,7 +3,10 @@
  * and run by an ordinary pipeline YAML: an Adult-Income-style table the test generates (numbers,
  * text, missing values) cleaned, split, learned by a boosted tree, scored and evaluated (AUC,
  * ROC curve, confusion matrix as metrics and plots), with Apply SQL Transformation and Execute
- * Python Script on the way; a module that fails says why on its step.
+ * Python Script on the way; a module that fails says why on its step. The canvas in Chromium:
+ * modules dragged from the palette, typed ports joined (a wrong type refused), a missing
+ * parameter marked, the graph submitted and watched to the end, Evaluate Model's ROC curve, and
+ * the graph's YAML run again by stratus job create.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, startServer, tempDir } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
+import { chromium } from 'playwright-core';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -173,5 +177,71 @@ jobs:
     const step = await client.jobs.get(job.jobs.columns.job_name);
     assert.equal(step.status, 'Failed');
     assert.match(JSON.stringify(step.error), /select_columns: no column salary in the dataset \(it has age, workclass, education_num, hours_per_week, income\)/);
+  });
+
+  test('the canvas: drag modules, join typed ports, set parameters, submit, watch the nodes complete, the ROC curve, the YAML round trip', async () => {
+    const created = await cli(['data', 'create', '--name', 'adult', '--type', 'uri_file', '--path', 'adult.csv']);
+    assert.equal(created.code, 0, created.stderr);
+    const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1900, height: 1000 } });
+      await page.goto(`${server.url}/#/designer`);
+      await page.getByTestId('new-draft-name').fill('adult-income');
+      await page.getByTestId('new-draft').click();
+      await page.getByTestId('palette-adult').waitFor();
+      const canvas = page.getByTestId('canvas');
+      const place = async (item: string, x: number, y: number) => {
+        await page.getByTestId(`palette-${item}`).dragTo(canvas, { targetPosition: { x, y } });
+      };
+      await place('adult', 20, 60);
+      await place('builtin.clean_missing_data', 230, 60);
+      await place('builtin.split_data', 440, 60);
+      await place('builtin.two_class_boosted_decision_tree', 440, 300);
+      await place('builtin.train_model', 650, 160);
+      await place('builtin.score_model', 860, 60);
+      await place('builtin.evaluate_model', 1070, 60);
+      for (const id of ['adult', 'clean_missing_data', 'split_data', 'two_class_boosted_decision_tree', 'train_model', 'score_model', 'evaluate_model']) await page.getByTestId(`node-${id}`).waitFor();
+      const join = async (from: string, to: string) => {
+        await page.getByTestId(`port-${from}`).dragTo(page.getByTestId(`port-${to}`));
+      };
+      await join('adult-data', 'clean_missing_data-dataset');
+      await join('clean_missing_data-cleaned_dataset', 'split_data-dataset');
+      await join('split_data-results_dataset1', 'train_model-dataset');
+      await join('two_class_boosted_decision_tree-untrained_model', 'train_model-untrained_model');
+      // A model is not a dataset: this join is refused.
+      await join('train_model-trained_model', 'score_model-dataset');
+      assert.equal(await page.locator('.react-flow__edge').count(), 4);
+      await join('train_model-trained_model', 'score_model-trained_model');
+      await join('split_data-results_dataset2', 'score_model-dataset');
+      await join('score_model-scored_dataset', 'evaluate_model-scored_dataset');
+      assert.equal(await page.locator('.react-flow__edge').count(), 7);
+      // Validation marks what is missing on its node.
+      await page.getByTestId('validate').click();
+      await page.getByTestId('node-train_model').getByText('Set label_column.').waitFor();
+      await page.getByTestId('node-train_model').click();
+      await page.getByTestId('param-label_column').fill('income');
+      await page.getByTestId('node-clean_missing_data').click();
+      await page.getByTestId('param-cleaning_mode').selectOption('Replace with mode');
+      await page.getByTestId('submit').click();
+      await page.getByTestId('designer-message').getByText(/Submitted as pipeline job/).waitFor();
+      await page.locator('[data-testid="node-evaluate_model"].status-completed').waitFor({ timeout: 300_000 });
+      await page.getByTestId('node-evaluate_model').click();
+      await page.getByTestId('roc-curve').locator('canvas').waitFor();
+      assert.match(await page.getByTestId('evaluation').textContent() ?? '', /AUC0\.[89]/);
+      // The graph as YAML, run unchanged by stratus job create.
+      await page.getByTestId('show-yaml').click();
+      const yamlText = await page.getByTestId('yaml').textContent() ?? '';
+      assert.match(yamlText, /component: azureml:builtin\.train_model@latest\n    inputs:\n/);
+      assert.match(yamlText, /\n      untrained_model: \$\{\{parent\.jobs\.two_class_boosted_decision_tree\.outputs\.untrained_model\}\}\n/);
+      assert.match(yamlText, /\n      label_column: income\n/);
+      fs.writeFileSync(path.join(work, 'from-canvas.yml'), yamlText);
+      const rerun = await cli(['job', 'create', '--file', 'from-canvas.yml', '--stream', '--output', 'json']);
+      assert.equal(rerun.code, 0, rerun.stderr.slice(-2000));
+      // The draft was saved on submit and is listed.
+      await page.goto(`${server.url}/#/designer`);
+      await page.getByRole('link', { name: 'adult-income' }).waitFor();
+    } finally {
+      await browser.close();
+    }
   });
 });

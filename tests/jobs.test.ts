@@ -162,7 +162,7 @@ describe('command jobs', () => {
       ['command: echo ${{inputs.undeclared}}\n', /job\.yml:1: 'command': .*inputs\.undeclared/],
       ['command: echo\ncompute: azureml:gpu-monster\n', /Compute 'gpu-monster' does not exist/],
       ['command: echo\nenvironment: azureml:my-env:3\n', /Environment 'azureml:my-env:3' is not registered/],
-      ['type: automl\ntask: classification\n', /'automl' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are/],
+      ['type: parallel\ntask:\n  type: run_function\n', /'parallel' jobs are not supported by this workspace yet; command, spark, automl, pipeline and sweep jobs are/],
       ['type: pipeline\njobs: {}\n', /job\.yml:2: 'jobs': a pipeline needs jobs/],
     ];
     for (const [yaml, message] of cases) {

@@ -9,7 +9,7 @@ import type { Experiment, Run, RunInfo } from '../specs/mlflow-entities.ts';
 import { API_V1, type ApiV1, type Operation } from '../specs/api-v1.ts';
 
 export type {
-  AssetJson, ComputeJson, DataJson, DataPreview, EnvironmentJson, DeploymentJson, EndpointJson, JobJson, JobLogs, ModelJson, ScheduleJson,
+  AssetJson, ComponentJson, ComputeJson, DataJson, DataPreview, EnvironmentJson, DeploymentJson, EndpointJson, JobJson, JobLogs, ModelJson, ScheduleJson,
 } from '../specs/replies.ts';
 
 /** What an operation of the v1 table replies, inferred from its reply schema. */

@@ -8,11 +8,11 @@
  */
 import type { ComponentSpec } from '../specs/pipeline-types.ts';
 import { HARNESS } from '../util/python-harness.ts';
+import { PORT_DESCRIPTIONS, type Port } from './ports.ts';
 
 /** The namespace of every built-in component's name. */
 export const BUILTIN_PREFIX = 'builtin.';
 
-type Port = 'dataset' | 'untrained_model' | 'model' | 'evaluation';
 type Param = { type: 'string' | 'number' | 'integer' | 'boolean'; default?: string | number | boolean; enum?: string[]; optional?: boolean; description?: string };
 
 export interface ModuleDef {
@@ -27,6 +27,8 @@ export interface ModuleDef {
 }
 
 const text = (description: string, dflt = ''): Param => ({ type: 'string', default: dflt, description });
+/** A parameter with no default: the module does not run without it. */
+const required = (description: string): Param => ({ type: 'string', description });
 const choice = (values: string[], dflt = values[0]): Param => ({ type: 'string', default: dflt, enum: values });
 const num = (dflt: number): Param => ({ type: 'number', default: dflt });
 const int = (dflt: number): Param => ({ type: 'integer', default: dflt });
@@ -40,7 +42,7 @@ const learner = (title: string, description: string, params: Record<string, Para
 export const MODULES: Record<string, ModuleDef> = {
   enter_data_manually: {
     title: 'Enter Data Manually', category: 'Data Input and Output', description: 'A small dataset typed in as CSV or TSV.',
-    inputs: {}, params: { data_format: choice(['CSV', 'TSV']), has_header: bool(true), data: text('the rows; a header line first when has_header is true') }, outputs: { dataset: 'dataset' },
+    inputs: {}, params: { data_format: choice(['CSV', 'TSV']), has_header: bool(true), data: required('the rows; a header line first when has_header is true') }, outputs: { dataset: 'dataset' },
   },
   import_data: {
     title: 'Import Data', category: 'Data Input and Output', description: 'A dataset from a data asset, a CSV at a URL, or a SQL query over the workspace (docs/sql.md).',
@@ -125,7 +127,7 @@ export const MODULES: Record<string, ModuleDef> = {
   poisson_regression: learner('Poisson Regression', 'Counts: a Poisson GLM.', { optimization_tolerance: num(1e-7), l2_regularization_weight: num(1) }),
   train_model: {
     title: 'Train Model', category: 'Model Training', description: 'Fits an untrained model to a dataset\'s label column.',
-    inputs: { untrained_model: 'untrained_model', dataset: 'dataset' }, params: { label_column: text('the column to predict') }, outputs: { trained_model: 'model' },
+    inputs: { untrained_model: 'untrained_model', dataset: 'dataset' }, params: { label_column: required('the column to predict') }, outputs: { trained_model: 'model' },
   },
   score_model: {
     title: 'Score Model', category: 'Model Scoring & Evaluation', description: 'Adds Scored Labels (and Scored Probabilities) to a dataset.',
@@ -136,20 +138,6 @@ export const MODULES: Record<string, ModuleDef> = {
     inputs: { scored_dataset: 'dataset', scored_dataset_to_compare: 'dataset?' }, params: {}, outputs: { evaluation_results: 'evaluation' },
   },
 };
-
-/** Every port is a folder (uri_folder); what it holds (its designer type) is in the component's description of it. */
-const PORT_DESCRIPTIONS: Record<Port, string> = {
-  dataset: 'DataFrameDirectory: data.parquet and _schema.json',
-  untrained_model: 'UntrainedModelDirectory: learner.json',
-  model: 'ModelDirectory: an MLflow model and designer.json',
-  evaluation: 'EvaluationDirectory: evaluation.json and the metrics as a dataset',
-};
-
-/** The designer type of a port as its component describes it (the canvas joins only ports of one type). */
-export function portType(description: string | undefined): Port | undefined {
-  const m = /^(\w+)Directory/.exec(description ?? '');
-  return ({ DataFrame: 'dataset', UntrainedModel: 'untrained_model', Model: 'model', Evaluation: 'evaluation' } as Record<string, Port>)[m?.[1] ?? ''];
-}
 
 /** The command component a module is. */
 export function moduleComponent(name: string, def: ModuleDef, version: string): ComponentSpec {

@@ -156,7 +156,7 @@ export function parseCommandJob(src: YamlSource, opts: { sets?: string[]; name?:
   const base = path.dirname(path.resolve(src.file));
   const type = jobType(data);
   if (type !== 'command' && !opts.allowType) {
-    throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, pipeline and sweep jobs are.`);
+    throw src.error(['type'], `'${type}' jobs are not supported by this workspace yet; command, spark, automl, pipeline and sweep jobs are.`);
   }
   warnings.push(...src.checkKeys([], data, KNOWN_KEYS, NOT_APPLIED_KEYS));
   warnings.push(...src.checkKeys(['limits'], data.limits, ['timeout']));

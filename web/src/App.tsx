@@ -15,8 +15,9 @@ import { EndpointsPage, EndpointPage } from './pages/Endpoints.tsx';
 import { DataPage, EnvironmentsPage, ComputesPage } from './pages/Assets.tsx';
 import { NotebooksPage } from './pages/Notebooks.tsx';
 import { SqlPage } from './pages/Sql.tsx';
+import { DesignerPage } from './pages/Designer.tsx';
 
-const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
+const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['designer', 'Designer'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
 
 function TokenPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) {
   const [token, setToken] = useState('');
@@ -48,6 +49,7 @@ function Page() {
     case 'computes': return <ComputesPage name={a} />;
     case 'notebooks': return <NotebooksPage path={parts.slice(1)} />;
     case 'sql': return <SqlPage />;
+    case 'designer': return <DesignerPage draft={a} />;
     default: return <div className="error">No page {parts.join('/')}{c}</div>;
   }
 }
