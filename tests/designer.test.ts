@@ -159,6 +159,49 @@ jobs:
     assert.deepEqual(schema.columns.map((c: { name: string }) => c.name), ['income', 'n', 'p', 'share']);
   });
 
+  test('more modules: sample, indicators, clip, bins, SMOTE, Add Rows/Columns, R, tuning, cross-validation, permutation importance', async () => {
+    const step = (name: string, component: string, inputs: Record<string, string>) => [
+      `  ${name}:`, '    type: command', `    component: azureml:builtin.${component}@latest`, '    inputs:', ...Object.entries(inputs).map(([k, v]) => `      ${k}: ${v}`),
+    ].join('\n');
+    const out = (s: string, o: string) => `\${{parent.jobs.${s}.outputs.${o}}}`;
+    fs.writeFileSync(path.join(work, 'more.yml'), ['type: pipeline', 'inputs:', '  raw: {type: uri_file, path: ./adult.csv}', 'jobs:',
+      step('sample', 'partition_and_sample', { dataset: '${{parent.inputs.raw}}', rate_of_sampling: '0.5', random_seed_for_sampling: '1' }),
+      step('clean', 'clean_missing_data', { dataset: out('sample', 'outputdataset'), cleaning_mode: 'Replace with mode' }),
+      step('indicators', 'convert_to_indicator_values', { dataset: out('clean', 'cleaned_dataset'), categorical_columns_to_convert: 'workclass', overwrite_categorical_columns: 'true' }),
+      step('clip', 'clip_values', { dataset: out('indicators', 'results_dataset'), list_of_columns: 'hours_per_week', set_of_thresholds: 'ClipPeaks', constant_value_for_upper_threshold: '45' }),
+      step('bins', 'group_data_into_bins', { dataset: out('clip', 'results_dataset'), columns_to_bin: 'age', number_of_bins: '4' }),
+      step('smote', 'smote', { samples: out('bins', 'quantized_dataset'), label_column: 'income', smote_percentage: '100', number_of_nearest_neighbors: '3' }),
+      step('both', 'add_rows', { dataset1: out('sample', 'outputdataset'), dataset2: out('sample', 'outputdataset') }),
+      step('wide', 'add_columns', { left_dataset: out('clean', 'cleaned_dataset'), right_dataset: out('indicators', 'results_dataset') }),
+      step('r', 'execute_r_script', { dataframe1: out('clip', 'results_dataset'), r_script: '"azureml_main <- function(dataframe1, dataframe2) { print(max(dataframe1$hours_per_week)); data.frame(rows = nrow(dataframe1)) }"' }),
+      step('forest', 'two_class_decision_forest', {}),
+      step('tune', 'tune_model_hyperparameters', { untrained_model: out('forest', 'untrained_model'), training_dataset: out('smote', 'table'), label_column: 'income', maximum_number_of_runs_on_random_sweep: '3' }),
+      step('importance', 'permutation_feature_importance', { trained_model: out('tune', 'trained_best_model'), test_data: out('bins', 'quantized_dataset') }),
+      step('bayes', 'naive_bayes', {}),
+      step('cv', 'cross_validate_model', { untrained_model: out('bayes', 'untrained_model'), dataset: out('bins', 'quantized_dataset'), label_column: 'income', number_of_folds: '3' }),
+      ''].join('\n'));
+    const res = await cli(['job', 'create', '--file', 'more.yml', '--stream', '--output', 'json']);
+    assert.equal(res.code, 0, res.stderr.slice(-3000) + res.stdout.slice(-3000));
+    const job = JSON.parse(res.stdout.slice(res.stdout.lastIndexOf('\n{') + 1));
+    const steps = job.jobs as Record<string, { job_name: string }>;
+    const table = async (s: string, o: string) => JSON.parse(await (await client.fetchArtifact(`jobs/${steps[s].job_name}/named-outputs/${o}/_schema.json`)).text()) as { columns: { name: string }[]; rows: number };
+    const sample = await table('sample', 'outputdataset');
+    assert.ok(sample.rows > 1300 && sample.rows < 1700, String(sample.rows));
+    assert.equal((await table('both', 'results_dataset')).rows, 2 * sample.rows);
+    const indicators = (await table('indicators', 'results_dataset')).columns.map((c) => c.name);
+    assert.deepEqual(indicators.filter((c) => c.startsWith('workclass')).sort(), ['workclass-Gov', 'workclass-Private', 'workclass-Self-emp']);
+    assert.ok((await table('bins', 'quantized_dataset')).columns.some((c) => c.name === 'age_quantized'));
+    const smote = await table('smote', 'table');
+    assert.ok(smote.rows > sample.rows, `SMOTE added rows: ${smote.rows} > ${sample.rows}`);
+    assert.ok((await table('wide', 'combined_dataset')).columns.some((c) => c.name === 'age (2)'));
+    const rLog = await client.jobs.logs(steps.r.job_name, { stdout: 0, stderr: 0, build: 0 });
+    assert.match(rLog.stdout.data, /\[1\] 45/);
+    assert.ok((await table('importance', 'feature_importance')).rows >= 6);
+    assert.equal((await table('tune', 'sweep_results')).rows, 3);
+    const folds = await table('cv', 'evaluation_results_by_fold');
+    assert.equal(folds.rows, 5, 'three folds, their mean and standard deviation');
+  });
+
   test('a module that fails says why on its step', async () => {
     fs.writeFileSync(path.join(work, 'bad.yml'), `type: pipeline
 inputs:
@@ -240,6 +283,14 @@ jobs:
       // The draft was saved on submit and is listed.
       await page.goto(`${server.url}/#/designer`);
       await page.getByRole('link', { name: 'adult-income' }).waitFor();
+      // A pipeline job written as YAML opens on the canvas, laid out, as a draft of its own.
+      const yamlJob = JSON.parse(rerun.stdout.slice(rerun.stdout.lastIndexOf('\n{') + 1));
+      await page.goto(`${server.url}/#/jobs/${yamlJob.name}`);
+      await page.getByTestId('open-in-designer').click();
+      await page.getByTestId('node-evaluate_model').waitFor();
+      await page.getByTestId('node-data_1').waitFor();
+      assert.equal(await page.locator('.react-flow__edge').count(), 7);
+      assert.equal(await page.getByTestId('node-train_model').locator('.muted').first().textContent(), 'train_model');
     } finally {
       await browser.close();
     }

@@ -29,6 +29,12 @@ def number(value, default):
     return default if value is None or value == "" else float(value)
 
 
+def numeric_columns(frame, p, key):
+    """The chosen columns (parameter `key`) that hold numbers, the label left alone."""
+    label = frame.attrs.get("label_column")
+    return [c for c in ds.columns(frame, p.get(key), key) if pd.api.types.is_numeric_dtype(frame[c]) and c != label]
+
+
 # Data input and output
 
 @module("enter_data_manually")
@@ -133,8 +139,7 @@ def clean_missing_data(i, p, o):
 @module("normalize_data")
 def normalize_data(i, p, o):
     frame = ds.read(i["dataset"])
-    label = frame.attrs.get("label_column")
-    cols = [c for c in ds.columns(frame, p.get("columns_to_transform"), "columns_to_transform") if pd.api.types.is_numeric_dtype(frame[c]) and c != label]
+    cols = numeric_columns(frame, p, "columns_to_transform")
     method = p.get("transformation_method") or "ZScore"
     for c in cols:
         x = frame[c].astype(float)
@@ -309,23 +314,31 @@ def _pipeline(learner, X):
     return Pipeline([("prepare", prep), ("model", estimator)])
 
 
+def _training(i, p, key="dataset"):
+    learner = json.load(open(os.path.join(i["untrained_model"], "learner.json")))
+    frame = ds.read(i[key])
+    label = p.get("label_column") or frame.attrs.get("label_column")
+    if not label:
+        raise ValueError("this module needs label_column: the column to predict")
+    label = ds.columns(frame, label, "label_column")[0]
+    frame = frame[frame[label].notna()]
+    return learner, frame, label, _features(frame, label), frame[label]
+
+
+def _save_trained(model, learner, label, X, folder):
+    import mlflow
+    from mlflow.models import infer_signature
+    mlflow.sklearn.save_model(model, folder, serialization_format="cloudpickle", signature=infer_signature(X.head(5), model.predict(X.head(5))))
+    with open(os.path.join(folder, "designer.json"), "w") as f:
+        json.dump({"learner": learner["learner"], "task": learner["task"], "label_column": label, "feature_columns": list(X.columns),
+                   "classes": [str(c) for c in getattr(model, "classes_", [])]}, f, indent=1)
+
+
 @module("train_model")
 def train_model(i, p, o):
     import mlflow
-    from mlflow.models import infer_signature
-    learner = json.load(open(os.path.join(i["untrained_model"], "learner.json")))
-    frame = ds.read(i["dataset"])
-    label = p.get("label_column") or frame.attrs.get("label_column")
-    if not label:
-        raise ValueError("Train Model needs label_column: the column to predict")
-    label = ds.columns(frame, label, "label_column")[0]
-    frame = frame[frame[label].notna()]
-    X, y = _features(frame, label), frame[label]
-    model = _pipeline(learner, X).fit(X, y)
-    mlflow.sklearn.save_model(model, o["trained_model"], serialization_format="cloudpickle", signature=infer_signature(X.head(5), model.predict(X.head(5))))
-    with open(os.path.join(o["trained_model"], "designer.json"), "w") as f:
-        json.dump({"learner": learner["learner"], "task": learner["task"], "label_column": label, "feature_columns": list(X.columns),
-                   "classes": [str(c) for c in getattr(model, "classes_", [])]}, f, indent=1)
+    learner, frame, label, X, y = _training(i, p)
+    _save_trained(_pipeline(learner, X).fit(X, y), learner, label, X, o["trained_model"])
     mlflow.log_params({"learner": learner["learner"], "label_column": label, **{f"model.{k}": v for k, v in learner["params"].items()}})
 
 
@@ -399,3 +412,245 @@ def evaluate_model(i, p, o):
     if len(results) > 1:
         mlflow.log_metrics({f"{k}_compare": v for k, v in results[1]["metrics"].items()})
     mlflow.log_dict(results[0]["plots"], "evaluation_plots.json")
+
+
+# More data transformation
+
+@module("add_rows")
+def add_rows(i, p, o):
+    first, second = ds.read(i["dataset1"]), ds.read(i["dataset2"])
+    if list(first.columns) != list(second.columns):
+        raise ValueError(f"Add Rows needs the same columns in both datasets; dataset1 has {', '.join(first.columns)}, dataset2 has {', '.join(second.columns)}")
+    rows = pd.concat([first, second], ignore_index=True)
+    rows.attrs.update(first.attrs)
+    ds.write(rows, o["results_dataset"])
+
+
+@module("add_columns")
+def add_columns(i, p, o):
+    left, right = ds.read(i["left_dataset"]), ds.read(i["right_dataset"])
+    if len(left) != len(right):
+        raise ValueError(f"Add Columns needs the same number of rows in both datasets; left has {len(left)}, right has {len(right)}")
+    right = right.rename(columns={c: f"{c} (2)" for c in right.columns if c in left.columns})
+    both = pd.concat([left.reset_index(drop=True), right.reset_index(drop=True)], axis=1)
+    both.attrs.update(left.attrs)
+    ds.write(both, o["combined_dataset"])
+
+
+@module("clip_values")
+def clip_values(i, p, o):
+    frame = ds.read(i["dataset"])
+    cols = numeric_columns(frame, p, "list_of_columns")
+    which = p.get("set_of_thresholds") or "ClipPeaks"
+    if which not in ("ClipPeaks", "ClipSubpeaks", "ClipPeaksAndSubpeaks"):
+        raise ValueError("set_of_thresholds: use ClipPeaks, ClipSubpeaks or ClipPeaksAndSubpeaks")
+    percentile = (p.get("threshold") or "Constant") == "Percentile"
+    for c in cols:
+        x = frame[c].astype(float)
+        upper = x.quantile(number(p.get("percentile_value_for_upper_threshold"), 99) / 100) if percentile else number(p.get("constant_value_for_upper_threshold"), 99)
+        lower = x.quantile(number(p.get("percentile_value_for_lower_threshold"), 1) / 100) if percentile else number(p.get("constant_value_for_lower_threshold"), 0)
+        substitute = {"Threshold": None, "Mean": x.mean(), "Median": x.median(), "Missing": np.nan}
+        if which in ("ClipPeaks", "ClipPeaksAndSubpeaks"):
+            value = substitute.get(p.get("upper_substitute_value") or "Threshold", None)
+            x = x.where(x <= upper, upper if value is None else value)
+        if which in ("ClipSubpeaks", "ClipPeaksAndSubpeaks"):
+            value = substitute.get(p.get("lower_substitute_value") or "Threshold", None)
+            x = x.where(x >= lower, lower if value is None else value)
+        frame[c if flag(p.get("overwrite_flag"), True) else f"{c}_clipped"] = x
+    ds.write(frame, o["results_dataset"])
+
+
+@module("convert_to_indicator_values")
+def convert_to_indicator_values(i, p, o):
+    frame = ds.read(i["dataset"])
+    cols = [c for c in ds.columns(frame, p.get("categorical_columns_to_convert"), "categorical_columns_to_convert") if c != frame.attrs.get("label_column") and not pd.api.types.is_float_dtype(frame[c])]
+    indicators = pd.get_dummies(frame[cols].astype("string"), prefix=cols, prefix_sep="-", dtype=int)
+    out = pd.concat([frame.drop(columns=cols) if flag(p.get("overwrite_categorical_columns")) else frame, indicators], axis=1)
+    out.attrs.update(frame.attrs)
+    ds.write(out, o["results_dataset"])
+
+
+@module("group_data_into_bins")
+def group_data_into_bins(i, p, o):
+    frame = ds.read(i["dataset"])
+    cols = numeric_columns(frame, p, "columns_to_bin")
+    bins = int(number(p.get("number_of_bins"), 10))
+    mode = p.get("binning_mode") or "Quantiles"
+    binned = {}
+    for c in cols:
+        if mode == "Quantiles":
+            binned[c] = pd.qcut(frame[c], q=bins, labels=False, duplicates="drop")
+        elif mode == "Equal Width":
+            binned[c] = pd.cut(frame[c], bins=bins, labels=False)
+        else:
+            raise ValueError("binning_mode: use Quantiles or Equal Width")
+    output = p.get("output_mode") or "Append"
+    if output == "Inplace":
+        for c, b in binned.items():
+            frame[c] = b
+        out = frame
+    elif output == "ResultOnly":
+        out = pd.DataFrame(binned)
+    else:
+        out = frame.assign(**{f"{c}_quantized": b for c, b in binned.items()})
+    ds.write(out, o["quantized_dataset"])
+
+
+@module("partition_and_sample")
+def partition_and_sample(i, p, o):
+    frame = ds.read(i["dataset"])
+    mode = p.get("partition_or_sample_mode") or "Sampling"
+    if mode == "Head":
+        out = frame.head(int(number(p.get("number_of_rows_to_select"), 10)))
+    elif mode == "Sampling":
+        out = frame.sample(frac=number(p.get("rate_of_sampling"), 0.01), random_state=int(number(p.get("random_seed_for_sampling"), 0)))
+    else:
+        raise ValueError("partition_or_sample_mode: use Sampling or Head")
+    out.attrs.update(frame.attrs)
+    ds.write(out, o["outputdataset"])
+
+
+@module("smote")
+def smote(i, p, o):
+    from imblearn.over_sampling import SMOTE
+    frame = ds.read(i["samples"])
+    label = ds.columns(frame, p.get("label_column") or frame.attrs.get("label_column"), "label_column")[0]
+    X, y = frame.drop(columns=[label]), frame[label]
+    text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if text:
+        raise ValueError(f"SMOTE makes new rows from numbers; {', '.join(text)} hold text: convert them first (Convert to Indicator Values)")
+    counts = y.value_counts()
+    minority = counts.idxmin()
+    target = int(counts[minority] * (1 + number(p.get("smote_percentage"), 100) / 100))
+    sampler = SMOTE(sampling_strategy={minority: max(target, int(counts[minority]))}, k_neighbors=int(number(p.get("number_of_nearest_neighbors"), 1)),
+                    random_state=int(number(p.get("random_seed"), 0)))
+    X2, y2 = sampler.fit_resample(X, y)
+    out = X2.assign(**{label: y2})[list(frame.columns)]
+    ds.write(out, o["table"], label_column=label)
+
+
+# R, as Azure's Execute R Script calls it: azureml_main <- function(dataframe1, dataframe2), data as CSV.
+
+R_RUNNER = r"""
+args <- commandArgs(trailingOnly = TRUE)
+read <- function(f) if (file.exists(f)) read.csv(f, stringsAsFactors = FALSE, check.names = FALSE) else NULL
+dataframe1 <- read(args[1]); dataframe2 <- read(args[2])
+source(args[3])
+result <- azureml_main(dataframe1, dataframe2)
+if (is.list(result) && !is.data.frame(result)) result <- result[[1]]
+if (!is.data.frame(result)) stop("azureml_main must return a data.frame (or a list whose first item is one)")
+write.csv(result, args[4], row.names = FALSE)
+"""
+
+
+@module("execute_r_script")
+def execute_r_script(i, p, o):
+    import subprocess
+    import tempfile
+    work = tempfile.mkdtemp()
+    names = []
+    for k in ("dataframe1", "dataframe2"):
+        f = os.path.join(work, f"{k}.csv")
+        if i.get(k):
+            ds.read(i[k]).to_csv(f, index=False)
+        names.append(f)
+    script, runner, out = os.path.join(work, "script.R"), os.path.join(work, "runner.R"), os.path.join(work, "result.csv")
+    with open(script, "w") as f:
+        f.write(p.get("r_script") or "")
+    with open(runner, "w") as f:
+        f.write(R_RUNNER)
+    done = subprocess.run(["Rscript", "--vanilla", runner, *names, script, out], capture_output=True, text=True)
+    sys_out = done.stdout + done.stderr
+    print(sys_out, end="")
+    if done.returncode != 0:
+        raise ValueError(f"the R script failed: {sys_out.strip().splitlines()[-1] if sys_out.strip() else done.returncode}")
+    ds.write(pd.read_csv(out), o["result_dataset"])
+
+
+# Model training beyond one fit
+
+LEARNERS["naive_bayes"] = ("classification", lambda p: ("sklearn.naive_bayes", "GaussianNB", dict(var_smoothing=number(p.get("variance_smoothing"), 1e-9))))
+MODULES["naive_bayes"] = _learner("naive_bayes")
+
+# What Tune Model Hyperparameters searches for each learner (sklearn parameter names after the pipeline's "model__").
+SEARCH_SPACES = {
+    "two_class_boosted_decision_tree": {"num_leaves": [8, 16, 20, 32, 64], "learning_rate": [0.05, 0.1, 0.2, 0.3], "n_estimators": [50, 100, 200], "min_child_samples": [5, 10, 20]},
+    "boosted_decision_tree_regression": {"num_leaves": [8, 16, 20, 32, 64], "learning_rate": [0.05, 0.1, 0.2, 0.3], "n_estimators": [50, 100, 200], "min_child_samples": [5, 10, 20]},
+    "two_class_decision_forest": {"n_estimators": [8, 16, 32, 64], "max_depth": [4, 8, 16, 32], "min_samples_leaf": [1, 2, 4, 8]},
+    "decision_forest_regression": {"n_estimators": [8, 16, 32, 64], "max_depth": [4, 8, 16, 32], "min_samples_leaf": [1, 2, 4, 8]},
+    "two_class_logistic_regression": {"C": [0.01, 0.1, 1.0, 10.0, 100.0]},
+    "multiclass_logistic_regression": {"C": [0.01, 0.1, 1.0, 10.0, 100.0]},
+    "linear_regression": {"alpha": [0.0001, 0.001, 0.01, 0.1, 1.0]},
+    "two_class_support_vector_machine": {"C": [0.1, 1.0, 10.0, 100.0, 1000.0]},
+    "two_class_neural_network": {"hidden_layer_sizes": [(50,), (100,), (200,)], "learning_rate_init": [0.001, 0.01, 0.05]},
+    "poisson_regression": {"alpha": [0.01, 0.1, 1.0, 10.0]},
+    "naive_bayes": {"var_smoothing": [1e-11, 1e-9, 1e-7, 1e-5]},
+}
+SCORERS = {"Accuracy": "accuracy", "Precision": "precision_macro", "Recall": "recall_macro", "F-score": "f1_macro", "AUC": "roc_auc",
+           "Mean absolute error": "neg_mean_absolute_error", "Root of mean squared error": "neg_root_mean_squared_error", "Coefficient of determination": "r2"}
+
+
+@module("tune_model_hyperparameters")
+def tune_model_hyperparameters(i, p, o):
+    import mlflow
+    from sklearn.model_selection import RandomizedSearchCV
+    learner, frame, label, X, y = _training(i, p, "training_dataset")
+    space = {f"model__{k}": v for k, v in SEARCH_SPACES.get(learner["learner"], {}).items()}
+    if not space:
+        raise ValueError(f"Tune Model Hyperparameters has no search space for {learner['learner']}")
+    metric = p.get("metric_for_measuring_performance_for_classification") if learner["task"] == "classification" else p.get("metric_for_measuring_performance_for_regression")
+    metric = metric or ("Accuracy" if learner["task"] == "classification" else "Mean absolute error")
+    if metric not in SCORERS:
+        raise ValueError(f"metric '{metric}': use {', '.join(SCORERS)}")
+    search = RandomizedSearchCV(_pipeline(learner, X), space, n_iter=int(number(p.get("maximum_number_of_runs_on_random_sweep"), 5)), scoring=SCORERS[metric],
+                                cv=3, random_state=int(number(p.get("random_seed"), 0)), refit=True).fit(X, y)
+    results = pd.DataFrame(search.cv_results_["params"]).rename(columns=lambda c: c.replace("model__", ""))
+    results[metric] = search.cv_results_["mean_test_score"] * (-1 if SCORERS[metric].startswith("neg_") else 1)
+    results = results.sort_values(metric, ascending=SCORERS[metric].startswith("neg_")).astype({c: str for c in results.columns if results[c].dtype == object})
+    ds.write(results, o["sweep_results"])
+    best = {k.replace("model__", ""): v for k, v in search.best_params_.items()}
+    _save_trained(search.best_estimator_, {**learner, "params": {**learner["params"], **best}}, label, X, o["trained_best_model"])
+    mlflow.log_params({f"best.{k}": v for k, v in best.items()})
+    mlflow.log_metric(metric.replace(" ", "_"), float(results[metric].iloc[0]))
+
+
+@module("cross_validate_model")
+def cross_validate_model(i, p, o):
+    import mlflow
+    from sklearn.model_selection import KFold, StratifiedKFold
+    learner, frame, label, X, y = _training(i, p)
+    folds = int(number(p.get("number_of_folds"), 10))
+    split = (StratifiedKFold if learner["task"] == "classification" else KFold)(n_splits=folds, shuffle=True, random_state=int(number(p.get("random_seed"), 0)))
+    scored, by_fold = [], []
+    for k, (train, test) in enumerate(split.split(X, y)):
+        model = _pipeline(learner, X).fit(X.iloc[train], y.iloc[train])
+        part = frame.iloc[test].assign(**{"Fold Assignments": k, "Scored Labels": model.predict(X.iloc[test])})
+        if learner["task"] == "classification" and hasattr(model, "predict_proba") and len(model.classes_) == 2:
+            part["Scored Probabilities"] = model.predict_proba(X.iloc[test])[:, 1]
+        part.attrs.update({"label_column": label})
+        values, _ = _evaluate(part)
+        by_fold.append({"Fold Number": k, "Number of examples in fold": len(test), **values})
+        scored.append(part)
+    table = pd.DataFrame(by_fold)
+    summary = table.drop(columns=["Fold Number", "Number of examples in fold"])
+    table = pd.concat([table, pd.DataFrame([{"Fold Number": "Mean", **summary.mean().to_dict()}, {"Fold Number": "Standard Deviation", **summary.std().to_dict()}])], ignore_index=True)
+    ds.write(pd.concat(scored).sort_index(), o["scored_results"], label_column=label, score_columns=["Fold Assignments", "Scored Labels", "Scored Probabilities"])
+    ds.write(table.astype({"Fold Number": str}), o["evaluation_results_by_fold"])
+    mlflow.log_metrics({f"mean_{k}": float(v) for k, v in summary.mean().items()})
+
+
+@module("permutation_feature_importance")
+def permutation_feature_importance(i, p, o):
+    import mlflow
+    from sklearn.inspection import permutation_importance
+    info = json.load(open(os.path.join(i["trained_model"], "designer.json")))
+    model = mlflow.sklearn.load_model(i["trained_model"])
+    frame = ds.read(i["test_data"])
+    frame = frame[frame[info["label_column"]].notna()]
+    metric = p.get("metric_for_measuring_performance") or ("Accuracy" if info["task"] == "classification" else "Mean absolute error")
+    if metric not in SCORERS:
+        raise ValueError(f"metric_for_measuring_performance '{metric}': use {', '.join(SCORERS)}")
+    result = permutation_importance(model, frame[info["feature_columns"]], frame[info["label_column"]], scoring=SCORERS[metric], n_repeats=5,
+                                    random_state=int(number(p.get("random_seed"), 0)))
+    table = pd.DataFrame({"Feature": info["feature_columns"], "Score": result.importances_mean}).sort_values("Score", ascending=False)
+    ds.write(table, o["feature_importance"])

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { invalid } from '../util/errors.ts';
 import { quoteString } from '../util/sql-quote.ts';
-import { readMlTable } from './mltable.ts';
+import { readMlTable } from '../specs/mltable.ts';
 import { TABLE_READERS } from './table-files.ts';
 
 

@@ -8,7 +8,7 @@ import type { Db } from '../store/db.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
 import { validateNameVersion, VersionedTable } from './versioned.ts';
-import { readMlTable } from './mltable.ts';
+import { readMlTable } from '../specs/mltable.ts';
 
 interface DataRow {
   name: string; version: string; type: string; path: string; description: string | null; tags: string; created_at: number; archived: number;

@@ -125,6 +125,73 @@ export const MODULES: Record<string, ModuleDef> = {
   }),
   decision_forest_regression: learner('Decision Forest Regression', 'A random forest.', { number_of_decision_trees: int(8), maximum_depth_of_the_decision_trees: int(32), minimum_number_of_samples_per_leaf_node: int(1) }),
   poisson_regression: learner('Poisson Regression', 'Counts: a Poisson GLM.', { optimization_tolerance: num(1e-7), l2_regularization_weight: num(1) }),
+  add_rows: {
+    title: 'Add Rows', category: 'Data Transformation', description: 'The rows of two datasets with the same columns, one after the other.',
+    inputs: { dataset1: 'dataset', dataset2: 'dataset' }, params: {}, outputs: { results_dataset: 'dataset' },
+  },
+  add_columns: {
+    title: 'Add Columns', category: 'Data Transformation', description: 'The columns of two datasets with the same number of rows, side by side.',
+    inputs: { left_dataset: 'dataset', right_dataset: 'dataset' }, params: {}, outputs: { combined_dataset: 'dataset' },
+  },
+  clip_values: {
+    title: 'Clip Values', category: 'Data Transformation', description: 'Replaces values above or below a threshold (a constant or a percentile).',
+    inputs: { dataset: 'dataset' },
+    params: {
+      set_of_thresholds: choice(['ClipPeaks', 'ClipSubpeaks', 'ClipPeaksAndSubpeaks']), list_of_columns: text(COLUMNS), threshold: choice(['Constant', 'Percentile']),
+      constant_value_for_upper_threshold: num(99), constant_value_for_lower_threshold: num(0), percentile_value_for_upper_threshold: num(99), percentile_value_for_lower_threshold: num(1),
+      upper_substitute_value: choice(['Threshold', 'Mean', 'Median', 'Missing']), lower_substitute_value: choice(['Threshold', 'Mean', 'Median', 'Missing']), overwrite_flag: bool(true),
+    },
+    outputs: { results_dataset: 'dataset' },
+  },
+  convert_to_indicator_values: {
+    title: 'Convert to Indicator Values', category: 'Data Transformation', description: 'One 0/1 column per value of each categorical column.',
+    inputs: { dataset: 'dataset' }, params: { categorical_columns_to_convert: text(COLUMNS), overwrite_categorical_columns: bool(false) }, outputs: { results_dataset: 'dataset' },
+  },
+  group_data_into_bins: {
+    title: 'Group Data into Bins', category: 'Data Transformation', description: 'Numeric columns as bin numbers (quantiles or equal width).',
+    inputs: { dataset: 'dataset' },
+    params: { columns_to_bin: text(COLUMNS), binning_mode: choice(['Quantiles', 'Equal Width']), number_of_bins: int(10), output_mode: choice(['Append', 'Inplace', 'ResultOnly']) },
+    outputs: { quantized_dataset: 'dataset' },
+  },
+  partition_and_sample: {
+    title: 'Partition and Sample', category: 'Data Transformation', description: 'A random sample of the rows, or the first ones.',
+    inputs: { dataset: 'dataset' },
+    params: { partition_or_sample_mode: choice(['Sampling', 'Head']), rate_of_sampling: num(0.01), random_seed_for_sampling: int(0), number_of_rows_to_select: int(10) },
+    outputs: { outputdataset: 'dataset' },
+  },
+  smote: {
+    title: 'SMOTE', category: 'Data Transformation', description: 'More rows of the rarest class, made between its nearest neighbours (imbalanced-learn).',
+    inputs: { samples: 'dataset' }, params: { label_column: required('the class column'), smote_percentage: int(100), number_of_nearest_neighbors: int(1), random_seed: int(0) },
+    outputs: { table: 'dataset' },
+  },
+  execute_r_script: {
+    title: 'Execute R Script', category: 'Python Language', description: 'azureml_main <- function(dataframe1, dataframe2) returning a data.frame, in the host\'s R.',
+    inputs: { dataframe1: 'dataset?', dataframe2: 'dataset?' },
+    params: { r_script: text('defines azureml_main <- function(dataframe1, dataframe2)', 'azureml_main <- function(dataframe1, dataframe2){\n  return(list(dataset1 = dataframe1))\n}\n') },
+    outputs: { result_dataset: 'dataset' },
+  },
+  naive_bayes: learner('Naive Bayes', 'Gaussian naive Bayes.', { variance_smoothing: num(1e-9) }),
+  tune_model_hyperparameters: {
+    title: 'Tune Model Hyperparameters', category: 'Model Training', description: 'A random sweep of the learner\'s settings, 3-fold cross-validated; the best refitted.',
+    inputs: { untrained_model: 'untrained_model', training_dataset: 'dataset' },
+    params: {
+      label_column: required('the column to predict'), maximum_number_of_runs_on_random_sweep: int(5), random_seed: int(0),
+      metric_for_measuring_performance_for_classification: choice(['Accuracy', 'Precision', 'Recall', 'F-score', 'AUC']),
+      metric_for_measuring_performance_for_regression: choice(['Mean absolute error', 'Root of mean squared error', 'Coefficient of determination']),
+    },
+    outputs: { sweep_results: 'dataset', trained_best_model: 'model' },
+  },
+  cross_validate_model: {
+    title: 'Cross Validate Model', category: 'Model Scoring & Evaluation', description: 'The learner trained and scored on each of k folds: the scores and each fold\'s metrics.',
+    inputs: { untrained_model: 'untrained_model', dataset: 'dataset' }, params: { label_column: required('the column to predict'), number_of_folds: int(10), random_seed: int(0) },
+    outputs: { scored_results: 'dataset', evaluation_results_by_fold: 'dataset' },
+  },
+  permutation_feature_importance: {
+    title: 'Permutation Feature Importance', category: 'Model Scoring & Evaluation', description: 'How much the metric drops when each feature\'s values are shuffled.',
+    inputs: { trained_model: 'model', test_data: 'dataset' },
+    params: { random_seed: int(0), metric_for_measuring_performance: choice(['Accuracy', 'Precision', 'Recall', 'F-score', 'AUC', 'Mean absolute error', 'Root of mean squared error', 'Coefficient of determination']) },
+    outputs: { feature_importance: 'dataset' },
+  },
   train_model: {
     title: 'Train Model', category: 'Model Training', description: 'Fits an untrained model to a dataset\'s label column.',
     inputs: { untrained_model: 'untrained_model', dataset: 'dataset' }, params: { label_column: required('the column to predict') }, outputs: { trained_model: 'model' },

@@ -24,9 +24,9 @@ export const CURATED: Record<string, PythonEnvSpec> = {
     requirements: ['pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'scikit-learn==1.9.1', `mlflow==${MLFLOW_API_VERSION}`],
     warnings: [],
   },
-  /** Stratus's own: where the designer's built-in modules run (pandas, scikit-learn, LightGBM, DuckDB for Apply SQL Transformation, the MLflow client). */
+  /** Stratus's own: where the designer's built-in modules run (pandas, scikit-learn, LightGBM, imbalanced-learn for SMOTE, DuckDB for Apply SQL Transformation, the MLflow client). */
   'stratus-designer': {
-    requirements: ['pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'scikit-learn==1.9.1', 'lightgbm==4.7.0', 'duckdb==1.5.6', `mlflow==${MLFLOW_API_VERSION}`],
+    requirements: ['pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'scikit-learn==1.9.1', 'lightgbm==4.7.0', 'imbalanced-learn==0.14.2', 'duckdb==1.5.6', `mlflow==${MLFLOW_API_VERSION}`],
     warnings: [],
   },
   /** Stratus's own: where AutoML jobs search (FLAML with LightGBM and XGBoost's CPU build, scikit-learn, the MLflow client). */

@@ -10,7 +10,7 @@ import type { InputSpec, JobSpec, OutputSpec } from '../specs/command-job.ts';
 import type { ChildPlacement, JobTypeRunner, JobRow, JobService } from '../jobs/job-service.ts';
 import { isTerminal } from '../specs/job-status.ts';
 import type { ComponentService } from './components.ts';
-import { checkGraph, formatProblems, stepDependencies, topologicalOrder } from '../specs/pipeline-graph.ts';
+import { bindingYaml, checkGraph, formatProblems, stepDependencies, topologicalOrder } from '../specs/pipeline-graph.ts';
 import { explainRerun, reuseHash, reuseParts, type ReuseParts } from './reuse.ts';
 import { PerJobQueue } from '../jobs/per-job-queue.ts';
 import { inputTypes, LITERAL_TYPES, type ComponentSpec, type PipelineJobSpec, type StepSpec } from '../specs/pipeline-types.ts';
@@ -213,6 +213,7 @@ export class PipelineRunner implements JobTypeRunner {
         component: component.name ? `azureml:${component.name}:${component.version}` : undefined,
         job_name: child?.name,
         status: child?.status ?? 'NotStarted',
+        inputs: Object.fromEntries(Object.entries(spec.jobs[stepName].inputs).map(([k, b]) => [k, bindingYaml(b)])),
         depends_on: stepDependencies(spec.jobs[stepName]),
         reused: reuse?.reused,
         reused_from: reuse?.reused_from,

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readMlTable } from '../assets/mltable.ts';
+import { readMlTable } from './mltable.ts';
 import { shellQuote } from '../util/shell.ts';
 import { applySets, isLocalPath, parseCommandJob, type AutomlSettings, type ParsedJob } from './command-job.ts';
 import type { YamlSource } from './yaml-source.ts';

@@ -15,6 +15,14 @@ export function stepDependencies(step: StepSpec): string[] {
   return [...new Set(Object.values(step.inputs).filter((b): b is Extract<Binding, { kind: 'step_output' }> => b.kind === 'step_output').map((b) => b.step))];
 }
 
+/** A step input as Azure's YAML and `az ml job show` write it: an expression, a literal, or an asset's {type, path}. */
+export function bindingYaml(b: Binding): unknown {
+  if (b.kind === 'step_output') return `\${{parent.jobs.${b.step}.outputs.${b.output}}}`;
+  if (b.kind === 'parent_input') return `\${{parent.inputs.${b.name}}}`;
+  if (b.kind === 'literal') return b.value;
+  return { type: b.type, path: b.path };
+}
+
 /** Steps in an order where each comes after every step it reads from; a cycle is named step by step. */
 export function topologicalOrder(jobs: Record<string, StepSpec>): string[] {
   const order: string[] = [];

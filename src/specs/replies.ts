@@ -28,6 +28,8 @@ const PipelineStep = z.looseObject({
   component: z.string().optional(),
   job_name: z.string().optional(),
   status: z.string(),
+  /** Each input as Azure's YAML writes it: `${{parent.jobs.<step>.outputs.<name>}}`, a literal, or {type, path}. */
+  inputs: z.record(z.string(), z.unknown()).optional(),
   depends_on: z.array(z.string()),
   reused: z.boolean().optional(),
   reused_from: z.string().optional(),

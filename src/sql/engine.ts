@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readMlTable } from '../assets/mltable.ts';
+import { readMlTable } from '../specs/mltable.ts';
 import { TABLE_READERS } from '../assets/table-files.ts';
 import { quoteIdent, quoteString } from '../util/sql-quote.ts';
 import { findPredicts, type PredictCall } from '../specs/predict-sql.ts';

@@ -35,14 +35,61 @@ interface Draft { name: string; nodes: { id: string; kind: ModuleData['kind']; r
 const DRAFTS = 'designer';
 const DRAG_TYPE = 'application/stratus-designer';
 
-/** A module's data ports and parameters, from its component. */
+const LITERALS = ['string', 'number', 'integer', 'boolean'];
+
+/**
+ * A module's data ports and parameters, from its component: a built-in module's ports have the
+ * designer's types; any other component's data inputs and outputs have their Azure type (uri_folder, …).
+ */
 function ports(c: ComponentJson | undefined) {
   const inputs = Object.entries((c?.inputs ?? {}) as Record<string, Input>);
+  const typeOf = (i: { type?: string; description?: string }) => portType(i.description) ?? String(i.type ?? 'uri_folder');
   return {
-    data: inputs.filter(([, i]) => portType(i.description)).map(([name, i]) => ({ name, type: portType(i.description)!, optional: Boolean(i.optional) })),
-    params: inputs.filter(([, i]) => !portType(i.description)).map(([name, i]) => ({ name, ...i })),
-    outputs: Object.entries((c?.outputs ?? {}) as Record<string, { description?: string }>).map(([name, o]) => ({ name, type: portType(o.description)! })),
+    data: inputs.filter(([, i]) => !LITERALS.includes(i.type)).map(([name, i]) => ({ name, type: typeOf(i), optional: Boolean(i.optional) })),
+    params: inputs.filter(([, i]) => LITERALS.includes(i.type)).map(([name, i]) => ({ name, ...i })),
+    outputs: Object.entries((c?.outputs ?? {}) as Record<string, { type?: string; description?: string }>).map(([name, o]) => ({ name, type: typeOf(o) })),
   };
+}
+
+/** Two ports join when their types are the same, or when either is a plain Azure data type (a component outside the designer's). */
+const joinable = (from: string | undefined, to: string | undefined) => Boolean(from && to) && (from === to || from!.startsWith('uri_') || to!.startsWith('uri_') || from === 'mltable' || to === 'mltable');
+
+/**
+ * A pipeline job as a draft: a node per step (laid out by depth, left to right), a dataset node
+ * per data asset it reads, an edge per step input bound to another step's output.
+ */
+export function draftFromJob(job: JobJson, name: string): Draft {
+  const steps = (job.jobs ?? {}) as Record<string, { component?: string; inputs?: Record<string, unknown>; depends_on?: string[] }>;
+  const parentInputs = (job.inputs ?? {}) as Record<string, { path?: string }>;
+  const depth = new Map<string, number>();
+  const depthOf = (s: string): number => {
+    if (!depth.has(s)) depth.set(s, 1 + Math.max(-1, ...(steps[s]?.depends_on ?? []).filter((d) => steps[d]).map(depthOf)));
+    return depth.get(s)!;
+  };
+  const nodes: Draft['nodes'] = [];
+  const edges: Draft['edges'] = [];
+  const column = new Map<number, number>();
+  const place = (x: number) => {
+    const row = column.get(x) ?? 0;
+    column.set(x, row + 1);
+    return { x: 40 + x * 230, y: 40 + row * 130 };
+  };
+  for (const [step, s] of Object.entries(steps)) {
+    const params: ModuleData['params'] = {};
+    for (const [input, value] of Object.entries(s.inputs ?? {})) {
+      const fromStep = typeof value === 'string' ? /^\$\{\{parent\.jobs\.([\w-]+)\.outputs\.([\w-]+)\}\}$/.exec(value) : null;
+      const fromParent = typeof value === 'string' ? /^\$\{\{parent\.inputs\.([\w-]+)\}\}$/.exec(value) : null;
+      const asset = value && typeof value === 'object' ? (value as { path?: string }).path : fromParent ? parentInputs[fromParent[1]]?.path : undefined;
+      if (fromStep) edges.push({ source: fromStep[1], sourceHandle: fromStep[2], target: step, targetHandle: input });
+      else if (asset) {
+        const id = `data_${nodes.filter((n) => n.kind === 'dataset').length + 1}`;
+        nodes.push({ id, kind: 'dataset', ref: asset.replace(/^azureml:(?!\/\/)/, ''), params: {}, ...place(0) });
+        edges.push({ source: id, sourceHandle: 'data', target: step, targetHandle: input });
+      } else if (['string', 'number', 'boolean'].includes(typeof value)) params[input] = value as string | number | boolean;
+    }
+    nodes.push({ id: step, kind: 'module', ref: String(s.component ?? '').replace(/^azureml:/, '').replace(/[:@][^:@]*$/, ''), params, ...place(depthOf(step) + 1) });
+  }
+  return { name, nodes, edges };
 }
 
 function ModuleNode({ id, data, selected }: NodeProps<DesignerNode>) {
@@ -102,6 +149,9 @@ function problems(nodes: DesignerNode[], edges: Edge[]): Map<string, string> {
   return found;
 }
 
+/** A dataset node's data: a data asset (`adult:1`), or any path a pipeline read (`azureml://…`, an uploaded file's store path). */
+const assetPath = (ref: string) => (/^[a-z][\w+.-]*:/i.test(ref) && !/^[\w.-]+:\d+$/.test(ref) ? ref : `azureml:${ref}`);
+
 /** The pipeline job the graph is: each module a step bound to its inputs' sources, each data asset an asset input. */
 function pipelineSpec(name: string, nodes: DesignerNode[], edges: Edge[]): Record<string, unknown> {
   const jobs: Record<string, unknown> = {};
@@ -111,7 +161,7 @@ function pipelineSpec(name: string, nodes: DesignerNode[], edges: Edge[]): Recor
     for (const e of edges.filter((x) => x.target === n.id)) {
       const from = nodes.find((m) => m.id === e.source)!;
       inputs[e.targetHandle!] = from.data.kind === 'dataset'
-        ? { kind: 'asset', type: 'uri_folder', path: `azureml:${from.data.ref}` }
+        ? { kind: 'asset', type: 'uri_folder', path: assetPath(from.data.ref) }
         : { kind: 'step_output', step: from.id, output: e.sourceHandle };
     }
     for (const [k, v] of Object.entries(n.data.params)) if (v !== '') inputs[k] = { kind: 'literal', value: v };
@@ -123,16 +173,19 @@ function pipelineSpec(name: string, nodes: DesignerNode[], edges: Edge[]): Recor
   };
 }
 
+/** Characters that make a YAML scalar need quotes (the last three: backtick, double and single quote). */
+const YAML_SPECIAL = new Set([...':#{}[],&*?|<>=!%@', '\u0060', '\u0022', '\u0027']);
+
 /** The same graph as a pipeline YAML for `stratus job create`. */
 function pipelineYaml(name: string, nodes: DesignerNode[], edges: Edge[]): string {
-  const q = (v: unknown) => (typeof v === 'string' && (v.includes('\n') || /[:#{}[\],&*?|<>=!%@`"']/.test(v) || v.trim() !== v || v === '') ? JSON.stringify(v) : String(v));
+  const q = (v: unknown) => (typeof v === 'string' && (v.includes('\n') || [...v].some((ch) => YAML_SPECIAL.has(ch)) || v.trim() !== v || v === '') ? JSON.stringify(v) : String(v));
   const lines = ['$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json', 'type: pipeline', `display_name: ${q(name)}`, 'experiment_name: designer', 'jobs:'];
   for (const n of order(nodes, edges).sorted.filter((m) => m.data.kind === 'module')) {
     lines.push(`  ${n.id}:`, '    type: command', `    component: azureml:${n.data.ref}@latest`);
     const ins = edges.filter((x) => x.target === n.id).map((e) => {
       const from = nodes.find((m) => m.id === e.source)!;
       return from.data.kind === 'dataset'
-        ? `      ${e.targetHandle}: {type: uri_folder, path: azureml:${from.data.ref}}`
+        ? `      ${e.targetHandle}: {type: uri_folder, path: ${assetPath(from.data.ref)}}`
         : `      ${e.targetHandle}: \${{parent.jobs.${from.id}.outputs.${e.sourceHandle}}}`;
     });
     const params = Object.entries(n.data.params).filter(([, v]) => v !== '').map(([k, v]) => `      ${k}: ${q(v)}`);
@@ -239,7 +292,7 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
   // A port takes one source, of its own type.
   const isValidConnection = useCallback((c: Connection | Edge) => {
     const from = portOf(c.source, c.sourceHandle ?? null, 'source');
-    return Boolean(from) && from === portOf(c.target, c.targetHandle ?? null, 'target') && c.source !== c.target
+    return joinable(from, portOf(c.target, c.targetHandle ?? null, 'target')) && c.source !== c.target
       && !edges.some((e) => e.target === c.target && e.targetHandle === c.targetHandle);
   }, [portOf, edges]);
   const onConnect = useCallback((c: Connection) => setEdges((es) => addEdge({ ...c, id: `${c.source}.${c.sourceHandle}-${c.target}.${c.targetHandle}` }, es)), [setEdges]);

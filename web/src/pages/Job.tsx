@@ -10,7 +10,8 @@ import { client, fmtDuration, fmtTime, useData } from '../api.ts';
 import { ErrorNote, Fields, Status, Tabs } from '../components/Bits.tsx';
 import { LineChart } from '../components/Chart.tsx';
 import { FileBrowser } from '../components/Files.tsx';
-import { Link } from '../router.tsx';
+import { go, Link } from '../router.tsx';
+import { draftFromJob } from './Designer.tsx';
 
 const TERMINAL = ['Completed', 'Failed', 'Canceled'];
 
@@ -81,9 +82,17 @@ function Params({ runId }: { runId: string }) {
   return <Fields rows={params.map((p) => [p.key, p.value] as [string, string])} />;
 }
 
+/** A pipeline job as a designer draft of its own name, opened on the canvas (a copy: the job is unchanged). */
+async function openInDesigner(job: JobJson): Promise<void> {
+  await client.files.upload(`designer/${job.name}.json`, JSON.stringify(draftFromJob(job, job.name), null, 1));
+  go('designer', job.name);
+}
+
 function Steps({ job }: { job: JobJson }) {
   if (job.type === 'pipeline') {
     return (
+      <>
+      <button onClick={() => void openInDesigner(job)} data-testid="open-in-designer">Open in designer</button>
       <table className="grid" data-testid="steps">
         <thead><tr><th>Step</th><th>Status</th><th>Depends on</th><th>Reuse</th></tr></thead>
         <tbody>{Object.entries<any>(job.jobs ?? {}).map(([step, s]) => (
@@ -95,6 +104,7 @@ function Steps({ job }: { job: JobJson }) {
           </tr>
         ))}</tbody>
       </table>
+      </>
     );
   }
   const metric = job.objective?.primary_metric ?? 'metric';
