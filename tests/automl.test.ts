@@ -154,6 +154,40 @@ training:
     assert.match(wrong.stdout + wrong.stderr, /target_column_name 'nope' is not a column of training_data \(its columns: age, sex, bmi/);
   });
 
+  test('the studio\'s AutoML wizard: data, target, task, metric, limits and algorithms become the same job', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/#/automl`);
+      await page.getByTestId('automl-data').selectOption('diabetes:1');
+      await page.getByTestId('automl-task').selectOption('regression');
+      await page.getByTestId('automl-target').locator('option', { hasText: 'progression' }).waitFor({ state: 'attached' });
+      await page.getByTestId('automl-target').selectOption('progression');
+      await page.getByTestId('automl-metric').selectOption('r2_score');
+      await page.getByTestId('automl-minutes').fill('1');
+      await page.getByTestId('automl-trials').fill('3');
+      for (const a of ['XGBoostRegressor', 'RandomForest', 'ExtremeRandomTrees', 'ElasticNet']) await page.getByTestId('automl-algorithms').getByLabel(a).uncheck();
+      const yamlText = await page.getByTestId('automl-yaml').textContent() ?? '';
+      assert.match(yamlText, /type: automl\n/);
+      assert.match(yamlText, /task: regression\nprimary_metric: r2_score\ntarget_column_name: progression\ntraining_data:\n  type: mltable\n  path: azureml:diabetes:1\n/);
+      assert.match(yamlText, /allowed_training_algorithms: \[LightGBM\]/);
+      await page.getByTestId('automl-submit').click();
+      await page.waitForURL(/#\/jobs\/[\w-]+$/);
+      const name = decodeURIComponent(page.url().split('/').pop()!);
+      let job = await client.jobs.get(name);
+      for (let i = 0; i < 300 && !['Completed', 'Failed', 'Canceled'].includes(String(job.status)); i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        job = await client.jobs.get(name);
+      }
+      assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+      const board = (job as { leaderboard?: { algorithm: string }[] }).leaderboard ?? [];
+      assert.equal(board.length, 3);
+      assert.ok(board.every((t) => t.algorithm === 'LightGBM'), JSON.stringify(board));
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('bad input is refused before anything runs, at its YAML line', async () => {
     const base = `type: automl
 task: classification

@@ -8,36 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readMlTable } from './mltable.ts';
-import { shellQuote } from '../util/shell.ts';
 import { applySets, isLocalPath, parseCommandJob, type AutomlSettings, type ParsedJob } from './command-job.ts';
 import type { YamlSource } from './yaml-source.ts';
+import { ALGORITHMS, automlCommand, DATA_KEYS, DEFAULT_ALGORITHMS, PRIMARY_METRICS } from './automl-settings.ts';
 
-export type AutomlTask = 'classification' | 'regression';
-
-/** Azure's primary metrics per task; the first is Azure's default. */
-export const PRIMARY_METRICS: Record<AutomlTask, string[]> = {
-  classification: ['accuracy', 'AUC_weighted', 'average_precision_score_weighted', 'norm_macro_recall', 'precision_score_weighted'],
-  regression: ['normalized_root_mean_squared_error', 'r2_score', 'spearman_correlation', 'normalized_mean_absolute_error'],
-};
-
-/** Azure's algorithm names and the FLAML estimators that stand for them. */
-export const ALGORITHMS: Record<AutomlTask, Record<string, string>> = {
-  classification: {
-    LightGBM: 'lgbm', XGBoostClassifier: 'xgboost', RandomForest: 'rf', ExtremeRandomTrees: 'extra_tree',
-    LogisticRegression: 'lrl2', KNN: 'kneighbor', SGD: 'sgd', LinearSVM: 'svc', GradientBoosting: 'histgb',
-  },
-  regression: {
-    LightGBM: 'lgbm', XGBoostRegressor: 'xgboost', RandomForest: 'rf', ExtremeRandomTrees: 'extra_tree',
-    KNN: 'kneighbor', SGD: 'sgd', ElasticNet: 'enet', LassoLars: 'lassolars', GradientBoosting: 'histgb',
-  },
-};
-/** Searched when the YAML allows no list of its own (the slow, rarely-best ones only when asked for). */
-const DEFAULT_ALGORITHMS: Record<AutomlTask, string[]> = {
-  classification: ['LightGBM', 'XGBoostClassifier', 'RandomForest', 'ExtremeRandomTrees', 'LogisticRegression'],
-  regression: ['LightGBM', 'XGBoostRegressor', 'RandomForest', 'ExtremeRandomTrees', 'ElasticNet'],
-};
-
-const DATA_KEYS = ['training_data', 'validation_data', 'test_data'] as const;
 const KNOWN = [
   '$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'compute', 'environment_variables',
   'task', 'target_column_name', 'primary_metric', 'limits', 'training', 'featurization', 'n_cross_validations', 'validation_data_size',
@@ -159,11 +133,10 @@ export function parseAutomlJob(src: YamlSource, opts: { sets?: string[]; name?: 
     ...(nCv ? { n_cross_validations: nCv } : {}),
     ...(valSize ? { validation_data_size: valSize } : {}),
   };
-  const dataArgs = DATA_KEYS.filter((k) => inputs[k]).map((k) => `--${k.replace(/_/g, '-')} \${{inputs.${k}}}`).join(' ');
   for (const key of [...KNOWN.filter((k) => !['$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'compute', 'environment_variables'].includes(k))]) delete data[key];
   data.inputs = inputs;
   data.outputs = { best_model: { type: 'mlflow_model' } };
-  data.command = `python -m stratus_automl.run --settings ${shellQuote(JSON.stringify(settings))} ${dataArgs} --best-model \${{outputs.best_model}}`;
+  data.command = automlCommand(settings, DATA_KEYS.filter((k) => inputs[k]));
   data.environment = 'azureml:stratus-automl@latest';
   const parsed = parseCommandJob(src, { ...opts, sets: [], allowType: true });
   parsed.spec.type = 'automl';

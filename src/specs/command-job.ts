@@ -14,7 +14,7 @@ import { referencedNames } from './expressions.ts';
 import type { z } from 'zod';
 import {
   ASSET_TYPES, OUTPUT_TYPES, type AssetInput as AssetInputSchema, type EnvironmentRef as EnvironmentRefSchema,
-  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema, type SparkSettings as SparkSettingsSchema, type AutomlSettings as AutomlSettingsSchema,
+  type LiteralInput as LiteralInputSchema, type OutputSpec as OutputSpecSchema, type SparkSettings as SparkSettingsSchema,
 } from './jobs.ts';
 
 // The shapes a job spec is made of are written once, as schemas (specs/jobs.ts).
@@ -55,7 +55,8 @@ export interface JobSpec extends JobHeader {
 }
 
 export type SparkSettings = z.infer<typeof SparkSettingsSchema>;
-export type AutomlSettings = z.infer<typeof AutomlSettingsSchema>;
+export type { AutomlSettings } from './automl-settings.ts';
+import type { AutomlSettings } from './automl-settings.ts';
 
 /** Local files the CLI must upload before submitting. */
 export interface LocalUploads {

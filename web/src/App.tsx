@@ -16,8 +16,9 @@ import { DataPage, EnvironmentsPage, ComputesPage } from './pages/Assets.tsx';
 import { NotebooksPage } from './pages/Notebooks.tsx';
 import { SqlPage } from './pages/Sql.tsx';
 import { DesignerPage } from './pages/Designer.tsx';
+import { AutomlPage } from './pages/Automl.tsx';
 
-const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['designer', 'Designer'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
+const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['designer', 'Designer'], ['automl', 'AutoML'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
 
 function TokenPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) {
   const [token, setToken] = useState('');
@@ -50,6 +51,7 @@ function Page() {
     case 'notebooks': return <NotebooksPage path={parts.slice(1)} />;
     case 'sql': return <SqlPage />;
     case 'designer': return <DesignerPage draft={a} />;
+    case 'automl': return <AutomlPage />;
     default: return <div className="error">No page {parts.join('/')}{c}</div>;
   }
 }
