@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       '| how | median | runs |',
       '|---|---|---|',
       `| \`PREDICT\` in \`stratus sql\`, ONNX model in-process (8192-row batches) | ${secs(median(onnx))} s | ${onnx.map(secs).join(', ')} |`,
-      `| \`PREDICT\` in \`stratus sql\`, scikit-learn model in its Python worker | ${secs(median(python))} s | ${python.map(secs).join(', ')} |`,
+      `| \`PREDICT\` in \`stratus sql\`, a scikit-learn model skl2onnx cannot convert, in its Python worker | ${secs(median(python))} s | ${python.map(secs).join(', ')} |`,
       `| the ONNX model as an online endpoint, ${BATCH.toLocaleString('en')} rows per request | ${secs(median(endpoint))} s | ${endpoint.map(secs).join(', ')} |`,
       `| by hand: pandas reads the CSV, scikit-learn predicts, the scores go to Parquet | ${secs(median(pandas))} s | ${pandas.map(secs).join(', ')} |`,
     ].join('\n');

@@ -268,6 +268,10 @@ jobs:
       await page.getByTestId('submit').click();
       await page.getByTestId('designer-message').getByText(/Submitted as pipeline job/).waitFor();
       await page.locator('[data-testid="node-evaluate_model"].status-completed').waitFor({ timeout: 300_000 });
+      // A completed node previews its dataset outputs: rows and per-column statistics.
+      await page.getByTestId('node-split_data').click();
+      await page.getByTestId('preview-results_dataset1').getByText(/results_dataset1: 2100 rows/).waitFor();
+      assert.ok(await page.getByTestId('preview-results_dataset1').getByText('hours_per_week').count() > 0);
       await page.getByTestId('node-evaluate_model').click();
       await page.getByTestId('roc-curve').locator('canvas').waitFor();
       assert.match(await page.getByTestId('evaluation').textContent() ?? '', /AUC0\.[89]/);

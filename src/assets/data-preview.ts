@@ -20,6 +20,8 @@ function firstTableFile(target: string, type: string): string | undefined {
   while (stack.length) {
     const dir = stack.shift()!;
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      // Names starting with _ or . are metadata (Spark's _SUCCESS, a designer dataset's _schema.json), not the table.
+      if (entry.name.startsWith('_') || entry.name.startsWith('.')) continue;
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) stack.push(p);
       else if (TABLE_READERS[path.extname(entry.name).toLowerCase()]) return p;

@@ -151,6 +151,7 @@ export class StratusClient {
     logs: (name: string, offsets: { stdout: number; stderr: number; build: number }) =>
       this.v1(API_V1.jobs.logs, { name }, { query: { stdout: String(offsets.stdout), stderr: String(offsets.stderr), build: String(offsets.build) } }),
     snapshot: (hash: string) => this.v1(API_V1.snapshots.get, { hash }),
+    outputPreview: (name: string, output: string, rows = 20) => this.v1(API_V1.jobs.outputPreview, { name, output }, { query: { rows: String(rows) } }),
   };
 
   /** The same four calls for each kind of versioned asset. */

@@ -210,6 +210,12 @@ export class CommandRunner {
     return { command: renderCommand(spec.command, { name, inputs, outputs }), inputs };
   }
 
+  /** A table in the artifact store (a job's output), previewed as a data asset's is. */
+  async previewStored(storePath: string, rows: number) {
+    const { previewTable } = await import('../assets/data-preview.ts');
+    return previewTable(this.artifacts.resolve(storePath), 'uri_folder', rows);
+  }
+
   private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined, inputs: Record<string, string>): NodeJS.ProcessEnv {
     const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('MLFLOW_')));
     const vars: NodeJS.ProcessEnv = {

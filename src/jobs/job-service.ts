@@ -125,6 +125,12 @@ export class JobService {
     return { name, status: job.status, ...this.commands.logs(name, offsets), error: job.error ? JSON.parse(job.error) : undefined };
   }
 
+  /** The first rows and per-column statistics of a completed job's output table (the designer's node previews). */
+  async previewOutput(name: string, output: string, rows: number) {
+    const { storePath } = await this.store.outputLocation(name, output);
+    return this.commands.previewStored(storePath, rows);
+  }
+
   /** Where a completed job's named output is kept, and the run that made it (for assets). */
   outputLocation(name: string, output: string): Promise<{ storePath: string; runId: string }> {
     return this.store.outputLocation(name, output);

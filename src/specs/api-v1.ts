@@ -73,6 +73,9 @@ export const API_V1 = {
     logs: op('GET', '/api/v1/jobs/:name/logs', 'Log text since offsets, with the status', JobLogsReply, {
       query: { stdout: 'byte offset already read', stderr: 'byte offset already read', build: 'byte offset already read' },
     }),
+    outputPreview: op('GET', '/api/v1/jobs/:name/outputs/:output/preview', 'First rows and per-column statistics of a completed job\'s output table (DuckDB; a designer dataset, CSV, Parquet or JSON)', DataPreviewReply, {
+      query: { rows: 'how many rows (1 to 10000, default 20)' },
+    }),
   },
   environments: {
     ...assetOps('environments', 'environment', CreateEnvironment, EnvironmentReply),

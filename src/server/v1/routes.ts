@@ -62,6 +62,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       update: async ({ params, body }) => ws.jobs.update(params.name, body),
       cancel: async ({ params }) => ws.jobs.cancel(params.name),
       logs: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: intQuery(query, 'stdout', 0), stderr: intQuery(query, 'stderr', 0), build: intQuery(query, 'build', 0) }),
+      outputPreview: async ({ params, query }) => ws.jobs.previewOutput(params.name, params.output, intQuery(query, 'rows', 20, 1, 10_000)),
     },
     environments: {
       ...assetHandlers(ws.environments),

@@ -251,6 +251,25 @@ function Params({ node, onChange }: { node: DesignerNode; onChange: (name: strin
   );
 }
 
+/** A completed step's dataset output: its first rows and each column's statistics. */
+function OutputPreview({ jobName, output }: { jobName: string; output: string }) {
+  const { data, error } = useData(() => client.jobs.outputPreview(jobName, output, 10), [jobName, output]);
+  if (error) return <ErrorNote error={error} />;
+  if (!data) return <div className="muted">Loading {output}…</div>;
+  const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v === null || v === undefined ? '' : String(v));
+  return (
+    <div data-testid={`preview-${output}`}>
+      <h4>{output}: {data.row_count} rows</h4>
+      <table className="grid"><thead><tr><th>column</th><th>type</th><th>min</th><th>max</th><th>mean</th><th>missing %</th></tr></thead>
+        <tbody>{data.stats.map((s) => <tr key={String(s.column)}><td>{String(s.column)}</td><td>{String(s.type)}</td><td>{fmt(s.min)}</td><td>{fmt(s.max)}</td><td>{fmt(s.mean)}</td><td>{fmt(s.nulls_percent)}</td></tr>)}</tbody>
+      </table>
+      <table className="grid"><thead><tr>{data.columns.map((c) => <th key={c.name}>{c.name}</th>)}</tr></thead>
+        <tbody>{data.rows.map((r, i) => <tr key={i}>{data.columns.map((c) => <td key={c.name}>{fmt(r[c.name])}</td>)}</tr>)}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** Evaluate Model's output: its metrics and ROC curve. */
 function Evaluation({ jobName }: { jobName: string }) {
   const { data, error } = useData(async () => {
@@ -386,6 +405,8 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
         {node ? <Params node={node} onChange={(k, v) => setNodes((ns) => ns.map((n) => (n.id === node.id ? { ...n, data: { ...n.data, params: { ...n.data.params, [k]: v }, problem: undefined } } : n)))} />
           : <div className="muted">Select a module to set its parameters.</div>}
         {node?.data.ref === 'builtin.evaluate_model' && node.data.status === 'Completed' && node.data.jobName && <Evaluation jobName={node.data.jobName} />}
+        {node?.data.kind === 'module' && node.data.status === 'Completed' && node.data.jobName && ports(catalogCache.get(node.data.ref)).outputs.filter((o) => o.type === 'dataset')
+          .map((o) => <OutputPreview key={o.name} jobName={node.data.jobName!} output={o.name} />)}
       </aside>
     </div>
   );
