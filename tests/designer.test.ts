@@ -274,6 +274,8 @@ jobs:
       assert.ok(await page.getByTestId('preview-results_dataset1').getByText('hours_per_week').count() > 0);
       await page.getByTestId('node-evaluate_model').click();
       await page.getByTestId('roc-curve').locator('canvas').waitFor();
+      await page.getByTestId('pr-curve').locator('canvas').waitFor();
+      assert.equal(await page.getByTestId('confusion-matrix').locator('tbody tr').count(), 2);
       assert.match(await page.getByTestId('evaluation').textContent() ?? '', /AUC0\.[89]/);
       // The graph as YAML, run unchanged by stratus job create.
       await page.getByTestId('show-yaml').click();

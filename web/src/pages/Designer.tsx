@@ -274,7 +274,10 @@ function OutputPreview({ jobName, output }: { jobName: string; output: string })
 function Evaluation({ jobName }: { jobName: string }) {
   const { data, error } = useData(async () => {
     const res = await client.fetchArtifact(`jobs/${jobName}/named-outputs/evaluation_results/evaluation.json`);
-    return (await res.json()) as { metrics: Record<string, number>; plots: { roc_curve?: { fpr: number[]; tpr: number[] } } }[];
+    return (await res.json()) as { metrics: Record<string, number>; plots: {
+      roc_curve?: { fpr: number[]; tpr: number[] }; precision_recall_curve?: { recall: number[]; precision: number[] };
+      confusion_matrix?: { labels: string[]; matrix: number[][] }; residuals?: { counts: number[]; edges: number[] };
+    } }[];
   }, [jobName]);
   if (error) return <ErrorNote error={error} />;
   if (!data) return <div className="muted">Loading the evaluation…</div>;
@@ -283,6 +286,13 @@ function Evaluation({ jobName }: { jobName: string }) {
     <div data-testid="evaluation">
       <table className="grid"><tbody>{Object.entries(first.metrics).map(([k, v]) => <tr key={k}><td>{k}</td><td>{v.toPrecision(4)}</td></tr>)}</tbody></table>
       {first.plots.roc_curve && <LineChart title="ROC curve (true vs false positive rate)" xLabel="false positive rate" testId="roc-curve" series={[{ label: 'ROC', points: first.plots.roc_curve.fpr.map((x, i) => ({ x, y: first.plots.roc_curve!.tpr[i] })) }]} />}
+      {first.plots.precision_recall_curve && <LineChart title="Precision vs recall" xLabel="recall" testId="pr-curve" series={[{ label: 'precision', points: first.plots.precision_recall_curve.recall.map((x, i) => ({ x, y: first.plots.precision_recall_curve!.precision[i] })) }]} />}
+      {first.plots.residuals && <LineChart title="Residuals (count per bin)" xLabel="residual" testId="residuals" series={[{ label: 'count', points: first.plots.residuals.counts.map((y, i) => ({ x: first.plots.residuals!.edges[i], y })) }]} />}
+      {first.plots.confusion_matrix && (
+        <table className="grid" data-testid="confusion-matrix"><thead><tr><th>actual \\ predicted</th>{first.plots.confusion_matrix.labels.map((l) => <th key={l}>{l}</th>)}</tr></thead>
+          <tbody>{first.plots.confusion_matrix.matrix.map((row, i) => <tr key={i}><th>{first.plots.confusion_matrix!.labels[i]}</th>{row.map((v, j) => <td key={j}>{v}</td>)}</tr>)}</tbody>
+        </table>
+      )}
     </div>
   );
 }
@@ -365,7 +375,15 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
         const now = await client.jobs.get(job.name).catch(() => undefined);
         if (now) {
           const steps = (now.jobs ?? {}) as Record<string, { status?: string; job_name?: string }>;
-          setNodes((ns) => ns.map((n) => (steps[n.id] ? { ...n, data: { ...n.data, status: steps[n.id].status, jobName: steps[n.id].job_name } } : n)));
+          // A failed step's reason shows on its node.
+          const failures = new Map<string, string>();
+          for (const [step, s] of Object.entries(steps)) {
+            if (s.status !== 'Failed' || !s.job_name) continue;
+            const error = (await client.jobs.get(s.job_name).catch(() => undefined))?.error;
+            // The module's own one-line reason ends its stderr.
+            failures.set(step, error?.stderr_tail?.trim().split('\n').pop() ?? error?.message ?? 'Failed: see its log.');
+          }
+          setNodes((ns) => ns.map((n) => (steps[n.id] ? { ...n, data: { ...n.data, status: steps[n.id].status, jobName: steps[n.id].job_name, problem: failures.get(n.id) } } : n)));
           setJob(now);
           if (['Completed', 'Failed', 'Canceled'].includes(String(now.status))) return;
         }
