@@ -66,6 +66,8 @@ export interface Workspace {
   datastores: DatastoreService;
   /** SQL over the workspace (DuckDB): data assets as tables, ml.models, PREDICT. */
   sql: SqlEngine;
+  /** scikit-learn models converted to ONNX at registration, and where each conversion stands. */
+  conversions: OnnxConversions;
   /** Apache Livy's batches, run as spark jobs. */
   livy: LivyBatches;
   /** Apache Livy's interactive sessions: PySpark drivers that run statements. */
@@ -111,7 +113,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const endpoints = new EndpointService(db, artifacts, builder, environments, models, path.join(opts.dataDir, 'endpoints'));
   const conversions = new OnnxConversions(registry, artifacts, builder, path.join(opts.dataDir, 'sql', 'onnx'));
   conversions.watch();
-  void conversions.resume();
+  conversions.resume();
   const scorers = new ModelScorers(builder, path.join(opts.dataDir, 'sql', 'logs'), (folder) => conversions.onnxFor(folder));
   const scripts = new ExternalScripts(builder, () => (managed.context ? { MLFLOW_TRACKING_URI: managed.context.trackingUri, ...managed.context.trackingEnv } : {}));
   const sql = new SqlEngine({ data, models, store: artifacts, scorers, scripts, saveResult: (file, as) => saveAsDataAsset(artifacts, data, file, as) }, path.join(opts.dataDir, 'sql'));
@@ -125,7 +127,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(db, computes, jobs, files.root);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, livy, livySessions, databricks,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks,
     async close() {
       await livySessions.closeAll();
       schedules.stop();

@@ -3,8 +3,8 @@
  * ml.predict score them in this process rather than in a Python worker. The conversion runs in
  * the background, in the model's own environment plus skl2onnx and onnxruntime
  * (python/stratus_sql/to_onnx.py), and is kept only if its predictions agree with scikit-learn's.
- * Its outcome is the version's tag `stratus.onnx_conversion`: `running`, `converted`, or
- * `not converted: <why>`, so `model show` and MLflow's client say which runtime will score it.
+ * Its state (`running`, `converted`, `not converted` and why) is kept beside it, not as a tag of
+ * the version — a registry's tags are its users' — and `model show` reports it as `onnx_conversion`.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -21,7 +21,8 @@ import { childEnv } from '../util/child-env.ts';
 import { HARNESS } from '../util/python-harness.ts';
 import { signatureInputs } from './model-scoring.ts';
 
-export const CONVERSION_TAG = 'stratus.onnx_conversion';
+/** Where a version's conversion stands. */
+export interface ConversionState { state: 'running' | 'converted' | 'not converted'; reason?: string; name: string; version: string }
 /** What the conversion adds to the model's own requirements (the versions the project itself tests with). */
 const CONVERTER = ['skl2onnx==1.20.0', 'onnxruntime==1.23.2'];
 
@@ -33,58 +34,72 @@ export class OnnxConversions {
     this.registry.onVersionCreated((name, version) => this.start(name, version));
   }
 
-  /** Starts again the conversions a stopped server left `running`, so no tag says running for ever. */
-  async resume(): Promise<void> {
-    const { model_versions } = await this.registry.searchVersions({ filter: `tags.\`${CONVERSION_TAG}\` = 'running'`, maxResults: 1000 }).catch(() => ({ model_versions: [] as { name: string; version: unknown }[] }));
-    for (const mv of model_versions as { name: string; version: unknown }[]) this.start(mv.name, String(mv.version));
+  /** Starts again the conversions a stopped server left running, so none says running for ever. */
+  resume(): void {
+    if (!fs.existsSync(this.dir)) return;
+    for (const f of fs.readdirSync(this.dir).filter((x) => x.endsWith('.json'))) {
+      const state = JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as ConversionState;
+      if (state.state === 'running') this.start(state.name, state.version);
+    }
   }
 
   private start(name: string, version: string): void {
-    void this.convert(name, version).catch((err: Error) => this.tag(name, version, `not converted: ${err.message.split('\n')[0].slice(0, 300)}`));
+    let folder: string | undefined;
+    void this.convert(name, version, (f) => (folder = f)).catch((err: Error) => {
+      if (folder) this.record(folder, { state: 'not converted', reason: err.message.split('\n')[0].slice(0, 300), name, version });
+    });
+  }
+
+  /** Where the conversion of a model version's folder stands; undefined when it is no scikit-learn model of this workspace. */
+  stateOf(folder: string): ConversionState | undefined {
+    const file = this.fileFor(folder, '.json');
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as ConversionState : undefined;
   }
 
   /** The ONNX conversion of a model version's folder, if there is one. */
   onnxFor(folder: string): string | undefined {
-    const file = this.fileFor(folder);
+    const file = this.fileFor(folder, '.onnx');
     return fs.existsSync(file) ? file : undefined;
   }
 
 
   /** Keyed by the version's folder in the store: a model deleted and registered again has a new folder, so never an old conversion. */
-  private fileFor(folder: string): string {
-    return path.join(this.dir, `${crypto.createHash('sha256').update(folder).digest('hex').slice(0, 32)}.onnx`);
+  private fileFor(folder: string, ext: '.onnx' | '.json'): string {
+    return path.join(this.dir, `${crypto.createHash('sha256').update(folder).digest('hex').slice(0, 32)}${ext}`);
   }
 
-  private async tag(name: string, version: string, value: string): Promise<void> {
-    await this.registry.setVersionTag(name, version, CONVERSION_TAG, value).catch(() => undefined);
+  private record(folder: string, state: ConversionState): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.writeFileSync(this.fileFor(folder, '.json'), JSON.stringify(state));
   }
 
-  private async convert(name: string, version: string): Promise<void> {
+  private async convert(name: string, version: string, found: (folder: string) => void): Promise<void> {
     const uri = await this.registry.downloadUri(name, version);
     if (!uri.startsWith('mlflow-artifacts:')) return;
     const folder = this.store.resolve(mlflowArtifactsPath(uri));
+    found(folder);
     const mlmodel = path.join(folder, 'MLmodel');
     if (!fs.existsSync(mlmodel) || findOnnxFile(folder)) return;
     const flavors = (parseYaml(fs.readFileSync(mlmodel, 'utf8')) as { flavors?: Record<string, unknown> })?.flavors ?? {};
     if (!flavors.sklearn) return;
     if (!signatureInputs(folder)) {
-      await this.tag(name, version, 'not converted: the model has no column signature, so its input columns are unknown (log it with signature=infer_signature(X, y))');
+      this.record(folder, { state: 'not converted', reason: 'the model has no column signature, so its input columns are unknown (log it with signature=infer_signature(X, y))', name, version });
       return;
     }
-    await this.tag(name, version, 'running');
+    this.record(folder, { state: 'running', name, version });
     fs.mkdirSync(this.dir, { recursive: true });
     const log = path.join(this.dir, `${encodeURIComponent(name)}-${version}.log`);
     const spec = mlflowModelEnvironment(folder);
     const built = await this.builder.ensure({ ...spec, requirements: [...spec.requirements, ...CONVERTER] }, (t) => fs.appendFileSync(log, t));
-    const target = this.fileFor(folder);
+    const target = this.fileFor(folder, '.onnx');
     const partial = `${target}.partial`;
     const outcome = await runConverter(built.python, built.prefix, folder, partial, log);
     if (outcome.converted) {
       fs.renameSync(partial, target);
-      await this.tag(name, version, 'converted');
+      this.record(folder, { state: 'converted', reason: outcome.reason, name, version });
     } else {
       fs.rmSync(partial, { force: true });
-      await this.tag(name, version, `not converted: ${outcome.reason}`);
+      this.record(folder, { state: 'not converted', reason: outcome.reason, name, version });
     }
   }
 }

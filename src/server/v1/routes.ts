@@ -78,6 +78,13 @@ export function v1Handlers(ws: Workspace): V1Handlers {
     components: assetHandlers(ws.components),
     models: {
       ...assetHandlers(ws.models),
+      // A version shows where its conversion to ONNX stands (SQL scores it in-process once converted).
+      show: async ({ params }) => {
+        const model = await ws.models.show(params.name, params.version);
+        const folder = await ws.models.storePath(params.name, params.version).then((p) => ws.artifacts.resolve(p), () => undefined);
+        const conversion = folder ? ws.conversions.stateOf(folder) : undefined;
+        return conversion ? { ...model, onnx_conversion: { state: conversion.state, ...(conversion.reason ? { reason: conversion.reason } : {}) } } : model;
+      },
       files: async ({ params }) => ({ path: await ws.models.storePath(params.name, params.version) }),
     },
     endpoints: {
