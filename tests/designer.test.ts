@@ -270,7 +270,9 @@ jobs:
       await page.locator('[data-testid="node-evaluate_model"].status-completed').waitFor({ timeout: 300_000 });
       // A completed node previews its dataset outputs: rows and per-column statistics.
       await page.getByTestId('node-split_data').click();
-      await page.getByTestId('preview-results_dataset1').getByText(/results_dataset1: 2100 rows/).waitFor();
+      await page.getByTestId('preview-results_dataset1').getByText(/results_dataset1: 1500 rows/).waitFor().catch(async (err) => {
+        throw new Error(`${(err as Error).message}\ninspector: ${(await page.locator('.inspector').textContent())?.slice(0, 800)}`);
+      });
       assert.ok(await page.getByTestId('preview-results_dataset1').getByText('hours_per_week').count() > 0);
       await page.getByTestId('node-evaluate_model').click();
       await page.getByTestId('roc-curve').locator('canvas').waitFor();
