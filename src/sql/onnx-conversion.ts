@@ -44,10 +44,18 @@ export class OnnxConversions {
   }
 
   private start(name: string, version: string): void {
-    let folder: string | undefined;
-    void this.convert(name, version, (f) => (folder = f)).catch((err: Error) => {
-      if (folder) this.record(folder, { state: 'not converted', reason: err.message.split('\n')[0].slice(0, 300), name, version });
-    });
+    void this.folderOf(name, version).then(async (folder) => {
+      if (!folder) return;
+      await this.convert(name, version, folder).catch((err: Error) => {
+        this.record(folder, { state: 'not converted', reason: err.message.split('\n')[0].slice(0, 300), name, version });
+      });
+    }, () => undefined);
+  }
+
+  /** The version's folder in this workspace's store; undefined for a model whose files live elsewhere. */
+  private async folderOf(name: string, version: string): Promise<string | undefined> {
+    const uri = await this.registry.downloadUri(name, version);
+    return uri.startsWith('mlflow-artifacts:') ? this.store.resolve(mlflowArtifactsPath(uri)) : undefined;
   }
 
   /** Where the conversion of a model version's folder stands; undefined when it is no scikit-learn model of this workspace. */
@@ -62,7 +70,6 @@ export class OnnxConversions {
     return fs.existsSync(file) ? file : undefined;
   }
 
-
   /** Keyed by the version's folder in the store: a model deleted and registered again has a new folder, so never an old conversion. */
   private fileFor(folder: string, ext: '.onnx' | '.json'): string {
     return path.join(this.dir, `${crypto.createHash('sha256').update(folder).digest('hex').slice(0, 32)}${ext}`);
@@ -73,11 +80,7 @@ export class OnnxConversions {
     fs.writeFileSync(this.fileFor(folder, '.json'), JSON.stringify(state));
   }
 
-  private async convert(name: string, version: string, found: (folder: string) => void): Promise<void> {
-    const uri = await this.registry.downloadUri(name, version);
-    if (!uri.startsWith('mlflow-artifacts:')) return;
-    const folder = this.store.resolve(mlflowArtifactsPath(uri));
-    found(folder);
+  private async convert(name: string, version: string, folder: string): Promise<void> {
     const mlmodel = path.join(folder, 'MLmodel');
     if (!fs.existsSync(mlmodel) || findOnnxFile(folder)) return;
     const flavors = (parseYaml(fs.readFileSync(mlmodel, 'utf8')) as { flavors?: Record<string, unknown> })?.flavors ?? {};
@@ -87,7 +90,6 @@ export class OnnxConversions {
       return;
     }
     this.record(folder, { state: 'running', name, version });
-    fs.mkdirSync(this.dir, { recursive: true });
     const log = path.join(this.dir, `${encodeURIComponent(name)}-${version}.log`);
     const spec = mlflowModelEnvironment(folder);
     const built = await this.builder.ensure({ ...spec, requirements: [...spec.requirements, ...CONVERTER] }, (t) => fs.appendFileSync(log, t));

@@ -92,9 +92,13 @@ export function draftFromJob(job: JobJson, name: string): Draft {
   return { name, nodes, edges };
 }
 
+/** A node's ports: a data asset has one output, `data`, a dataset; a module has its component's. */
+function nodePorts(data: ModuleData) {
+  return data.kind === 'dataset' ? { data: [], params: [], outputs: [{ name: 'data', type: 'dataset' }] } : ports(catalogCache.get(data.ref));
+}
+
 function ModuleNode({ id, data, selected }: NodeProps<DesignerNode>) {
-  const catalog = useCatalog();
-  const p = data.kind === 'dataset' ? { data: [], params: [], outputs: [{ name: 'data', type: 'dataset' as const }] } : ports(catalog.get(data.ref));
+  const p = nodePorts(data);
   const rows = Math.max(p.data.length, p.outputs.length, 1);
   return (
     <div className={`dnode ${selected ? 'selected' : ''} ${data.problem ? 'invalid' : ''} status-${(data.status ?? 'draft').toLowerCase()}`} data-testid={`node-${id}`} style={{ minHeight: 28 + rows * 18 }}>
@@ -116,7 +120,6 @@ function ModuleNode({ id, data, selected }: NodeProps<DesignerNode>) {
 
 // The components, by name, for every node (loaded once per page).
 let catalogCache = new Map<string, ComponentJson>();
-const useCatalog = () => catalogCache;
 
 /** Kahn's walk: the nodes in an order where every edge goes forward, or the nodes left in a cycle. */
 function order(nodes: DesignerNode[], edges: Edge[]): { sorted: DesignerNode[]; cycle: string[] } {
@@ -141,6 +144,10 @@ function problems(nodes: DesignerNode[], edges: Edge[]): Map<string, string> {
   for (const id of order(nodes, edges).cycle) found.set(id, 'This module is on a cycle: a pipeline runs each module once, after its inputs.');
   for (const n of nodes) {
     if (n.data.kind !== 'module' || found.has(n.id)) continue;
+    if (!catalogCache.has(n.data.ref)) {
+      found.set(n.id, `Component ${n.data.ref} is not registered in this workspace (or is archived).`);
+      continue;
+    }
     const p = ports(catalogCache.get(n.data.ref));
     const missing = p.data.filter((d) => !d.optional && !edges.some((e) => e.target === n.id && e.targetHandle === d.name)).map((d) => d.name);
     const unset = p.params.filter((q) => !q.optional && q.default === undefined && (n.data.params[q.name] ?? '') === '').map((q) => q.name);
@@ -314,8 +321,7 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
   const portOf = useCallback((nodeId: string, handle: string | null, side: 'source' | 'target') => {
     const n = nodes.find((m) => m.id === nodeId);
     if (!n) return undefined;
-    if (n.data.kind === 'dataset') return side === 'source' ? 'dataset' : undefined;
-    const p = ports(catalogCache.get(n.data.ref));
+    const p = nodePorts(n.data);
     return (side === 'source' ? p.outputs : p.data).find((x) => x.name === handle)?.type;
   }, [nodes]);
   // A port takes one source, of its own type.
@@ -432,7 +438,8 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
 
 /** #/designer: the drafts and a new one; #/designer/<draft>: its canvas. */
 export function DesignerPage({ draft }: { draft?: string }) {
-  const catalog = useData(async () => (await client.components.list()).value.filter((c) => String(c.name).startsWith('builtin.')), []);
+  // Every registered component: the built-in modules, and a user's own (a pipeline opened from a job may use them).
+  const catalog = useData(async () => (await client.components.list()).value, []);
   const drafts = useData(() => client.files.list(DRAFTS).then((r) => r.files.filter((f) => f.path.endsWith('.json')), () => []), [draft]);
   const loaded = useData(async () => {
     if (!draft) return undefined;
