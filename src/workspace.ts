@@ -20,6 +20,7 @@ import { SqlEngine } from './sql/engine.ts';
 import { OnnxConversions } from './sql/onnx-conversion.ts';
 import { automlDetails } from './jobs/automl-leaderboard.ts';
 import { registerBuiltinModules } from './designer/builtin-modules.ts';
+import { DesignerInference } from './designer/inference-deploy.ts';
 import { ModelScorers } from './sql/model-scoring.ts';
 import { ExternalScripts } from './sql/external-scripts.ts';
 import { saveAsDataAsset } from './sql/save-result.ts';
@@ -74,6 +75,8 @@ export interface Workspace {
   livySessions: LivySessions;
   /** Databricks' cluster and run API over Spark clusters and spark jobs. */
   databricks: DatabricksApi;
+  /** The designer's real-time inference pipelines, made from its trained pipelines. */
+  designer: DesignerInference;
   close(): Promise<void>;
 }
 
@@ -126,8 +129,9 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const livy = new LivyBatches(db, jobs, computes, files.root);
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(db, computes, jobs, files.root);
+  const designer = new DesignerInference(jobs, artifacts, models, endpoints);
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks, designer,
     async close() {
       await livySessions.closeAll();
       schedules.stop();

@@ -92,6 +92,15 @@ describe('assets and computes', () => {
     assert.equal((await cli(['model', 'download', '--name', 'clf', '--version', '1', '--download-path', dl])).code, 0);
     assert.equal(fs.readFileSync(path.join(dl, 'clf', '1', 'model.bin'), 'utf8').trim(), 'weights');
 
+    // From a local folder: uploaded, then registered.
+    fs.mkdirSync(path.join(work, 'local-model'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'local-model', 'weights.txt'), 'local weights');
+    const local = await json(['model', 'create', '--name', 'local-clf', '--path', 'local-model']);
+    assert.equal(local.version, '1');
+    const dlLocal = tempDir();
+    assert.equal((await cli(['model', 'download', '--name', 'local-clf', '--version', '1', '--download-path', dlLocal])).code, 0);
+    assert.equal(fs.readFileSync(path.join(dlLocal, 'local-clf', '1', 'weights.txt'), 'utf8'), 'local weights');
+
     const wrongVersion = await cli(['model', 'create', '--name', 'clf', '--version', '5', '--path', `azureml://jobs/${job.name}/outputs/model`]);
     assert.match(wrongVersion.stderr, /the next version of 'clf' is 2/);
     const notMlflow = await cli(['model', 'create', '--name', 'clf', '--path', `azureml://jobs/${job.name}/outputs/model`, '--type', 'mlflow_model']);

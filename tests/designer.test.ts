@@ -157,6 +157,41 @@ jobs:
     assert.match(logs.stdout.data, /rows in: 2/);
     const schema = JSON.parse(await (await client.fetchArtifact(`jobs/${steps.python.job_name}/named-outputs/result_dataset/_schema.json`)).text());
     assert.deepEqual(schema.columns.map((c: { name: string }) => c.name), ['income', 'n', 'p', 'share']);
+
+    // Create inference pipeline: the path to Score Model replayed, Split Data removed, the trained model kept.
+    const plan = await client.jobs.inferencePipeline(job.name);
+    assert.deepEqual(plan.graph, ['Web Service Input', 'Clean Missing Data', 'Select Columns in Dataset', 'Score Model', 'Web Service Output']);
+    assert.deepEqual(plan.removed.map((r) => r.step), ['split']);
+    assert.equal(plan.model.step, 'train');
+    const deployed = await client.jobs.deployInferencePipeline(job.name, { endpoint_name: 'adult-income' });
+    assert.equal(deployed.deployment.provisioning_state, 'Succeeded', String(deployed.deployment.error));
+    assert.equal(deployed.endpoint.traffic.designer, 100);
+    const { primaryKey } = await client.endpoints.keys('adult-income') as { primaryKey: string };
+    const score = (body: unknown) => fetch(deployed.endpoint.scoring_uri, { method: 'POST', headers: { authorization: `Bearer ${primaryKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Rows Score Model scored in training score the same on the endpoint, with the same columns.
+    const preview = await client.jobs.outputPreview(steps.score.job_name, 'scored_dataset', 5);
+    const rows = preview.rows.map((r) => Object.fromEntries(['age', 'workclass', 'education_num', 'hours_per_week'].map((c) => [c, r[c]])));
+    const answer = await score({ Inputs: { WebServiceInput0: rows }, GlobalParameters: {} });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    const scored = ((await answer.json()) as { Results: { WebServiceOutput0: Record<string, unknown>[] } }).Results.WebServiceOutput0;
+    assert.deepEqual(Object.keys(scored[0]), preview.columns.map((c) => c.name));
+    for (const [k, r] of scored.entries()) {
+      assert.equal(r['Scored Labels'], preview.rows[k]['Scored Labels']);
+      assert.ok(Math.abs(Number(r['Scored Probabilities']) - Number(preview.rows[k]['Scored Probabilities'])) < 1e-9, `row ${k}: ${r['Scored Probabilities']} vs ${preview.rows[k]['Scored Probabilities']}`);
+      assert.equal(r.income, null);
+    }
+    // A missing workclass is filled with the training data's mode, as Clean Missing Data learnt it.
+    const learnt = JSON.parse(await (await client.fetchArtifact(`jobs/${steps.clean.job_name}/named-outputs/cleaned_dataset/_transform.json`)).text());
+    const [withGap, filled] = ((await (await score({ Inputs: { WebServiceInput0: [{ ...rows[0], workclass: null }, { ...rows[0], workclass: learnt.state.values.workclass }] } })).json()) as any).Results.WebServiceOutput0;
+    assert.equal(withGap.workclass, learnt.state.values.workclass);
+    assert.equal(withGap['Scored Probabilities'], filled['Scored Probabilities']);
+    // Bad requests say what was wrong.
+    const noInput = await score({ Inputs: {} });
+    assert.equal(noInput.status, 400);
+    assert.match(await noInput.text(), /WebServiceInput0/);
+    const noAge = await score({ Inputs: { WebServiceInput0: [{ workclass: 'Gov', education_num: 9, hours_per_week: 40 }] } });
+    assert.equal(noAge.status, 400);
+    assert.match(await noAge.text(), /missing: age/);
   });
 
   test('more modules: sample, indicators, clip, bins, SMOTE, Add Rows/Columns, R, tuning, cross-validation, permutation importance', async () => {
@@ -179,6 +214,9 @@ jobs:
       step('importance', 'permutation_feature_importance', { trained_model: out('tune', 'trained_best_model'), test_data: out('bins', 'quantized_dataset') }),
       step('bayes', 'naive_bayes', {}),
       step('cv', 'cross_validate_model', { untrained_model: out('bayes', 'untrained_model'), dataset: out('bins', 'quantized_dataset'), label_column: 'income', number_of_folds: '3' }),
+      step('kmeans', 'k_means_clustering', { number_of_centroids: '3', random_number_seed: '1' }),
+      step('clusters', 'train_clustering_model', { untrained_model: out('kmeans', 'untrained_model'), dataset: out('clean', 'cleaned_dataset'), column_set: 'age, education_num, hours_per_week' }),
+      step('assign', 'assign_data_to_clusters', { trained_model: out('clusters', 'trained_model'), dataset: out('bins', 'quantized_dataset') }),
       ''].join('\n'));
     const res = await cli(['job', 'create', '--file', 'more.yml', '--stream', '--output', 'json']);
     assert.equal(res.code, 0, res.stderr.slice(-3000) + res.stdout.slice(-3000));
@@ -200,6 +238,12 @@ jobs:
     assert.equal((await table('tune', 'sweep_results')).rows, 3);
     const folds = await table('cv', 'evaluation_results_by_fold');
     assert.equal(folds.rows, 5, 'three folds, their mean and standard deviation');
+    const assigned = await table('assign', 'results_dataset');
+    assert.ok(assigned.columns.some((c) => c.name === 'Assignments') && assigned.columns.some((c) => c.name === 'DistancesToClusterCenter no.2'), JSON.stringify(assigned.columns));
+    const clusters = await client.jobs.outputPreview(steps.assign.job_name, 'results_dataset', 10_000);
+    assert.equal(new Set(clusters.rows.map((r) => r.Assignments)).size, 3);
+    // No Score Model here, so no inference pipeline: said, not guessed.
+    await assert.rejects(client.jobs.inferencePipeline(job.name), /no Score Model step/);
   });
 
   test('a module that fails says why on its step', async () => {

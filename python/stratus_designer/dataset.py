@@ -37,13 +37,18 @@ def write(frame, folder, label_column=None, score_columns=None):
     frame.to_parquet(os.path.join(folder, "data.parquet"), index=False)
     label = label_column if label_column is not None else frame.attrs.get("label_column")
     scores = score_columns if score_columns is not None else frame.attrs.get("score_columns")
-    schema = {"columns": [{"name": c, "type": str(t)} for c, t in frame.dtypes.items()], "rows": len(frame)}
+    schema = {"columns": schema_of(frame), "rows": len(frame)}
     if label in frame.columns:
         schema["label_column"] = label
     if scores:
         schema["score_columns"] = [s for s in scores if s in frame.columns]
     with open(os.path.join(folder, SCHEMA), "w") as f:
         json.dump(schema, f, indent=1)
+
+
+def schema_of(frame):
+    """A table's columns and their types, as `_schema.json` lists them."""
+    return [{"name": str(c), "type": str(t)} for c, t in frame.dtypes.items()]
 
 
 def columns(frame, selector, what="columns"):

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from stratus_designer import dataset as ds
+from stratus_designer import transforms
+from stratus_designer.params import flag, number
 
 MODULES = {}
 
@@ -17,22 +19,6 @@ def module(name):
         MODULES[name] = fn
         return fn
     return register
-
-
-def flag(value, default=False):
-    if value is None or value == "":
-        return default
-    return str(value).strip().lower() in ("true", "1", "yes")
-
-
-def number(value, default):
-    return default if value is None or value == "" else float(value)
-
-
-def numeric_columns(frame, p, key):
-    """The chosen columns (parameter `key`) that hold numbers, the label left alone."""
-    label = frame.attrs.get("label_column")
-    return [c for c in ds.columns(frame, p.get(key), key) if pd.api.types.is_numeric_dtype(frame[c]) and c != label]
 
 
 # Data input and output
@@ -70,92 +56,44 @@ def import_data(i, p, o):
     ds.write(frame, o["output_data"])
 
 
-# Data transformation
+# Data transformation: the row-wise ones are in transforms.py, replayed by inference pipelines.
 
-@module("select_columns_in_dataset")
-def select_columns(i, p, o):
-    frame = ds.read(i["dataset"])
-    ds.write(frame[ds.columns(frame, p.get("select_columns"), "select_columns")], o["results_dataset"])
-
-
-@module("edit_metadata")
-def edit_metadata(i, p, o):
-    frame = ds.read(i["dataset"])
-    cols = ds.columns(frame, p.get("column"), "column")
-    casts = {"String": "string", "Integer": "Int64", "Floating point": "float64", "Boolean": "boolean", "DateTime": "datetime64[ns]"}
-    kind = p.get("data_type") or "Unchanged"
-    if kind != "Unchanged":
-        if kind not in casts:
-            raise ValueError(f"data_type '{kind}': use Unchanged, {', '.join(casts)}")
-        for c in cols:
-            frame[c] = pd.to_datetime(frame[c]) if kind == "DateTime" else frame[c].astype(casts[kind])
-    categorical = p.get("categorical") or "Unchanged"
-    if categorical in ("Make categorical", "Categorical"):
-        for c in cols:
-            frame[c] = frame[c].astype("category")
-    fields = p.get("fields") or "Unchanged"
-    label = frame.attrs.get("label_column")
-    if fields == "Label":
-        label = cols[0]
-    elif fields == "Clear label" and label in cols:
-        label = None
-    names = [n.strip() for n in (p.get("new_column_names") or "").split(",") if n.strip()]
-    if names:
-        if len(names) != len(cols):
-            raise ValueError(f"new_column_names has {len(names)} names for {len(cols)} columns")
-        frame = frame.rename(columns=dict(zip(cols, names)))
-        label = dict(zip(cols, names)).get(label, label)
-    ds.write(frame, o["results_dataset"], label_column=label)
+def _transformation(name, t):
+    def run_module(i, p, o):
+        frame = ds.read(i[t.input_key])
+        state = t.fit(frame, p) if t.fit else None
+        ds.write(t.apply(frame, p, state), o[t.output_key])
+        transforms.keep(o[t.output_key], name, frame, state)
+    return run_module
 
 
-@module("clean_missing_data")
-def clean_missing_data(i, p, o):
-    frame = ds.read(i["dataset"])
-    cols = ds.columns(frame, p.get("columns_to_be_cleaned"), "columns_to_be_cleaned")
-    low, high = number(p.get("minimum_missing_value_ratio"), 0.0), number(p.get("maximum_missing_value_ratio"), 1.0)
-    cols = [c for c in cols if low <= frame[c].isna().mean() <= high and frame[c].isna().any()]
-    mode = p.get("cleaning_mode") or "Custom substitution value"
-    if mode == "Remove entire row":
-        frame = frame.dropna(subset=cols)
-    elif mode == "Remove entire column":
-        frame = frame.drop(columns=cols)
-    else:
-        for c in cols:
-            if mode == "Replace with mean":
-                value = frame[c].mean()
-            elif mode == "Replace with median":
-                value = frame[c].median()
-            elif mode == "Replace with mode":
-                value = frame[c].mode().iloc[0]
-            elif mode == "Custom substitution value":
-                raw = p.get("replacement_value") or "0"
-                value = pd.to_numeric(raw) if pd.api.types.is_numeric_dtype(frame[c]) else raw
-            else:
-                raise ValueError(f"cleaning_mode '{mode}': use Custom substitution value, Replace with mean, Replace with median, Replace with mode, Remove entire row or Remove entire column")
-            frame[c] = frame[c].fillna(value)
-    ds.write(frame, o["cleaned_dataset"])
+for _name, _t in transforms.REPLAY.items():
+    MODULES[_name] = _transformation(_name, _t)
 
 
-@module("normalize_data")
-def normalize_data(i, p, o):
-    frame = ds.read(i["dataset"])
-    cols = numeric_columns(frame, p, "columns_to_transform")
-    method = p.get("transformation_method") or "ZScore"
-    for c in cols:
-        x = frame[c].astype(float)
-        if method == "ZScore":
-            frame[c] = (x - x.mean()) / (x.std(ddof=0) or 1.0)
-        elif method == "MinMax":
-            frame[c] = (x - x.min()) / ((x.max() - x.min()) or 1.0)
-        elif method == "Logistic":
-            frame[c] = 1 / (1 + np.exp(-x))
-        elif method == "LogNormal":
-            frame[c] = np.log(x.clip(lower=1e-12))
-        elif method == "Tanh":
-            frame[c] = np.tanh(x)
-        else:
-            raise ValueError(f"transformation_method '{method}': use ZScore, MinMax, Logistic, LogNormal or Tanh")
-    ds.write(frame, o["transformed_dataset"])
+# The scripted ones read their other inputs too when a training pipeline joins them.
+
+@module("apply_sql_transformation")
+def apply_sql_transformation(i, p, o):
+    tables = {name: ds.read(i.get(name)) for name in ("t1", "t2", "t3")}
+    ds.write(transforms.run_sql(p, tables), o["result_dataset"])
+    transforms.keep(o["result_dataset"], "apply_sql_transformation", tables["t1"], None)
+
+
+@module("execute_python_script")
+def execute_python_script(i, p, o):
+    first, second = ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2"))
+    ds.write(transforms.run_python(p, first, second), o["result_dataset"])
+    if first is not None:
+        transforms.keep(o["result_dataset"], "execute_python_script", first, None)
+
+
+@module("execute_r_script")
+def execute_r_script(i, p, o):
+    first, second = ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2"))
+    ds.write(transforms.run_r(p, first, second), o["result_dataset"])
+    if first is not None:
+        transforms.keep(o["result_dataset"], "execute_r_script", first, None)
 
 
 @module("split_data")
@@ -203,32 +141,6 @@ def join_data(i, p, o):
             joined = joined.drop(columns=[c for c in rk if c not in lk], errors="ignore")
     joined.attrs.update(left.attrs)
     ds.write(joined, o["results_dataset"])
-
-
-@module("apply_sql_transformation")
-def apply_sql_transformation(i, p, o):
-    import duckdb
-    con = duckdb.connect()
-    for name in ("t1", "t2", "t3"):
-        if i.get(name):
-            con.register(name, ds.read(i[name]))
-    query = p.get("sql_query_script") or ""
-    if not query.strip():
-        raise ValueError("sql_query_script is empty: write a query over t1, t2 and t3")
-    ds.write(con.execute(query).df(), o["result_dataset"])
-
-
-@module("execute_python_script")
-def execute_python_script(i, p, o):
-    namespace = {}
-    exec(compile(p.get("python_script") or "", "<python_script>", "exec"), namespace)
-    if "azureml_main" not in namespace:
-        raise ValueError("python_script must define azureml_main(dataframe1 = None, dataframe2 = None)")
-    result = namespace["azureml_main"](ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2")))
-    first = result[0] if isinstance(result, tuple) else result
-    if not isinstance(first, pd.DataFrame):
-        raise ValueError("azureml_main must return a pandas DataFrame (or a tuple whose first item is one)")
-    ds.write(first, o["result_dataset"])
 
 
 @module("summarize_data")
@@ -316,6 +228,8 @@ def _pipeline(learner, X):
 
 def _training(i, p, key="dataset"):
     learner = json.load(open(os.path.join(i["untrained_model"], "learner.json")))
+    if learner["task"] == "clustering":
+        raise ValueError("a clustering learner (K-Means Clustering) is trained by Train Clustering Model and applied by Assign Data to Clusters")
     frame = ds.read(i[key])
     label = p.get("label_column") or frame.attrs.get("label_column")
     if not label:
@@ -342,12 +256,8 @@ def train_model(i, p, o):
     mlflow.log_params({"learner": learner["learner"], "label_column": label, **{f"model.{k}": v for k, v in learner["params"].items()}})
 
 
-@module("score_model")
-def score_model(i, p, o):
-    import mlflow
-    info = json.load(open(os.path.join(i["trained_model"], "designer.json")))
-    model = mlflow.sklearn.load_model(i["trained_model"])
-    frame = ds.read(i["dataset"])
+def score_frame(model, info, frame, append=True):
+    """Score Model's table: the dataset with Scored Labels (and Scored Probabilities) added."""
     missing = [c for c in info["feature_columns"] if c not in frame.columns]
     if missing:
         raise ValueError(f"the dataset lacks the model's feature columns {', '.join(missing)}")
@@ -360,9 +270,22 @@ def score_model(i, p, o):
         else:
             for k, c in enumerate(model.classes_):
                 scores[f"Scored Probabilities_{c}"] = proba[:, k]
-    out = pd.concat([frame, scores], axis=1) if flag(p.get("append_score_columns_to_output"), True) else scores
-    label = info["label_column"] if info["label_column"] in out.columns else None
-    ds.write(out, o["scored_dataset"], label_column=label, score_columns=list(scores.columns))
+    out = pd.concat([frame, scores], axis=1) if append else scores
+    out.attrs["label_column"] = info["label_column"] if info["label_column"] in out.columns else None
+    out.attrs["score_columns"] = list(scores.columns)
+    return out
+
+
+def load_trained(folder):
+    import mlflow
+    return mlflow.sklearn.load_model(folder), json.load(open(os.path.join(folder, "designer.json")))
+
+
+@module("score_model")
+def score_model(i, p, o):
+    model, info = load_trained(i["trained_model"])
+    out = score_frame(model, info, ds.read(i["dataset"]), flag(p.get("append_score_columns_to_output"), True))
+    ds.write(out, o["scored_dataset"], label_column=out.attrs["label_column"], score_columns=out.attrs["score_columns"])
 
 
 def _evaluate(frame):
@@ -437,65 +360,6 @@ def add_columns(i, p, o):
     ds.write(both, o["combined_dataset"])
 
 
-@module("clip_values")
-def clip_values(i, p, o):
-    frame = ds.read(i["dataset"])
-    cols = numeric_columns(frame, p, "list_of_columns")
-    which = p.get("set_of_thresholds") or "ClipPeaks"
-    if which not in ("ClipPeaks", "ClipSubpeaks", "ClipPeaksAndSubpeaks"):
-        raise ValueError("set_of_thresholds: use ClipPeaks, ClipSubpeaks or ClipPeaksAndSubpeaks")
-    percentile = (p.get("threshold") or "Constant") == "Percentile"
-    for c in cols:
-        x = frame[c].astype(float)
-        upper = x.quantile(number(p.get("percentile_value_for_upper_threshold"), 99) / 100) if percentile else number(p.get("constant_value_for_upper_threshold"), 99)
-        lower = x.quantile(number(p.get("percentile_value_for_lower_threshold"), 1) / 100) if percentile else number(p.get("constant_value_for_lower_threshold"), 0)
-        substitute = {"Threshold": None, "Mean": x.mean(), "Median": x.median(), "Missing": np.nan}
-        if which in ("ClipPeaks", "ClipPeaksAndSubpeaks"):
-            value = substitute.get(p.get("upper_substitute_value") or "Threshold", None)
-            x = x.where(x <= upper, upper if value is None else value)
-        if which in ("ClipSubpeaks", "ClipPeaksAndSubpeaks"):
-            value = substitute.get(p.get("lower_substitute_value") or "Threshold", None)
-            x = x.where(x >= lower, lower if value is None else value)
-        frame[c if flag(p.get("overwrite_flag"), True) else f"{c}_clipped"] = x
-    ds.write(frame, o["results_dataset"])
-
-
-@module("convert_to_indicator_values")
-def convert_to_indicator_values(i, p, o):
-    frame = ds.read(i["dataset"])
-    cols = [c for c in ds.columns(frame, p.get("categorical_columns_to_convert"), "categorical_columns_to_convert") if c != frame.attrs.get("label_column") and not pd.api.types.is_float_dtype(frame[c])]
-    indicators = pd.get_dummies(frame[cols].astype("string"), prefix=cols, prefix_sep="-", dtype=int)
-    out = pd.concat([frame.drop(columns=cols) if flag(p.get("overwrite_categorical_columns")) else frame, indicators], axis=1)
-    out.attrs.update(frame.attrs)
-    ds.write(out, o["results_dataset"])
-
-
-@module("group_data_into_bins")
-def group_data_into_bins(i, p, o):
-    frame = ds.read(i["dataset"])
-    cols = numeric_columns(frame, p, "columns_to_bin")
-    bins = int(number(p.get("number_of_bins"), 10))
-    mode = p.get("binning_mode") or "Quantiles"
-    binned = {}
-    for c in cols:
-        if mode == "Quantiles":
-            binned[c] = pd.qcut(frame[c], q=bins, labels=False, duplicates="drop")
-        elif mode == "Equal Width":
-            binned[c] = pd.cut(frame[c], bins=bins, labels=False)
-        else:
-            raise ValueError("binning_mode: use Quantiles or Equal Width")
-    output = p.get("output_mode") or "Append"
-    if output == "Inplace":
-        for c, b in binned.items():
-            frame[c] = b
-        out = frame
-    elif output == "ResultOnly":
-        out = pd.DataFrame(binned)
-    else:
-        out = frame.assign(**{f"{c}_quantized": b for c, b in binned.items()})
-    ds.write(out, o["quantized_dataset"])
-
-
 @module("partition_and_sample")
 def partition_and_sample(i, p, o):
     frame = ds.read(i["dataset"])
@@ -527,44 +391,6 @@ def smote(i, p, o):
     X2, y2 = sampler.fit_resample(X, y)
     out = X2.assign(**{label: y2})[list(frame.columns)]
     ds.write(out, o["table"], label_column=label)
-
-
-# R, as Azure's Execute R Script calls it: azureml_main <- function(dataframe1, dataframe2), data as CSV.
-
-R_RUNNER = r"""
-args <- commandArgs(trailingOnly = TRUE)
-read <- function(f) if (file.exists(f)) read.csv(f, stringsAsFactors = FALSE, check.names = FALSE) else NULL
-dataframe1 <- read(args[1]); dataframe2 <- read(args[2])
-source(args[3])
-result <- azureml_main(dataframe1, dataframe2)
-if (is.list(result) && !is.data.frame(result)) result <- result[[1]]
-if (!is.data.frame(result)) stop("azureml_main must return a data.frame (or a list whose first item is one)")
-write.csv(result, args[4], row.names = FALSE)
-"""
-
-
-@module("execute_r_script")
-def execute_r_script(i, p, o):
-    import subprocess
-    import tempfile
-    work = tempfile.mkdtemp()
-    names = []
-    for k in ("dataframe1", "dataframe2"):
-        f = os.path.join(work, f"{k}.csv")
-        if i.get(k):
-            ds.read(i[k]).to_csv(f, index=False)
-        names.append(f)
-    script, runner, out = os.path.join(work, "script.R"), os.path.join(work, "runner.R"), os.path.join(work, "result.csv")
-    with open(script, "w") as f:
-        f.write(p.get("r_script") or "")
-    with open(runner, "w") as f:
-        f.write(R_RUNNER)
-    done = subprocess.run(["Rscript", "--vanilla", runner, *names, script, out], capture_output=True, text=True)
-    sys_out = done.stdout + done.stderr
-    print(sys_out, end="")
-    if done.returncode != 0:
-        raise ValueError(f"the R script failed: {sys_out.strip().splitlines()[-1] if sys_out.strip() else done.returncode}")
-    ds.write(pd.read_csv(out), o["result_dataset"])
 
 
 # Model training beyond one fit
@@ -643,8 +469,7 @@ def cross_validate_model(i, p, o):
 def permutation_feature_importance(i, p, o):
     import mlflow
     from sklearn.inspection import permutation_importance
-    info = json.load(open(os.path.join(i["trained_model"], "designer.json")))
-    model = mlflow.sklearn.load_model(i["trained_model"])
+    model, info = load_trained(i["trained_model"])
     frame = ds.read(i["test_data"])
     frame = frame[frame[info["label_column"]].notna()]
     metric = p.get("metric_for_measuring_performance") or ("Accuracy" if info["task"] == "classification" else "Mean absolute error")
@@ -654,3 +479,74 @@ def permutation_feature_importance(i, p, o):
                                     random_state=int(number(p.get("random_seed"), 0)))
     table = pd.DataFrame({"Feature": info["feature_columns"], "Score": result.importances_mean}).sort_values("Score", ascending=False)
     ds.write(table, o["feature_importance"])
+
+
+# Clustering: K-Means Clustering is the learner, Train Clustering Model fits it to chosen columns,
+# Assign Data to Clusters labels rows with their cluster and their distance to each centre.
+
+@module("k_means_clustering")
+def k_means_clustering(i, p, o):
+    init = p.get("initialization") or "K-Means++"
+    if init not in ("K-Means++", "Random"):
+        raise ValueError(f"initialization '{init}': use K-Means++ or Random")
+    metric = p.get("metric") or "Euclidean"
+    if metric != "Euclidean":
+        raise ValueError(f"metric '{metric}': Euclidean is the metric scikit-learn's K-Means uses")
+    centroids = int(number(p.get("number_of_centroids"), 2))
+    if centroids < 2:
+        raise ValueError("number_of_centroids must be at least 2")
+    seed = p.get("random_number_seed")
+    os.makedirs(o["untrained_model"], exist_ok=True)
+    with open(os.path.join(o["untrained_model"], "learner.json"), "w") as f:
+        json.dump({"learner": "k_means_clustering", "task": "clustering", "package": "sklearn.cluster", "class": "KMeans",
+                   "params": {"n_clusters": centroids, "init": "k-means++" if init == "K-Means++" else "random", "n_init": 10,
+                              "max_iter": int(number(p.get("iterations"), 100)), "random_state": None if seed in (None, "") else int(float(seed))},
+                   "normalize_features": flag(p.get("normalize_features"), True)}, f, indent=1)
+
+
+def _assign(model, info, frame, append):
+    missing = [c for c in info["feature_columns"] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the dataset lacks the model's feature columns {', '.join(missing)}")
+    X = frame[info["feature_columns"]]
+    distances = model.transform(X)
+    result = pd.DataFrame({"Assignments": model.predict(X)}, index=frame.index)
+    for k in range(distances.shape[1]):
+        result[f"DistancesToClusterCenter no.{k}"] = distances[:, k]
+    out = pd.concat([frame, result], axis=1) if append else result
+    out.attrs.update({"label_column": frame.attrs.get("label_column") if append else None, "score_columns": list(result.columns)})
+    return out
+
+
+@module("train_clustering_model")
+def train_clustering_model(i, p, o):
+    import mlflow
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    learner = json.load(open(os.path.join(i["untrained_model"], "learner.json")))
+    if learner["task"] != "clustering":
+        raise ValueError(f"Train Clustering Model trains a clustering learner (K-Means Clustering), not {learner['learner']}: use Train Model for it")
+    frame = ds.read(i["dataset"])
+    X = frame[ds.columns(frame, p.get("column_set"), "column_set")]
+    model = _pipeline(learner, X)
+    if learner.get("normalize_features", True):
+        model = Pipeline([model.steps[0], ("normalize", StandardScaler(with_mean=False)), model.steps[1]])
+    model.fit(X)
+    mlflow.sklearn.save_model(model, o["trained_model"], serialization_format="cloudpickle",
+                              signature=mlflow.models.infer_signature(X.head(5), model.predict(X.head(5))))
+    info = {"learner": learner["learner"], "task": "clustering", "label_column": None, "feature_columns": list(X.columns), "classes": []}
+    with open(os.path.join(o["trained_model"], "designer.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    out = _assign(model, info, frame, flag(p.get("check_for_append_or_uncheck_for_result_only"), True))
+    ds.write(out, o["results_dataset"], score_columns=out.attrs["score_columns"])
+    mlflow.log_params({"learner": learner["learner"], **{f"model.{k}": v for k, v in learner["params"].items()}})
+    mlflow.log_metric("inertia", float(model.steps[-1][1].inertia_))
+
+
+@module("assign_data_to_clusters")
+def assign_data_to_clusters(i, p, o):
+    model, info = load_trained(i["trained_model"])
+    if info["task"] != "clustering":
+        raise ValueError(f"Assign Data to Clusters takes a trained clustering model (Train Clustering Model), not a {info['task']} model: use Score Model for it")
+    out = _assign(model, info, ds.read(i["dataset"]), flag(p.get("check_for_append_or_uncheck_for_result_only"), True))
+    ds.write(out, o["results_dataset"], score_columns=out.attrs["score_columns"])

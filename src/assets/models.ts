@@ -3,7 +3,7 @@
  * registered model version (visible to MLflow clients), and every MLflow-registered version is
  * a model asset here. Lineage to the job or run that produced a model is kept on the version.
  */
-import { uploadStorePath } from '../artifacts/layout.ts';
+import { completeMarker, uploadStorePath } from '../artifacts/layout.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { mlflowArtifactsPath } from '../artifacts/uri-policy.ts';
 import type { RegistryService } from '../tracking/registry.ts';
@@ -29,6 +29,7 @@ export class ModelAssetService {
     let source: string;
     let runId: string | undefined;
     let storePath: string | undefined;
+    let uploaded = false;
     const tags: Record<string, string> = { ...(input.tags ?? {}), [TYPE_TAG]: type };
     const jobRef = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/(.*))?$/.exec(input.path);
     if (jobRef) {
@@ -41,8 +42,14 @@ export class ModelAssetService {
       source = input.path;
       runId = /^runs:\/+([^/]+)/.exec(input.path)?.[1];
     } else if (uploadStorePath(input.path)) {
-      storePath = uploadStorePath(input.path);
+      storePath = uploadStorePath(input.path)!;
       source = `mlflow-artifacts:/${storePath}`;
+      // An upload is the workspace's own once complete (content-addressed, never written again).
+      const marker = completeMarker('uploads', storePath.split('/')[1]);
+      await this.store.stat(marker).catch(() => {
+        throw invalid(`The upload '${input.path}' is not complete: upload it again (stratus model create --path <local folder> does).`);
+      });
+      uploaded = true;
     } else {
       throw invalid(`Unsupported model path '${input.path}': give a local path (stratus model create uploads it), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>.`);
     }
@@ -73,7 +80,7 @@ export class ModelAssetService {
     const mv = await this.registry.createVersion({
       name: input.name, source, runId, description: input.description,
       tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-      trustedLineage: !!jobRef,
+      trustedLineage: !!jobRef || uploaded,
     });
     return this.show(input.name, String(mv.version));
   }

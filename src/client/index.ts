@@ -152,6 +152,8 @@ export class StratusClient {
       this.v1(API_V1.jobs.logs, { name }, { query: { stdout: String(offsets.stdout), stderr: String(offsets.stderr), build: String(offsets.build) } }),
     snapshot: (hash: string) => this.v1(API_V1.snapshots.get, { hash }),
     outputPreview: (name: string, output: string, rows = 20) => this.v1(API_V1.jobs.outputPreview, { name, output }, { query: { rows: String(rows) } }),
+    inferencePipeline: (name: string, scoreStep?: string) => this.v1(API_V1.jobs.inferencePipeline, { name }, scoreStep ? { query: { score_step: scoreStep } } : {}),
+    deployInferencePipeline: (name: string, body: BodyOf<typeof API_V1.jobs.deployInferencePipeline>) => this.v1(API_V1.jobs.deployInferencePipeline, { name }, { body }),
   };
 
   /** The same four calls for each kind of versioned asset. */

@@ -6,6 +6,9 @@
  * between modules as folders of Parquet with a schema, models as folders (a learner's settings
  * untrained, an MLflow model trained).
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { ComponentSpec } from '../specs/pipeline-types.ts';
 import { HARNESS } from '../util/python-harness.ts';
 import { PORT_DESCRIPTIONS, type Port } from './ports.ts';
@@ -192,6 +195,22 @@ export const MODULES: Record<string, ModuleDef> = {
     params: { random_seed: int(0), metric_for_measuring_performance: choice(['Accuracy', 'Precision', 'Recall', 'F-score', 'AUC', 'Mean absolute error', 'Root of mean squared error', 'Coefficient of determination']) },
     outputs: { feature_importance: 'dataset' },
   },
+  k_means_clustering: {
+    ...learner('K-Means Clustering', 'Groups rows into k clusters around centres (scikit-learn\'s KMeans); trained by Train Clustering Model.', {
+      number_of_centroids: int(2), initialization: choice(['K-Means++', 'Random']), random_number_seed: text('a whole number for repeatable centres'),
+      metric: choice(['Euclidean']), normalize_features: bool(true), iterations: int(100),
+    }),
+  },
+  train_clustering_model: {
+    title: 'Train Clustering Model', category: 'Model Training', description: 'Fits K-Means to the chosen columns; the rows with their cluster assignments too.',
+    inputs: { untrained_model: 'untrained_model', dataset: 'dataset' },
+    params: { column_set: text(COLUMNS), check_for_append_or_uncheck_for_result_only: bool(true) },
+    outputs: { trained_model: 'model', results_dataset: 'dataset' },
+  },
+  assign_data_to_clusters: {
+    title: 'Assign Data to Clusters', category: 'Model Scoring & Evaluation', description: 'Each row\'s cluster (Assignments) and its distance to every centre.',
+    inputs: { trained_model: 'model', dataset: 'dataset' }, params: { check_for_append_or_uncheck_for_result_only: bool(true) }, outputs: { results_dataset: 'dataset' },
+  },
   train_model: {
     title: 'Train Model', category: 'Model Training', description: 'Fits an untrained model to a dataset\'s label column.',
     inputs: { untrained_model: 'untrained_model', dataset: 'dataset' }, params: { label_column: required('the column to predict') }, outputs: { trained_model: 'model' },
@@ -231,14 +250,23 @@ export interface ComponentRegistry {
   create(spec: ComponentSpec): Promise<unknown>;
 }
 
+/** The Python that runs every module: part of what each module is. */
+function implementationDigest(): string {
+  const dir = path.join(HARNESS, 'stratus_designer');
+  const hash = createHash('sha256');
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.py')).sort()) hash.update(f).update(fs.readFileSync(path.join(dir, f)));
+  return hash.digest('hex');
+}
+
 /**
- * Registers every module in the workspace. A module's version is the digest of what it is, so a
- * changed module is a new version (`@latest`) and an unchanged one is registered once.
+ * Registers every module in the workspace. A module's version is the digest of what it is (its
+ * definition and the Python that runs it), so a changed module is a new version (`@latest`), and
+ * a pipeline step is never reused from a run of different code; an unchanged one is registered once.
  */
 export async function registerBuiltinModules(components: ComponentRegistry): Promise<void> {
-  const { createHash } = await import('node:crypto');
+  const code = implementationDigest();
   for (const [name, def] of Object.entries(MODULES)) {
-    const version = createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 12);
+    const version = createHash('sha256').update(JSON.stringify(def)).update(code).digest('hex').slice(0, 12);
     await components.create(moduleComponent(name, def, version));
   }
 }

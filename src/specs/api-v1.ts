@@ -6,14 +6,14 @@
  */
 import type { z } from 'zod';
 import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateModel, ResizeCompute } from './assets.ts';
-import { SubmitJob, UpdateJob } from './jobs.ts';
+import { DeployInferencePipeline, SubmitJob, UpdateJob } from './jobs.ts';
 import { CreateSchedule } from './schedules.ts';
 import { SqlQuery } from './sql.ts';
 import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
 import {
   ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
   EndpointReply, EnvironmentBuildReply, EnvironmentReply, JobLogsReply, JobReply, JobValidation, listOf, ModelFilesReply,
-  ModelReply, ScheduleReply, SnapshotReply, DatastoreReply, SqlReply, SqlSchemaReply,
+  ModelReply, ScheduleReply, InferencePipelineReply, DeployInferenceReply, SnapshotReply, DatastoreReply, SqlReply, SqlSchemaReply,
 } from './replies.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -75,6 +75,12 @@ export const API_V1 = {
     }),
     outputPreview: op('GET', '/api/v1/jobs/:name/outputs/:output/preview', 'First rows and per-column statistics of a completed job\'s output table (DuckDB; a designer dataset, CSV, Parquet or JSON)', DataPreviewReply, {
       query: { rows: 'how many rows (1 to 10000, default 20)' },
+    }),
+    inferencePipeline: op('GET', '/api/v1/jobs/:name/inference-pipeline', 'The real-time inference pipeline of a designer pipeline job: Web Service Input, the transformations replayed on each request, Score Model, Web Service Output', InferencePipelineReply, {
+      query: { score_step: 'the Score Model step to keep, when the pipeline has several' },
+    }),
+    deployInferencePipeline: op('POST', '/api/v1/jobs/:name/inference-pipeline/deploy', 'Create the inference pipeline of a designer pipeline job and deploy it to an online endpoint (created when missing) with all its traffic', DeployInferenceReply, {
+      body: DeployInferencePipeline,
     }),
   },
   environments: {

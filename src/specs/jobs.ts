@@ -233,6 +233,15 @@ const typedJob = z.preprocess((v) => (v && typeof v === 'object' && !Array.isArr
 export const SubmitJob = z.strictObject({ spec: typedJob });
 export const UpdateJob = z.strictObject({ display_name: z.string().optional(), description: z.string().optional(), tags: stringMap.optional() });
 
+/** "Create inference pipeline" and deploy it: a designer pipeline job's trained model served on an online endpoint. */
+export const DeployInferencePipeline = z.strictObject({
+  endpoint_name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{2,31}$/, '3-32 letters, digits and \'-\', starting with a letter'),
+  deployment_name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{2,31}$/, '3-32 letters, digits and \'-\', starting with a letter').optional(),
+  model_name: z.string().min(1).max(255).optional(),
+  score_step: z.string().optional(),
+  instance_count: z.number().int().min(1).max(16).optional(),
+});
+
 export type SweepSettingsT = z.infer<typeof SweepSettings>;
 export type DistributionT = SweepSettingsT['search_space'][string];
 export type EarlyTerminationT = NonNullable<SweepSettingsT['early_termination']>;

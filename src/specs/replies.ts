@@ -217,6 +217,16 @@ const LatencySummary = z.looseObject({
   requests_total: z.number(), errors_total: z.number(), window_seconds: z.number(), window_requests: z.number(), window_errors: z.number(), latency_ms: Percentiles,
 }).describe('requests and errors since the deployment started, and latency percentiles over the last window');
 
+export const InferencePipelineReply = z.looseObject({
+  job: z.string(),
+  score_step: z.string(),
+  model: z.object({ step: z.string(), output: z.string() }),
+  source: z.string(),
+  steps: z.array(z.looseObject({ step: z.string(), module: z.string(), title: z.string(), params: z.record(z.string(), z.string()) })),
+  removed: z.array(z.object({ step: z.string(), title: z.string(), why: z.string() })),
+  graph: z.array(z.string()),
+});
+
 export const EndpointReply = z.looseObject({
   name: z.string(),
   auth_mode: z.string(),
@@ -255,6 +265,13 @@ export const DeploymentReply = z.looseObject({
 });
 
 export const DeploymentLogsReply = z.object({ content: z.string() });
+
+export const DeployInferenceReply = z.object({
+  inference_pipeline: InferencePipelineReply,
+  model: z.object({ name: z.string(), version: z.string() }),
+  deployment: DeploymentReply,
+  endpoint: EndpointReply,
+});
 
 export const ScheduleReply = z.looseObject({
   name: z.string(),

@@ -63,6 +63,8 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       cancel: async ({ params }) => ws.jobs.cancel(params.name),
       logs: async ({ params, query }) => ws.jobs.logs(params.name, { stdout: intQuery(query, 'stdout', 0), stderr: intQuery(query, 'stderr', 0), build: intQuery(query, 'build', 0) }),
       outputPreview: async ({ params, query }) => ws.jobs.previewOutput(params.name, params.output, intQuery(query, 'rows', 20, 1, 10_000)),
+      inferencePipeline: async ({ params, query }) => ws.designer.show(params.name, query.score_step),
+      deployInferencePipeline: async ({ params, body }) => ws.designer.deploy(params.name, body),
     },
     environments: {
       ...assetHandlers(ws.environments),
