@@ -323,6 +323,14 @@ jobs:
       await page.getByTestId('pr-curve').locator('canvas').waitFor();
       assert.equal(await page.getByTestId('confusion-matrix').locator('tbody tr').count(), 2);
       assert.match(await page.getByTestId('evaluation').textContent() ?? '', /AUC0\.[89]/);
+      // Create inference pipeline, then deploy it to an endpoint in one action.
+      await page.getByTestId('create-inference').click();
+      assert.equal((await page.getByTestId('inference-graph').textContent())?.replace(/\s+/g, ''), 'WebServiceInput→CleanMissingData→ScoreModel→WebServiceOutput');
+      await page.getByTestId('inference-endpoint').fill('canvas-income');
+      await page.getByTestId('deploy-inference').click();
+      await page.getByTestId('inference-deployed').getByText(/deployment designer: Succeeded/).waitFor({ timeout: 300_000 }).catch(async (err) => {
+        throw new Error(`${(err as Error).message}\n${await page.getByTestId('inference-pipeline').textContent()}`);
+      });
       // The graph as YAML, run unchanged by stratus job create.
       await page.getByTestId('show-yaml').click();
       const yamlText = await page.getByTestId('yaml').textContent() ?? '';

@@ -17,6 +17,7 @@ import { client, useData } from '../api.ts';
 import { ErrorNote, Status } from '../components/Bits.tsx';
 import { LineChart } from '../components/Chart.tsx';
 import { go, Link } from '../router.tsx';
+import { InferencePipeline } from './DesignerInference.tsx';
 
 interface Input { type: string; default?: string | number | boolean; optional?: boolean; enum?: string[]; description?: string }
 type ModuleData = {
@@ -30,7 +31,12 @@ type ModuleData = {
   jobName?: string;
 };
 type DesignerNode = Node<ModuleData>;
-interface Draft { name: string; nodes: { id: string; kind: ModuleData['kind']; ref: string; params: ModuleData['params']; x: number; y: number }[]; edges: { source: string; sourceHandle: string; target: string; targetHandle: string }[] }
+interface Draft {
+  name: string;
+  /** The pipeline job last submitted from this draft: its steps' statuses colour the nodes when the draft opens. */
+  job?: string;
+  nodes: { id: string; kind: ModuleData['kind']; ref: string; params: ModuleData['params']; x: number; y: number }[]; edges: { source: string; sourceHandle: string; target: string; targetHandle: string }[];
+}
 
 const DRAFTS = 'designer';
 const DRAG_TYPE = 'application/stratus-designer';
@@ -89,7 +95,7 @@ export function draftFromJob(job: JobJson, name: string): Draft {
     }
     nodes.push({ id: step, kind: 'module', ref: String(s.component ?? '').replace(/^azureml:/, '').replace(/[:@][^:@]*$/, ''), params, ...place(depthOf(step) + 1) });
   }
-  return { name, nodes, edges };
+  return { name, job: job.name, nodes, edges };
 }
 
 /** A node's ports: a data asset has one output, `data`, a dataset; a module has its component's. */
@@ -313,7 +319,7 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(draft.edges.map((e) => ({ id: `${e.source}.${e.sourceHandle}-${e.target}.${e.targetHandle}`, ...e })));
   const [selected, setSelected] = useState<string | undefined>();
   const [message, setMessage] = useState<string | undefined>();
-  const [job, setJob] = useState<JobJson | undefined>();
+  const [job, setJob] = useState<JobJson | undefined>(draft.job ? ({ name: draft.job } as JobJson) : undefined);
   const [yaml, setYaml] = useState<string | undefined>();
   const assets = useData(() => client.data.list(), []);
   const counter = useRef(draft.nodes.length);
@@ -345,13 +351,14 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
     setSelected(id);
   };
 
-  const toDraft = (): Draft => ({
+  const toDraft = (submitted = job?.name): Draft => ({
     name: draft.name,
+    job: submitted,
     nodes: nodes.map((n) => ({ id: n.id, kind: n.data.kind, ref: n.data.ref, params: n.data.params, x: Math.round(n.position.x), y: Math.round(n.position.y) })),
     edges: edges.map((e) => ({ source: e.source, sourceHandle: e.sourceHandle!, target: e.target, targetHandle: e.targetHandle! })),
   });
-  const save = async () => {
-    await client.files.upload(`${DRAFTS}/${draft.name}.json`, JSON.stringify(toDraft(), null, 1));
+  const save = async (submitted?: string) => {
+    await client.files.upload(`${DRAFTS}/${draft.name}.json`, JSON.stringify(toDraft(submitted), null, 1));
     setMessage(`Saved as draft ${draft.name}.`);
   };
   const check = () => {
@@ -366,6 +373,7 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
     await save();
     try {
       const created = await client.jobs.create(pipelineSpec(draft.name, nodes, edges));
+      await save(created.name);
       setJob(created);
       setMessage(`Submitted as pipeline job ${created.name}.`);
     } catch (err) {
@@ -417,6 +425,7 @@ function Canvas({ draft, components }: { draft: Draft; components: ComponentJson
         </div>
         {message && <div className="muted" data-testid="designer-message">{message}{job && <> <Link to={['jobs', job.name]}>Open the job</Link></>}</div>}
         {yaml && <pre className="log" data-testid="yaml">{yaml}</pre>}
+        {job?.status === 'Completed' && nodes.some((n) => n.data.ref === 'builtin.score_model') && <InferencePipeline key={job.name} jobName={job.name} draftName={draft.name} />}
         <div className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect}
             isValidConnection={isValidConnection} onNodeClick={(_, n) => setSelected(n.id)} onPaneClick={() => setSelected(undefined)} fitView={draft.nodes.length > 0}>
