@@ -43,7 +43,25 @@ before(async () => {
   mltable('cancer-train', 'load_breast_cancer', 'diagnosis', [0, 450]);
   mltable('cancer-test', 'load_breast_cancer', 'diagnosis', [450, 569]);
   mltable('diabetes', 'load_diabetes', 'progression');
+  demandSeries(200, 14);
 });
+
+/** Daily demand with a trend, a weekly season and noise, and the day's temperature: history and the 14 days after it. */
+function demandSeries(days: number, horizon: number): void {
+  let seed = 11;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 2;
+  const rows = Array.from({ length: days }, (_, i) => {
+    const date = new Date(Date.UTC(2025, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const temperature = 15 + 10 * Math.sin((2 * Math.PI * i) / 365) + noise();
+    return `${date},${temperature.toFixed(2)},${(100 + 0.2 * i + 15 * Math.sin((2 * Math.PI * i) / 7) + 2 * noise()).toFixed(3)}`;
+  });
+  const table = 'paths:\n  - file: ./data.csv\ntransformations:\n  - read_delimited:\n      delimiter: ","\n';
+  for (const [folder, part] of [['demand-train', rows.slice(0, days - horizon)], ['demand-test', rows.slice(days - horizon)]] as const) {
+    fs.mkdirSync(path.join(work, folder), { recursive: true });
+    fs.writeFileSync(path.join(work, folder, 'data.csv'), `date,temperature,demand\n${part.join('\n')}\n`);
+    fs.writeFileSync(path.join(work, folder, 'MLTable'), table);
+  }
+}
 after(async () => {
   await server?.close();
 });
@@ -154,11 +172,62 @@ training:
     assert.match(wrong.stdout + wrong.stderr, /target_column_name 'nope' is not a column of training_data \(its columns: age, sex, bmi/);
   });
 
+  test('forecasting: a daily series 14 days ahead, statistical and tree models tried, the held-out fortnight scored', async () => {
+    const file = yaml('forecast.yml', `$schema: https://azuremlschemas.azureedge.net/latest/autoMLJob.schema.json
+type: automl
+experiment_name: automl-demand
+task: forecasting
+primary_metric: normalized_root_mean_squared_error
+target_column_name: demand
+training_data:
+  type: mltable
+  path: ./demand-train
+test_data:
+  type: mltable
+  path: ./demand-test
+forecasting:
+  time_column_name: date
+  forecast_horizon: 14
+  frequency: D
+  target_lags: auto
+limits:
+  timeout_minutes: 1
+  max_trials: 8
+training:
+  allowed_training_algorithms: [AutoArima, ExponentialSmoothing, LightGBM]
+`);
+    const res = await cli(['job', 'create', '--file', file, '--stream', '--output', 'json']);
+    assert.equal(res.code, 0, res.stderr.slice(-3000) + res.stdout.slice(-3000));
+    const job = JSON.parse(res.stdout.slice(res.stdout.lastIndexOf('\n{') + 1));
+    assert.equal(job.task, 'forecasting');
+    assert.deepEqual(job.forecasting, { time_column_name: 'date', forecast_horizon: 14 });
+    assert.ok(job.notes.some((n: string) => /forecasting\.frequency is accepted, not applied/.test(n)), JSON.stringify(job.notes));
+    assert.ok(!job.notes.some((n: string) => /target_lags/.test(n)), 'auto is what FLAML does');
+    assert.ok(job.leaderboard.length >= 2, JSON.stringify(job.leaderboard));
+    for (const t of job.leaderboard) assert.ok(['AutoArima', 'ExponentialSmoothing', 'LightGBM'].includes(t.algorithm), JSON.stringify(t));
+    const errors = job.leaderboard.map((t: Record<string, number>) => t.normalized_root_mean_squared_error);
+    assert.deepEqual(errors, [...errors].sort((a: number, b: number) => a - b), 'best (lowest error) first');
+    assert.ok(errors[0] < 0.15, `best normalized RMSE ${errors[0]}`);
+    const parent = (await client.runs.get(job.properties['mlflow.run_id'])).run;
+    const metrics = Object.fromEntries((parent.data.metrics ?? []).map((m) => [m.key, m.value]));
+    assert.ok(Number(metrics.test_normalized_root_mean_squared_error) < 0.2, JSON.stringify(metrics));
+    const mlmodel = await (await client.fetchArtifact(`jobs/${job.name}/named-outputs/best_model/MLmodel`)).text();
+    assert.match(mlmodel, /"name": "date"/);
+    assert.equal((await cli(['data', 'create', '--name', 'demand', '--type', 'mltable', '--path', 'demand-train'])).code, 0);
+  });
+
   test('the studio\'s AutoML wizard: data, target, task, metric, limits and algorithms become the same job', async () => {
     const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
     try {
       const page = await browser.newPage();
       await page.goto(`${server.url}/#/automl`);
+      // A forecast asks for the time column and the horizon too.
+      await page.getByTestId('automl-data').selectOption('demand:1');
+      await page.getByTestId('automl-task').selectOption('forecasting');
+      await page.getByTestId('automl-time-column').locator('option', { hasText: 'date' }).waitFor({ state: 'attached' });
+      await page.getByTestId('automl-time-column').selectOption('date');
+      await page.getByTestId('automl-horizon').fill('14');
+      assert.match(await page.getByTestId('automl-yaml').textContent() ?? '', /task: forecasting\nprimary_metric: normalized_root_mean_squared_error\n[^]*forecasting:\n  time_column_name: date\n  forecast_horizon: 14\n/);
       await page.getByTestId('automl-data').selectOption('diabetes:1');
       await page.getByTestId('automl-task').selectOption('regression');
       await page.getByTestId('automl-target').locator('option', { hasText: 'progression' }).waitFor({ state: 'attached' });
@@ -203,7 +272,12 @@ training_data:
     };
     await refuse(base.replace('diagnosis', 'outcome'), /bad\.yml:3: 'target_column_name': 'outcome' is not a column of training_data \(data\.csv has mean_radius/);
     await refuse(`${base}primary_metric: r2_score\n`, /'primary_metric': 'r2_score' is not a classification metric; use one of accuracy, AUC_weighted/);
-    await refuse(base.replace('classification', 'forecasting'), /'task': AutoML here runs task: classification or task: regression; got 'forecasting'/);
+    await refuse(base.replace('classification', 'image_classification'), /'task': AutoML here runs task: classification, regression or forecasting; got 'image_classification'/);
+    await refuse(base.replace('classification', 'forecasting'), /'forecasting': task: forecasting needs forecasting: \{time_column_name/);
+    const series = base.replace('classification', 'forecasting').replace('./cancer-train', './demand-train').replace('diagnosis', 'demand');
+    await refuse(`${series}forecasting:\n  time_column_name: when\n`, /'forecasting\.time_column_name': 'when' is not a column of training_data \(data\.csv has date, temperature, demand\)/);
+    await refuse(`${series}forecasting:\n  time_column_name: date\n  time_series_id_column_names: [store]\n`, /one series per job here/);
+    await refuse(`${series}forecasting:\n  time_column_name: date\n  forecast_horizon: 0\n`, /'forecasting\.forecast_horizon': expected a whole number of periods ahead/);
     await refuse(`${base}training:\n  allowed_training_algorithms: [LightGBM, DeepNet]\n`, /'training\.allowed_training_algorithms\.1': 'DeepNet' is not a classification algorithm here/);
     await refuse(base.replace('type: mltable', 'type: uri_file'), /AutoML reads tables as mltable, as Azure does; got 'uri_file'/);
     fs.mkdirSync(path.join(work, 'empty'), { recursive: true });

@@ -1,4 +1,4 @@
-"""An Azure ML AutoML job (classification or regression), searched by FLAML.
+"""An Azure ML AutoML job (classification, regression or forecasting), searched by FLAML.
 
     python -m stratus_automl.run --settings '<json>' --training-data <mltable> [--validation-data <mltable>]
         [--test-data <mltable>] --best-model <folder>
@@ -21,18 +21,6 @@ import pandas as pd
 
 from stratus_automl import mltable
 
-# Azure's algorithm names → FLAML's estimators.
-ALGORITHMS = {
-    "classification": {
-        "LightGBM": "lgbm", "XGBoostClassifier": "xgboost", "RandomForest": "rf", "ExtremeRandomTrees": "extra_tree",
-        "LogisticRegression": "lrl2", "KNN": "kneighbor", "SGD": "sgd", "LinearSVM": "svc", "GradientBoosting": "histgb",
-    },
-    "regression": {
-        "LightGBM": "lgbm", "XGBoostRegressor": "xgboost", "RandomForest": "rf", "ExtremeRandomTrees": "extra_tree",
-        "KNN": "kneighbor", "SGD": "sgd", "ElasticNet": "enet", "LassoLars": "lassolars", "GradientBoosting": "histgb",
-    },
-}
-NAMES = {task: {v: k for k, v in algos.items()} for task, algos in ALGORITHMS.items()}
 # Azure's primary metrics; every one of them is higher-is-better except the errors.
 LOWER_IS_BETTER = {"normalized_root_mean_squared_error", "normalized_mean_absolute_error"}
 
@@ -108,6 +96,20 @@ def split(frame, target, what):
     return frame.drop(columns=[target]), frame[target]
 
 
+def in_time_order(frame, forecast, what):
+    """A series: its time column as times, its rows in time order, each time once."""
+    column = forecast["time_column_name"]
+    if column not in frame.columns:
+        fail(f"forecasting.time_column_name '{column}' is not a column of {what} (its columns: {', '.join(map(str, frame.columns))})")
+    frame = frame.assign(**{column: pd.to_datetime(frame[column], errors="coerce")})
+    if frame[column].isna().any():
+        fail(f"{what}: {int(frame[column].isna().sum())} rows of '{column}' are not times")
+    repeated = frame[column].duplicated()
+    if repeated.any():
+        fail(f"{what}: '{column}' repeats {frame[column][repeated].iloc[0]}; one series per job, each time once")
+    return frame.sort_values(column).reset_index(drop=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--settings", required=True)
@@ -118,21 +120,29 @@ def main():
     args = ap.parse_args()
     s = json.loads(args.settings)
     task, target, primary = s["task"], s["target_column_name"], s["primary_metric"]
+    # FLAML's estimator → Azure's algorithm name (the settings list both, in the same order).
+    names = dict(zip(s["estimators"], s["training"]["allowed_training_algorithms"]))
 
-    train = featurize(mltable.read(args.training_data), s)
+    forecast = s.get("forecasting")
+    prepare = (lambda frame, what: in_time_order(frame, forecast, what)) if forecast else (lambda frame, what: frame)
+    train = prepare(featurize(mltable.read(args.training_data), s), "training_data")
     X, y = split(train, target, "training_data")
     X_val = y_val = None
     if args.validation_data:
-        X_val, y_val = split(featurize(mltable.read(args.validation_data), s), target, "validation_data")
+        X_val, y_val = split(prepare(featurize(mltable.read(args.validation_data), s), "validation_data"), target, "validation_data")
     if task == "classification" and y.nunique() < 2:
         fail(f"classification needs at least two classes in '{target}'; training_data has {y.nunique()}")
-    if task == "regression" and not pd.api.types.is_numeric_dtype(y):
+    if task != "classification" and not pd.api.types.is_numeric_dtype(y):
         fail(f"regression needs a numeric target; '{target}' holds {y.dtype}")
     labels = sorted(y.unique().tolist()) if task == "classification" else None
-    y_range = float(y.max() - y.min()) if task == "regression" else None
+    y_range = float(y.max() - y.min()) if task != "classification" else None
+    if forecast and len(X) < 2 * forecast["forecast_horizon"] + 2:
+        fail(f"forecasting {forecast['forecast_horizon']} periods ahead needs more than twice as many rows of history; training_data has {len(X)}")
     print(f"AutoML {task}: {len(X)} rows, {X.shape[1]} features, target '{target}', primary metric {primary}", flush=True)
 
     def metric(X_v, y_v, estimator, labels_, X_t, y_t, *rest, **kw):
+        if y_v is None:  # a time series: FLAML passes its dataset, the held-out targets inside
+            y_v = X_v.y_val
         pred = estimator.predict(X_v)
         if task == "classification":
             proba = estimator.predict_proba(X_v) if hasattr(estimator, "predict_proba") else None
@@ -147,11 +157,13 @@ def main():
     training = s.get("training") or {}
     estimators = s["estimators"]
     log_file = os.path.join(tempfile.mkdtemp(), "trials.jsonl")
-    fit = dict(task=task, metric=metric, estimator_list=estimators, time_budget=float(limits.get("timeout_minutes", 15)) * 60,
+    fit = dict(task="ts_forecast" if forecast else task, metric=metric, estimator_list=estimators, time_budget=float(limits.get("timeout_minutes", 15)) * 60,
                log_file_name=log_file, log_type="all", verbose=0, ensemble=bool(training.get("enable_stack_ensemble", False)),
                early_stop=bool(limits.get("enable_early_termination", True)), seed=int(s.get("seed", 0)), mlflow_logging=False)
     if limits.get("max_trials"):
         fit["max_iter"] = int(limits["max_trials"])
+    if forecast:
+        fit.update(period=forecast["forecast_horizon"], time_col=forecast["time_column_name"])
     if X_val is not None:
         fit.update(X_val=X_val, y_val=y_val)
     elif s.get("n_cross_validations"):
@@ -165,7 +177,7 @@ def main():
     automl = AutoML()
     started = time.time()
     automl.fit(X, y, **fit)
-    print(f"AutoML: search done in {time.time() - started:.1f} s; best {NAMES[task].get(automl.best_estimator, automl.best_estimator)}", flush=True)
+    print(f"AutoML: search done in {time.time() - started:.1f} s; best {names.get(automl.best_estimator, automl.best_estimator)}", flush=True)
 
     # Every trial a child run of the job's run, with Azure's names.
     best_child, best_value = None, None
@@ -173,7 +185,7 @@ def main():
         trials = [json.loads(line) for line in f if line.strip()]
     trials = [t for t in trials if "learner" in t]
     for i, t in enumerate(trials):
-        algorithm = NAMES[task].get(t["learner"], t["learner"])
+        algorithm = names.get(t["learner"], t["learner"])
         values = {k: float(v) for k, v in (t.get("logged_metric") or {}).items() if isinstance(v, (int, float)) and math.isfinite(v)}
         with mlflow.start_run(nested=True, run_name=f"{algorithm}_{i}") as child:
             mlflow.set_tags({"automl.algorithm": algorithm, "automl.trial": str(i), "automl.learner": t["learner"]})
@@ -187,23 +199,23 @@ def main():
     # The best model: FLAML's AutoML object (its featurization and the refitted estimator) as an MLflow model.
     from mlflow.models import infer_signature
     sample = X.head(5)
-    prediction = automl.predict(sample)
+    prediction = np.asarray(automl.predict(sample))
     os.makedirs(args.best_model, exist_ok=True)
     model_dir = os.path.join(args.best_model, "")
     if os.listdir(model_dir):
         fail(f"the best_model output folder {model_dir} is not empty")
     mlflow.sklearn.save_model(automl, model_dir, serialization_format="cloudpickle", signature=infer_signature(sample, prediction), input_example=sample)
     if best_child:
-        mlflow.set_tags({"automl_best_child_run_id": best_child, "automl.best_algorithm": NAMES[task].get(automl.best_estimator, automl.best_estimator)})
+        mlflow.set_tags({"automl_best_child_run_id": best_child, "automl.best_algorithm": names.get(automl.best_estimator, automl.best_estimator)})
     if best_value is not None:
         mlflow.log_metric(primary, best_value)
     mlflow.log_metric("trials", len(trials))
-    if automl.feature_importances_ is not None and hasattr(automl, "feature_names_in_"):
+    if not forecast and automl.feature_importances_ is not None and hasattr(automl, "feature_names_in_"):
         importance = sorted(zip(automl.feature_names_in_, map(float, automl.feature_importances_)), key=lambda p: -p[1])
         mlflow.log_dict({"feature_importance": [{"feature": str(n), "importance": v} for n, v in importance]}, "feature_importance.json")
     if args.test_data:
-        X_test, y_test = split(featurize(mltable.read(args.test_data), s), target, "test_data")
-        pred = automl.predict(X_test)
+        X_test, y_test = split(prepare(featurize(mltable.read(args.test_data), s), "test_data"), target, "test_data")
+        pred = np.asarray(automl.predict(X_test))
         if task == "classification":
             values = classification_metrics(np.asarray(y_test), pred, automl.predict_proba(X_test), labels)
         else:

@@ -29,9 +29,9 @@ export const CURATED: Record<string, PythonEnvSpec> = {
     requirements: ['pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'scikit-learn==1.9.1', 'lightgbm==4.7.0', 'imbalanced-learn==0.14.2', 'duckdb==1.5.6', `mlflow==${MLFLOW_API_VERSION}`],
     warnings: [],
   },
-  /** Stratus's own: where AutoML jobs search (FLAML with LightGBM and XGBoost's CPU build, scikit-learn, the MLflow client). */
+  /** Stratus's own: where AutoML jobs search (FLAML with LightGBM and XGBoost's CPU build, statsmodels for forecasting, scikit-learn, the MLflow client). */
   'stratus-automl': {
-    requirements: ['flaml==2.8.0', 'lightgbm==4.7.0', 'xgboost-cpu==2.1.4', 'scikit-learn==1.9.1', 'scipy==1.17.1', 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'pyyaml==6.0.4', `mlflow==${MLFLOW_API_VERSION}`],
+    requirements: ['flaml==2.8.0', 'lightgbm==4.7.0', 'xgboost-cpu==2.1.4', 'scikit-learn==1.9.1', 'scipy==1.17.1', 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'pyyaml==6.0.4', 'statsmodels==0.15.0', `mlflow==${MLFLOW_API_VERSION}`],
     warnings: [],
   },
 };

@@ -32,6 +32,7 @@ export async function automlDetails(db: Db, runs: RunService, row: JobRow): Prom
     limits: settings.limits,
     training: settings.training,
     featurization: settings.featurization,
+    ...(settings.forecasting ? { forecasting: settings.forecasting } : {}),
     ...(best ? { properties: { 'mlflow.run_id': row.run_id, 'mlflow.experiment_id': String(row.experiment_id), automl_best_child_run_id: best } } : {}),
     leaderboard: trials.map((t) => {
       const tag = (k: string) => t.data.tags?.find((x) => x.key === k)?.value;

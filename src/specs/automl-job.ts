@@ -1,5 +1,5 @@
 /**
- * Azure ML's AutoML job YAML (`type: automl`, `task: classification | regression`), read as Azure
+ * Azure ML's AutoML job YAML (`type: automl`, `task: classification | regression | forecasting`), read as Azure
  * reads it and run as a command job: FLAML searches the algorithms in the curated stratus-automl
  * environment (python/stratus_automl/run.py), every trial is a child MLflow run of the job's run,
  * and the best model is the job's `best_model` output (an MLflow model). Settings FLAML has no
@@ -15,7 +15,7 @@ import { ALGORITHMS, automlCommand, DATA_KEYS, DEFAULT_ALGORITHMS, PRIMARY_METRI
 const KNOWN = [
   '$schema', 'type', 'name', 'display_name', 'description', 'tags', 'experiment_name', 'compute', 'environment_variables',
   'task', 'target_column_name', 'primary_metric', 'limits', 'training', 'featurization', 'n_cross_validations', 'validation_data_size',
-  'log_verbosity', 'weight_column_name', 'outputs', 'positive_label', ...DATA_KEYS,
+  'log_verbosity', 'weight_column_name', 'outputs', 'positive_label', 'forecasting', ...DATA_KEYS,
 ];
 const COLUMN_TYPES = ['Categorical', 'Numeric', 'DateTime', 'Text'] as const;
 type ColumnPurpose = (typeof COLUMN_TYPES)[number];
@@ -27,8 +27,8 @@ function positive(src: YamlSource, value: unknown, where: string[], what: string
   return n;
 }
 
-/** A local mltable's target column and rows, checked before anything is uploaded (the harness checks registered ones). */
-function checkLocalTable(src: YamlSource, folder: string, target: string, key: string): void {
+/** A local mltable's target (and time) column and rows, checked before anything is uploaded (the harness checks registered ones). */
+function checkLocalTable(src: YamlSource, folder: string, target: string, key: string, timeColumn?: string): void {
   const table = (() => {
     try {
       return readMlTable(folder);
@@ -43,6 +43,35 @@ function checkLocalTable(src: YamlSource, folder: string, target: string, key: s
   const header = lines[0].split(delimiter).map((h) => h.trim().replace(/^"|"$/g, ''));
   if (!lines[1]?.trim()) throw src.error([key, 'path'], `${first} has no rows: AutoML needs data to train on.`);
   if (!header.includes(target)) throw src.error(['target_column_name'], `'${target}' is not a column of ${key} (${first} has ${header.join(', ')}).`);
+  if (timeColumn && !header.includes(timeColumn)) throw src.error(['forecasting', 'time_column_name'], `'${timeColumn}' is not a column of ${key} (${first} has ${header.join(', ')}).`);
+}
+
+/** Settings Azure's forecasting has that FLAML's does its own way: accepted and said in the notes. */
+const FORECAST_NOT_APPLIED: Record<string, string> = {
+  frequency: 'the series\' frequency is inferred from the time column',
+  target_lags: 'FLAML searches the number of lags itself (the lags hyperparameter)',
+  target_rolling_window_size: 'FLAML builds its own lag and calendar features',
+  feature_lags: 'FLAML builds its own lag and calendar features',
+  country_or_region_for_holidays: 'no holiday features are added',
+  seasonality: 'the seasonal models find the season themselves',
+  use_stl: 'no STL decomposition is added',
+  short_series_handling_config: 'a series shorter than twice the horizon is refused instead',
+  target_aggregate_function: 'rows are not aggregated: each time must appear once',
+  cv_step_size: 'cross-validation folds are FLAML\'s time-series splits',
+};
+
+function parseForecasting(src: YamlSource, raw: unknown, notes: string[], warnings: string[]): NonNullable<AutomlSettings['forecasting']> {
+  if (!raw || typeof raw !== 'object') throw src.error(['forecasting'], 'task: forecasting needs forecasting: {time_column_name: <column>, forecast_horizon: <rows ahead>}.');
+  const f = raw as Record<string, unknown>;
+  warnings.push(...src.checkKeys(['forecasting'], f, ['time_column_name', 'forecast_horizon', 'time_series_id_column_names', ...Object.keys(FORECAST_NOT_APPLIED)]));
+  if (typeof f.time_column_name !== 'string' || !f.time_column_name) throw src.error(['forecasting', 'time_column_name'], 'name the column that holds each row\'s time.');
+  if (f.time_series_id_column_names !== undefined && !(Array.isArray(f.time_series_id_column_names) && f.time_series_id_column_names.length === 0)) {
+    throw src.error(['forecasting', 'time_series_id_column_names'], 'one series per job here: split the table by its series and run a job for each (or leave the ids out of the table).');
+  }
+  const horizon = f.forecast_horizon === undefined ? 1 : Number(f.forecast_horizon);
+  if (!Number.isInteger(horizon) || horizon < 1) throw src.error(['forecasting', 'forecast_horizon'], `expected a whole number of periods ahead (1 or more), got ${String(f.forecast_horizon)}.`);
+  for (const [k, why] of Object.entries(FORECAST_NOT_APPLIED)) if (f[k] !== undefined && f[k] !== 'auto') notes.push(`forecasting.${k} is accepted, not applied: ${why}.`);
+  return { time_column_name: f.time_column_name, forecast_horizon: horizon };
 }
 
 export function parseAutomlJob(src: YamlSource, opts: { sets?: string[]; name?: string; defaultExperiment: string }): ParsedJob {
@@ -51,9 +80,11 @@ export function parseAutomlJob(src: YamlSource, opts: { sets?: string[]; name?: 
   const warnings = src.checkKeys([], data, KNOWN);
   const notes: string[] = [];
   const task = data.task;
-  if (task !== 'classification' && task !== 'regression') {
-    throw src.error(['task'], `AutoML here runs task: classification or task: regression; got '${String(task)}' (forecasting, NLP and vision tasks are not available).`);
+  if (task !== 'classification' && task !== 'regression' && task !== 'forecasting') {
+    throw src.error(['task'], `AutoML here runs task: classification, regression or forecasting; got '${String(task)}' (NLP and vision tasks are not available).`);
   }
+  if (data.forecasting !== undefined && task !== 'forecasting') throw src.error(['forecasting'], `forecasting: settings are for task: forecasting, not ${task}.`);
+  const forecasting = task === 'forecasting' ? parseForecasting(src, data.forecasting, notes, warnings) : undefined;
   const target = data.target_column_name;
   if (typeof target !== 'string' || !target) throw src.error(['target_column_name'], 'an AutoML job needs target_column_name:, the column to predict.');
   const metrics = PRIMARY_METRICS[task];
@@ -120,12 +151,12 @@ export function parseAutomlJob(src: YamlSource, opts: { sets?: string[]; name?: 
     }
     if (typeof v !== 'object' || typeof v.path !== 'string') throw src.error([key], 'expected {type: mltable, path: <folder with an MLTable file | azureml:name:version>}.');
     if ((v.type ?? 'mltable') !== 'mltable') throw src.error([key, 'type'], `AutoML reads tables as mltable, as Azure does; got '${String(v.type)}'.`);
-    if (isLocalPath(v.path)) checkLocalTable(src, path.resolve(base, v.path), target, key);
+    if (isLocalPath(v.path)) checkLocalTable(src, path.resolve(base, v.path), target, key, forecasting?.time_column_name);
     inputs[key] = { type: 'mltable', path: v.path };
   }
 
   const settings: AutomlSettings = {
-    task, target_column_name: target, primary_metric: primary,
+    task, target_column_name: target, primary_metric: primary, ...(forecasting ? { forecasting } : {}),
     estimators: allowed.map((a) => known[a]),
     limits: { timeout_minutes: timeout, ...(maxTrials ? { max_trials: maxTrials } : {}), enable_early_termination: limits.enable_early_termination === undefined ? true : Boolean(limits.enable_early_termination) },
     training: { allowed_training_algorithms: allowed, enable_stack_ensemble: stack },

@@ -8,12 +8,13 @@ import type { AutomlSettings as AutomlSettingsSchema } from './jobs.ts';
 
 export type AutomlSettings = z.infer<typeof AutomlSettingsSchema>;
 
-export type AutomlTask = 'classification' | 'regression';
+export type AutomlTask = 'classification' | 'regression' | 'forecasting';
 
 /** Azure's primary metrics per task; the first is Azure's default. */
 export const PRIMARY_METRICS: Record<AutomlTask, string[]> = {
   classification: ['accuracy', 'AUC_weighted', 'average_precision_score_weighted', 'norm_macro_recall', 'precision_score_weighted'],
   regression: ['normalized_root_mean_squared_error', 'r2_score', 'spearman_correlation', 'normalized_mean_absolute_error'],
+  forecasting: ['normalized_root_mean_squared_error', 'r2_score', 'spearman_correlation', 'normalized_mean_absolute_error'],
 };
 
 /** Azure's algorithm names and the FLAML estimators that stand for them. */
@@ -26,11 +27,17 @@ export const ALGORITHMS: Record<AutomlTask, Record<string, string>> = {
     LightGBM: 'lgbm', XGBoostRegressor: 'xgboost', RandomForest: 'rf', ExtremeRandomTrees: 'extra_tree',
     KNN: 'kneighbor', SGD: 'sgd', ElasticNet: 'enet', LassoLars: 'lassolars', GradientBoosting: 'histgb',
   },
+  // FLAML's time-series estimators (statsmodels) and its regressors over lags and calendar features.
+  forecasting: {
+    AutoArima: 'arima', Arimax: 'sarimax', ExponentialSmoothing: 'holt-winters', LightGBM: 'lgbm', XGBoostRegressor: 'xgboost',
+    RandomForest: 'rf', ExtremeRandomTrees: 'extra_tree',
+  },
 };
 /** Searched when the YAML allows no list of its own (the slow, rarely-best ones only when asked for). */
 export const DEFAULT_ALGORITHMS: Record<AutomlTask, string[]> = {
   classification: ['LightGBM', 'XGBoostClassifier', 'RandomForest', 'ExtremeRandomTrees', 'LogisticRegression'],
   regression: ['LightGBM', 'XGBoostRegressor', 'RandomForest', 'ExtremeRandomTrees', 'ElasticNet'],
+  forecasting: ['AutoArima', 'ExponentialSmoothing', 'LightGBM', 'RandomForest', 'ExtremeRandomTrees'],
 };
 
 /** The data inputs an AutoML job may have, in Azure's names. */

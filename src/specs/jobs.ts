@@ -203,10 +203,11 @@ export const SweepJobSpec = z.strictObject({
 
 /** An AutoML job's settings, as specs/automl-job.ts reads them from Azure's YAML. */
 export const AutomlSettings = z.strictObject({
-  task: z.enum(['classification', 'regression']),
+  task: z.enum(['classification', 'regression', 'forecasting']),
   target_column_name: z.string().min(1),
+  forecasting: z.strictObject({ time_column_name: z.string().min(1), forecast_horizon: z.number().int().positive() }).optional(),
   primary_metric: z.string().min(1),
-  estimators: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).min(1),
+  estimators: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).min(1),
   limits: z.strictObject({ timeout_minutes: z.number().positive(), max_trials: z.number().int().positive().optional(), enable_early_termination: z.boolean() }),
   training: z.strictObject({ allowed_training_algorithms: z.array(z.string()).min(1), enable_stack_ensemble: z.boolean() }),
   featurization: z.strictObject({

@@ -19,6 +19,8 @@ export function AutomlPage() {
   const [minutes, setMinutes] = useState(15);
   const [trials, setTrials] = useState(20);
   const [algorithms, setAlgorithms] = useState<string[]>(DEFAULT_ALGORITHMS.classification);
+  const [timeColumn, setTimeColumn] = useState('');
+  const [horizon, setHorizon] = useState(1);
   const [experiment, setExperiment] = useState('automl');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -33,16 +35,18 @@ export function AutomlPage() {
 
   const settings: AutomlSettings = useMemo(() => ({
     task, target_column_name: target, primary_metric: metric,
+    ...(task === 'forecasting' ? { forecasting: { time_column_name: timeColumn, forecast_horizon: horizon } } : {}),
     estimators: algorithms.map((a) => ALGORITHMS[task][a]),
     limits: { timeout_minutes: minutes, max_trials: trials, enable_early_termination: true },
     training: { allowed_training_algorithms: algorithms, enable_stack_ensemble: false },
     featurization: { mode: 'auto' },
-  }), [task, target, metric, algorithms, minutes, trials]);
+  }), [task, target, metric, algorithms, minutes, trials, timeColumn, horizon]);
 
   const yaml = [
     '$schema: https://azuremlschemas.azureedge.net/latest/autoMLJob.schema.json',
     'type: automl', `experiment_name: ${experiment}`, `task: ${task}`, `primary_metric: ${metric}`, `target_column_name: ${target || '<choose a column>'}`,
     'training_data:', '  type: mltable', `  path: azureml:${asset || '<choose a data asset>'}`,
+    ...(task === 'forecasting' ? ['forecasting:', `  time_column_name: ${timeColumn || '<choose a column>'}`, `  forecast_horizon: ${horizon}`] : []),
     'limits:', `  timeout_minutes: ${minutes}`, `  max_trials: ${trials}`,
     'training:', `  allowed_training_algorithms: [${algorithms.join(', ')}]`, '  enable_stack_ensemble: false', '',
   ].join('\n');
@@ -50,6 +54,7 @@ export function AutomlPage() {
   const submit = async () => {
     setError(undefined);
     if (!asset || !target || !algorithms.length) return setError('Choose the data, the column to predict and at least one algorithm.');
+    if (task === 'forecasting' && (!timeColumn || !(horizon >= 1))) return setError('A forecast needs the time column and how many periods ahead (1 or more).');
     setBusy(true);
     try {
       const job = await client.jobs.create({
@@ -72,7 +77,7 @@ export function AutomlPage() {
       <p className="muted">AutoML tries many algorithms and their settings on a table (FLAML), every trial a child run, and hands back a leaderboard and the best model.</p>
       {assets.error && <ErrorNote error={assets.error} />}
       <label className="param"><span>Data (an MLTable data asset)</span>
-        <select value={asset} onChange={(e) => { setAsset(e.target.value); setTarget(''); }} data-testid="automl-data">
+        <select value={asset} onChange={(e) => { setAsset(e.target.value); setTarget(''); setTimeColumn(''); }} data-testid="automl-data">
           <option value="">—</option>
           {tables.map((a) => <option key={`${a.name}:${a.version}`} value={`${a.name}:${a.version}`}>{a.name}:{a.version}</option>)}
         </select>
@@ -80,9 +85,17 @@ export function AutomlPage() {
       {!tables.length && assets.data && <div className="muted">No MLTable data assets yet: <code className="cmd">stratus data create --name my-table --type mltable --path ./folder-with-MLTable</code></div>}
       <label className="param"><span>Task</span>
         <select value={task} onChange={(e) => setTask(e.target.value as AutomlTask)} data-testid="automl-task">
-          <option value="classification">Classification</option><option value="regression">Regression</option>
+          <option value="classification">Classification</option><option value="regression">Regression</option><option value="forecasting">Time-series forecasting</option>
         </select>
       </label>
+      {task === 'forecasting' && <>
+        <label className="param"><span>Time column</span>
+          <select value={timeColumn} onChange={(e) => setTimeColumn(e.target.value)} data-testid="automl-time-column" disabled={!columns.length}>
+            <option value="">—</option>{columns.map((c) => <option key={c}>{c}</option>)}
+          </select>
+        </label>
+        <label className="param"><span>Forecast horizon (periods ahead)</span><input type="number" min={1} value={horizon} onChange={(e) => setHorizon(Number(e.target.value))} data-testid="automl-horizon" /></label>
+      </>}
       <label className="param"><span>Column to predict</span>
         <select value={target} onChange={(e) => setTarget(e.target.value)} data-testid="automl-target" disabled={!columns.length}>
           <option value="">—</option>{columns.map((c) => <option key={c}>{c}</option>)}
