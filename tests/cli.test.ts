@@ -2,6 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, runCli, startServer } from './helpers.ts';
+import { buildProgram } from '../src/cli/program.ts';
+import { leafCommands } from '../src/cli/az-globals.ts';
 
 const stratus = (args: string[], env: Record<string, string>) => runCli(args, { env });
 
@@ -58,6 +60,45 @@ describe('stratus CLI', () => {
     assert.equal(res.code, 3);
     assert.match(res.stderr, /No Stratus workspace is answering at http:\/\/127\.0\.0\.1:9/);
     assert.match(res.stderr, /stratus up/);
+  });
+
+  test('az habits: JMESPath --query, every -o format, -g/-w/--subscription accepted, -n for show', async () => {
+    const env = { STRATUS_URL: server.url };
+    const names = await stratus(['experiment', 'list', '--query', "[?name=='cli-exp'].name", '-o', 'tsv', '-g', 'my-rg', '-w', 'my-ws', '--subscription', 'sub-1'], env);
+    assert.equal(names.code, 0, names.stderr);
+    assert.equal(names.stdout, 'cli-exp\n');
+    const yaml = await stratus(['run', 'show', '-n', runId, '-o', 'yaml', '--query', 'info.{id: run_id, status: status}'], env);
+    assert.equal(yaml.stdout, `id: ${runId}\nstatus: RUNNING\n`);
+    const tsv = await stratus(['experiment', 'show', '--name', 'cli-exp', '--query', '{name: name, stage: lifecycle_stage}', '-o', 'tsv'], env);
+    assert.equal(tsv.stdout, 'cli-exp\tactive\n');
+    const none = await stratus(['experiment', 'list', '-o', 'none'], env);
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, '');
+    const jsonc = await stratus(['run', 'show', '--run-id', runId, '-o', 'jsonc', '--query', 'data.params'], env);
+    assert.deepEqual(JSON.parse(jsonc.stdout), [{ key: 'lr', value: '0.1' }], 'not a terminal: plain JSON');
+    const bad = await stratus(['experiment', 'list', '--query', '[?name=='], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--query '\[\?name==' is not a JMESPath expression/);
+    const twice = await stratus(['run', 'show', runId, '-n', 'other'], env);
+    assert.match(twice.stderr, /give the run once/);
+  });
+
+  test('every command has a description and takes what az takes on every command', () => {
+    for (const cmd of leafCommands(buildProgram())) {
+      const name = `${cmd.parent?.name()} ${cmd.name()}`;
+      if (cmd.name() === 'up' || cmd.name() === 'help') continue;
+      assert.ok(cmd.description(), `${name} has a description`);
+      for (const long of ['--output', '--query', '--resource-group', '--workspace-name', '--subscription']) {
+        assert.ok(cmd.options.some((o) => o.long === long), `${name} takes ${long}`);
+      }
+    }
+  });
+
+  test('up on a busy port says what to do', async () => {
+    const port = new URL(server.url).port;
+    const res = await stratus(['up', '--port', port, '--data-dir', `${server.dataDir}-second`], {});
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is in use .*stratus up --port ${Number(port) + 1}.*STRATUS_URL`));
   });
 
   test('up refuses a public host without auth', async () => {

@@ -85,16 +85,22 @@ def main():
     app_root = os.environ.get("AML_APP_ROOT", os.getcwd())
     script = os.environ.get("AZUREML_ENTRY_SCRIPT", "score.py")
     sys.path.insert(0, app_root)
+    # Which step failed is said: importing the script, its init(), or a missing run().
+    stage = f"{script} could not be imported (an error at its top level, before init())"
     try:
         spec = importlib.util.spec_from_file_location("score", os.path.join(app_root, script))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        stage = f"init() failed in {script}"
         if hasattr(module, "init"):
             module.init()
+        if not callable(getattr(module, "run", None)):
+            _write(out, {"ready": False, "error": f"{script} defines no run(raw_data) function: the scoring server calls run() for every request."})
+            return 1
         run = module.run
     except Exception:
         traceback.print_exc()
-        _write(out, {"ready": False, "error": traceback.format_exc()})
+        _write(out, {"ready": False, "error": f"{stage}:\n{traceback.format_exc()}"})
         return 1
     decorated = _schema_decorated(run)
     _write(out, {"ready": True, "swagger": _swagger(run, script) if decorated else None})

@@ -33,8 +33,10 @@ function describe(a: AssetJson): string {
 
 /** list, show and archive are the same for every kind of asset. */
 function commonVerbs(cmd: Command, api: (c: StratusClient) => AssetApi): void {
+  const kind = cmd.name() === 'data' ? 'data asset' : cmd.name();
   cmd
     .command('list')
+    .description(`List ${kind} versions, newest first`)
     .option('-n, --name <name>', 'only versions of this name')
     .addOption(outputOption())
     .addOption(queryOption())
@@ -44,6 +46,7 @@ function commonVerbs(cmd: Command, api: (c: StratusClient) => AssetApi): void {
     }));
   cmd
     .command('show')
+    .description(`Show one ${kind} version (the latest unless --version or --label)`)
     .requiredOption('-n, --name <name>')
     .option('-v, --version <version>')
     .option('-l, --label <label>', 'latest', undefined)
@@ -55,6 +58,7 @@ function commonVerbs(cmd: Command, api: (c: StratusClient) => AssetApi): void {
     }));
   cmd
     .command('archive')
+    .description(`Archive a ${kind} version (it stays usable by name:version, hidden from latest)`)
     .requiredOption('-n, --name <name>')
     .requiredOption('-v, --version <version>')
     .addOption(outputOption())
@@ -101,6 +105,7 @@ async function storeRef(client: StratusClient, p: string, base: string, what: st
 function pathAssetCreate(cmd: Command, kind: string, pathHelp: string, typeHelp: string, api: (c: StratusClient) => AssetApi): void {
   cmd
     .command('create')
+    .description(`Create a ${kind} version from a local path (uploaded), a job output or a run's files`)
     .option('-f, --file <file>', `${kind} YAML: name, version, type, path, description`)
     .option('-n, --name <name>')
     .option('-v, --version <version>')
@@ -127,6 +132,7 @@ export function registerAssetCommands(program: Command): void {
   const env = program.command('environment').description('Registered environments (versioned conda specs)');
   env
     .command('create')
+    .description('Create an environment version from its YAML (image and conda file)')
     .requiredOption('-f, --file <file>', 'environment YAML: name, version, image, conda_file')
     .option('-n, --name <name>')
     .option('-v, --version <version>')
@@ -155,6 +161,7 @@ export function registerAssetCommands(program: Command): void {
   const component = program.command('component').description('Components (command and pipeline components, versioned and immutable)');
   component
     .command('create')
+    .description('Create a component version from its YAML')
     .requiredOption('-f, --file <file>', 'component YAML (commandComponent or pipelineComponent schema)')
     .option('-n, --name <name>')
     .option('-v, --version <version>')
@@ -180,6 +187,7 @@ export function registerAssetCommands(program: Command): void {
   pathAssetCreate(data, 'data', 'local file or folder (uploaded), or azureml://jobs/<job>/outputs/<name>', 'uri_file, uri_folder or mltable', (c) => c.data);
   data
     .command('download')
+    .description('Download the files of a version')
     .requiredOption('-n, --name <name>')
     .option('-v, --version <version>')
     .option('-p, --download-path <dir>', 'where to put it', '.')
@@ -195,6 +203,7 @@ export function registerAssetCommands(program: Command): void {
   pathAssetCreate(model, 'model', 'local folder (uploaded), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>', 'custom_model or mlflow_model', (c) => c.models);
   model
     .command('download')
+    .description('Download the files of a version')
     .requiredOption('-n, --name <name>')
     .requiredOption('-v, --version <version>')
     .option('-p, --download-path <dir>', 'where to put it', '.')

@@ -94,6 +94,7 @@ export function registerComputeCommands(program: Command): void {
     }));
   compute
     .command('list')
+    .description('List computes')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
@@ -102,6 +103,7 @@ export function registerComputeCommands(program: Command): void {
     }));
   compute
     .command('show')
+    .description('Show a compute')
     .requiredOption('-n, --name <name>')
     .addOption(outputOption())
     .addOption(queryOption())
@@ -126,6 +128,7 @@ export function registerComputeCommands(program: Command): void {
   registerJoinWorker(compute);
   compute
     .command('delete')
+    .description('Delete a compute')
     .requiredOption('-n, --name <name>')
     .option('-y, --yes', 'do not ask for confirmation (accepted for az ml scripts)')
     .action((opts) => withClient(async (client) => {

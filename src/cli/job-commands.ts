@@ -14,7 +14,7 @@ import { parseAutomlJob } from '../specs/automl-job.ts';
 import { isTerminal } from '../specs/job-status.ts';
 import { downloadTree, upload } from './transfer.ts';
 import { print, table } from './format.ts';
-import { fail, outputOption, queryOption, withClient } from './runner.ts';
+import { fail, openInStudio, outputOption, queryOption, withClient } from './runner.ts';
 
 
 function jobRow(j: JobJson): Record<string, unknown> {
@@ -154,6 +154,7 @@ export function registerJobCommands(program: Command): void {
     .option('--set <key=value...>', 'override a field, e.g. --set inputs.lr=0.1 compute=cpu-cluster')
     .option('-n, --name <name>', 'job name (default: generated)')
     .option('-s, --stream', 'follow the logs until the job ends')
+    .option('--web', 'open the job in the studio (its address is printed on stderr)')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
@@ -162,13 +163,14 @@ export function registerJobCommands(program: Command): void {
         ? await prepareJobFrom(client, new YamlSource(`${opts.notebook} (as a notebook job)`, notebookJobYaml(opts.notebook, opts.parameter ?? [], { experiment: opts.experimentName, compute: opts.compute })), opts)
         : await prepareJob(client, opts);
       const created = await client.jobs.create(spec);
+      if (opts.web) openInStudio(['jobs', created.name]);
       if (!opts.stream) {
         print(created, opts.output, opts.query, () => table([jobRow(created)], JOB_COLUMNS));
         return;
       }
       process.stderr.write(`[stratus] submitted ${created.name}\n`);
       const final = created.type === 'pipeline' || created.type === 'sweep' ? await streamComposite(client, created.name) : await streamJob(client, created.name);
-      if (opts.output === 'json' || opts.query) print(final, opts.output, opts.query, () => '');
+      if (opts.output !== 'table' || opts.query) print(final, opts.output, opts.query, () => '');
       if (final.status !== 'Completed') process.exit(1);
     }));
 
@@ -189,16 +191,20 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command('show')
+    .description('Show a job (steps, trials, outputs, notes)')
     .requiredOption('-n, --name <name>')
+    .option('--web', 'open the job in the studio (its address is printed on stderr)')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
       const j = await client.jobs.get(opts.name);
+      if (opts.web) openInStudio(['jobs', j.name]);
       print(j, opts.output, opts.query, () => describeJob(j));
     }));
 
   job
     .command('list')
+    .description('List jobs, newest first')
     .option('--status <status>', 'only jobs in this status')
     .option('--max-results <n>', 'at most this many', '50')
     .option('-p, --parent-job-name <name>', 'the steps of a pipeline or the trials of a sweep')
@@ -221,6 +227,7 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command('cancel')
+    .description('Cancel a job (its whole process tree ends)')
     .requiredOption('-n, --name <name>')
     .addOption(outputOption())
     .addOption(queryOption())
@@ -231,6 +238,7 @@ export function registerJobCommands(program: Command): void {
 
   job
     .command('update')
+    .description('Change a job\'s display name, description or tags')
     .requiredOption('-n, --name <name>')
     .option('--set <key=value...>', 'display_name=…, description=…, tags.<k>=…')
     .addOption(outputOption())

@@ -26,6 +26,7 @@ export function registerScheduleCommands(program: Command): void {
   const schedule = program.command('schedule').description('Schedules: cron or recurrence triggers that submit a job');
   schedule
     .command('create')
+    .description('Create a schedule from its YAML')
     .requiredOption('-f, --file <file>', 'schedule YAML: name, trigger, create_job')
     .option('-n, --name <name>')
     .option('--set <key=value...>')
@@ -47,17 +48,18 @@ export function registerScheduleCommands(program: Command): void {
       const s = await client.schedules.create({ name, display_name: d.display_name, description: d.description, tags: d.tags, trigger: d.trigger, create_job: createJob });
       print(s, opts.output, opts.query, () => describe(s));
     }));
-  schedule.command('list').addOption(outputOption()).addOption(queryOption()).action((opts) => withClient(async (client) => {
+  schedule.command('list').description('List schedules').addOption(outputOption()).addOption(queryOption()).action((opts) => withClient(async (client) => {
     const { value } = await client.schedules.list();
     print(value, opts.output, opts.query, () => table(value.map(row), COLUMNS));
   }));
+  const verbs = { show: 'Show a schedule: its next run time and recent slots', enable: 'Enable a schedule (it fires from the next slot on)', disable: 'Disable a schedule' };
   for (const verb of ['show', 'enable', 'disable'] as const) {
-    schedule.command(verb).requiredOption('-n, --name <name>').addOption(outputOption()).addOption(queryOption()).action((opts) => withClient(async (client) => {
+    schedule.command(verb).description(verbs[verb]).requiredOption('-n, --name <name>').addOption(outputOption()).addOption(queryOption()).action((opts) => withClient(async (client) => {
       const s = await client.schedules[verb](opts.name);
       print(s, opts.output, opts.query, () => describe(s));
     }));
   }
-  schedule.command('delete').requiredOption('-n, --name <name>').option('-y, --yes').action((opts) => withClient(async (client) => {
+  schedule.command('delete').description('Delete a schedule').requiredOption('-n, --name <name>').option('-y, --yes').action((opts) => withClient(async (client) => {
     await client.schedules.delete(opts.name);
     console.log(`Deleted schedule ${opts.name}.`);
   }));

@@ -210,12 +210,13 @@ export class StratusClient {
   };
 
   readonly deployments = {
-    create: (endpoint: string, spec: Record<string, unknown>, allTraffic: boolean) =>
-      this.v1(API_V1.deployments.create, { name: endpoint }, { body: { spec, all_traffic: allTraffic } as BodyOf<typeof API_V1.deployments.create> }),
+    /** `wait: false` replies at once, Creating; poll show (or follow the logs) until it ends. */
+    create: (endpoint: string, spec: Record<string, unknown>, allTraffic: boolean, wait = true) =>
+      this.v1(API_V1.deployments.create, { name: endpoint }, { body: { spec, all_traffic: allTraffic } as BodyOf<typeof API_V1.deployments.create>, query: wait ? {} : { no_wait: 'true' } }),
     list: (endpoint: string) => this.v1(API_V1.deployments.list, { name: endpoint }),
     show: (endpoint: string, name: string) => this.v1(API_V1.deployments.show, { name: endpoint, deployment: name }),
-    update: (endpoint: string, name: string, changes: Record<string, unknown>) =>
-      this.v1(API_V1.deployments.update, { name: endpoint, deployment: name }, { body: changes as BodyOf<typeof API_V1.deployments.update> }),
+    update: (endpoint: string, name: string, changes: Record<string, unknown>, wait = true) =>
+      this.v1(API_V1.deployments.update, { name: endpoint, deployment: name }, { body: changes as BodyOf<typeof API_V1.deployments.update>, query: wait ? {} : { no_wait: 'true' } }),
     delete: (endpoint: string, name: string) => this.v1(API_V1.deployments.delete, { name: endpoint, deployment: name }),
     logs: (endpoint: string, name: string, lines: number) => this.v1(API_V1.deployments.logs, { name: endpoint, deployment: name }, { query: { lines: String(lines) } }),
   };

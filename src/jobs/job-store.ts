@@ -94,7 +94,8 @@ export class JobStore {
     outputsMap?: Record<string, string>; startedAt?: number; endedAt?: number;
   }): Promise<JobRow> {
     const experimentId = await this.experimentId(j.experimentName);
-    const displayName = j.displayName || (j.placement ? j.placement.stepName : randomRunName());
+    // Azure ML's rule: without a display name, a job is shown by its name (one name, not two random ones).
+    const displayName = j.displayName || (j.placement ? j.placement.stepName : j.name);
     const run = await this.runs.create({
       experimentId,
       runName: displayName,

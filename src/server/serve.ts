@@ -76,6 +76,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
     await workspace.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new Error(`Port ${opts.port} on ${opts.host} is in use (another Stratus, or another program). ` +
+        `Start on another port — stratus up --port ${opts.port + 1} (npm start -- --port ${opts.port + 1}) — and point the CLI at it: export STRATUS_URL=http://127.0.0.1:${opts.port + 1}`);
+    }
+    if (code === 'EACCES') throw new Error(`Port ${opts.port} needs privileges this user lacks: use a port above 1023 (stratus up --port 7700).`);
     throw err;
   }
   const addr = app.server.address();

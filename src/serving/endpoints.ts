@@ -19,7 +19,7 @@ import type { ModelAssetService } from '../assets/models.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import { sameSecret } from '../util/secrets.ts';
 import { childEnv } from '../util/child-env.ts';
-import { InitError, WorkerPool } from './worker-pool.ts';
+import { WorkerPool } from './worker-pool.ts';
 import { HARNESS } from '../util/python-harness.ts';
 import type { Scorer, ScoreResult } from './scorer.ts';
 import { AdmissionControl } from './admission.ts';
@@ -125,10 +125,19 @@ export class EndpointService {
 
   async updateEndpoint(name: string, changes: { traffic?: Record<string, number>; mirror_traffic?: Record<string, number>; description?: string }) {
     const row = await this.endpointRow(name);
-    const deployments = (await this.db.all<{ name: string }>('SELECT name FROM online_deployments WHERE endpoint = ?', [name])).map((d) => d.name);
+    const rows = await this.db.all<{ name: string; provisioning_state: string }>('SELECT name, provisioning_state FROM online_deployments WHERE endpoint = ?', [name]);
     const traffic = changes.traffic ?? JSON.parse(row.traffic);
     const mirror = changes.mirror_traffic ?? JSON.parse(row.mirror_traffic);
-    validateTraffic(traffic, mirror, deployments);
+    validateTraffic(traffic, mirror, rows.map((d) => d.name));
+    // Traffic goes only to a deployment that serves: a Failed or still-Creating one would answer 503.
+    const newTraffic = { ...(changes.traffic ?? {}), ...(changes.mirror_traffic ?? {}) };
+    for (const d of rows) {
+      if ((newTraffic[d.name] ?? 0) > 0 && !this.pools.has(this.key(name, d.name))) {
+        throw invalid(d.provisioning_state === 'Failed'
+          ? `Deployment '${d.name}' is Failed and serves nothing, so it cannot take traffic. Its logs say why: stratus online-deployment get-logs -n ${d.name} -e ${name}; fix it with stratus online-deployment update.`
+          : `Deployment '${d.name}' is ${d.provisioning_state} and does not serve yet; send it traffic once it has Succeeded (stratus online-deployment show -n ${d.name} -e ${name}).`);
+      }
+    }
     await this.db.run('UPDATE online_endpoints SET traffic = ?, mirror_traffic = ?, description = ? WHERE name = ?',
       [JSON.stringify(traffic), JSON.stringify(mirror), changes.description ?? row.description, name]);
     return this.showEndpoint(name);
@@ -156,7 +165,8 @@ export class EndpointService {
     await this.db.run('DELETE FROM online_endpoints WHERE name = ?', [name]);
   }
 
-  async createDeployment(spec: DeploymentSpec, allTraffic = false) {
+  /** Creates a deployment; unless `wait` is false, returns once it is up (or has failed). */
+  async createDeployment(spec: DeploymentSpec, allTraffic = false, wait = true) {
     await this.endpointRow(spec.endpoint_name);
     this.checkSpec(spec);
     if (await this.db.get('SELECT 1 AS x FROM online_deployments WHERE endpoint = ? AND name = ?', [spec.endpoint_name, spec.name])) {
@@ -167,11 +177,13 @@ export class EndpointService {
     const now = Date.now();
     await this.db.run('INSERT INTO online_deployments (endpoint, name, spec, provisioning_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
       [spec.endpoint_name, spec.name, JSON.stringify(spec), 'Creating', now, now]);
-    await this.provision(spec);
-    if (allTraffic) {
+    const up = this.provision(spec).then(async () => {
+      if (!allTraffic) return;
       const state = (await this.deploymentRow(spec.endpoint_name, spec.name)).provisioning_state;
       if (state === 'Succeeded') await this.updateEndpoint(spec.endpoint_name, { traffic: { [spec.name]: 100 } });
-    }
+    });
+    if (wait) await up;
+    else void up.catch(() => undefined);
     return this.showDeployment(spec.endpoint_name, spec.name);
   }
 
@@ -252,7 +264,8 @@ export class EndpointService {
       await pool.start();
       await this.swapIn(spec, pool);
     } catch (err) {
-      const reason = err instanceof InitError ? `init() failed in score.py:\n${err.message}` : (err as Error).message;
+      // The worker says which step failed: importing score.py, its init(), or a missing run().
+      const reason = (err as Error).message;
       // A failed update leaves the last good version serving, and its spec stored (Azure's rule).
       const message = this.pools.has(key) ? `The update failed; the previous version keeps serving. ${reason}` : reason;
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -303,13 +316,15 @@ export class EndpointService {
     return Promise.all(rows.map((r) => this.showDeployment(endpoint, r.name)));
   }
 
-  async updateDeployment(endpoint: string, name: string, changes: Partial<Pick<DeploymentSpec, 'instance_count' | 'request_settings' | 'environment_variables' | 'description' | 'model' | 'code' | 'scoring_script' | 'environment' | 'liveness_probe' | 'readiness_probe'>>) {
+  async updateDeployment(endpoint: string, name: string, changes: Partial<Pick<DeploymentSpec, 'instance_count' | 'request_settings' | 'environment_variables' | 'description' | 'model' | 'code' | 'scoring_script' | 'environment' | 'liveness_probe' | 'readiness_probe'>>, wait = true) {
     const row = await this.deploymentRow(endpoint, name);
     const spec = { ...(JSON.parse(row.spec) as DeploymentSpec), ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) } as DeploymentSpec;
     this.checkSpec(spec);
     await this.db.run('UPDATE online_deployments SET provisioning_state = ?, updated_at = ? WHERE endpoint = ? AND name = ?',
       ['Updating', Date.now(), endpoint, name]);
-    await this.provision(spec);
+    const up = this.provision(spec);
+    if (wait) await up;
+    else void up.catch(() => undefined);
     return this.showDeployment(endpoint, name);
   }
 

@@ -108,10 +108,14 @@ export const API_V1 = {
     regenerateKeys: op('POST', `${endpoints}/:name/regenerate-keys`, 'Regenerate the primary or secondary key', EndpointKeysReply, { body: RegenerateKeys }),
   },
   deployments: {
-    create: op('POST', `${endpoints}/:name/deployments`, 'Create a deployment (body: {spec, all_traffic}; stratus online-deployment create --file d.yml builds it)', DeploymentReply, { body: CreateDeployment }),
+    create: op('POST', `${endpoints}/:name/deployments`, 'Create a deployment (body: {spec, all_traffic}; stratus online-deployment create --file d.yml builds it)', DeploymentReply, {
+      body: CreateDeployment, query: { no_wait: 'true: reply at once (provisioning_state Creating) and go on in the background; poll show' },
+    }),
     list: op('GET', `${endpoints}/:name/deployments`, 'List deployments', listOf(DeploymentReply)),
     show: op('GET', `${endpoints}/:name/deployments/:deployment`, 'Show a deployment', DeploymentReply),
-    update: op('PATCH', `${endpoints}/:name/deployments/:deployment`, 'Update a deployment (rolling: new workers start before old ones stop)', DeploymentReply, { body: UpdateDeployment }),
+    update: op('PATCH', `${endpoints}/:name/deployments/:deployment`, 'Update a deployment (rolling: new workers start before old ones stop)', DeploymentReply, {
+      body: UpdateDeployment, query: { no_wait: 'true: reply at once (provisioning_state Updating) and go on in the background; poll show' },
+    }),
     delete: op('DELETE', `${endpoints}/:name/deployments/:deployment`, 'Delete a deployment (it must have no traffic)', Empty),
     logs: op('GET', `${endpoints}/:name/deployments/:deployment/logs`, 'Worker logs', DeploymentLogsReply, { query: { lines: 'how many last lines (1 to 100000, default 100)' } }),
   },

@@ -100,10 +100,10 @@ export function v1Handlers(ws: Workspace): V1Handlers {
     },
     deployments: {
       // Probe settings given in part are completed with Azure's defaults by the service's reader.
-      create: async ({ params, body }) => e.createDeployment({ ...body.spec, endpoint_name: params.name } as Parameters<typeof e.createDeployment>[0], !!body.all_traffic),
+      create: async ({ params, body, query }) => e.createDeployment({ ...body.spec, endpoint_name: params.name } as Parameters<typeof e.createDeployment>[0], !!body.all_traffic, query.no_wait !== 'true'),
       list: async ({ params }) => ({ value: await e.listDeployments(params.name) }),
       show: async ({ params }) => e.showDeployment(params.name, params.deployment),
-      update: async ({ params, body }) => e.updateDeployment(params.name, params.deployment, body as Parameters<typeof e.updateDeployment>[2]),
+      update: async ({ params, body, query }) => e.updateDeployment(params.name, params.deployment, body as Parameters<typeof e.updateDeployment>[2], query.no_wait !== 'true'),
       delete: async ({ params }) => emptyAfter(e.deleteDeployment(params.name, params.deployment)),
       logs: async ({ params, query }) => ({ content: await e.logs(params.name, params.deployment, intQuery(query, 'lines', 100, 1, 100_000)) }),
     },
