@@ -4,6 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runCli, startServer } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
@@ -97,7 +99,26 @@ describe('online endpoints', () => {
     const logs = await cli(['online-deployment', 'get-logs', '--name', 'broken', '--endpoint-name', 'linear', '--lines', '50']);
     assert.match(logs.stdout, /Traceback/);
     assert.match(logs.stdout, /weights.json is marked corrupt/);
+    // While it was created, its log went by on stderr; it ended Failed, so no traffic may go to it.
+    assert.match(res.stderr, /\[stratus\] deployment broken: Failed after \d+ s/);
+    const traffic = await cli(['online-endpoint', 'update', '--name', 'linear', '--traffic', 'blue=50 broken=50']);
+    assert.notEqual(traffic.code, 0);
+    assert.match(traffic.stderr, /Deployment 'broken' is Failed and serves nothing, so it cannot take traffic\. Its logs say why: stratus online-deployment get-logs -n broken -e linear/);
     assert.equal((await cli(['online-deployment', 'delete', '--name', 'broken', '--endpoint-name', 'linear'])).code, 0);
+    // An error at the top of score.py is said as that, not as init().
+    const code = fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-import-error-'));
+    fs.writeFileSync(path.join(code, 'score.py'), 'import module_that_is_not_installed\n\ndef init():\n    pass\n\ndef run(raw):\n    return raw\n');
+    const bad = await cli(['online-deployment', 'create', '--file', 'deploy-v1.yml', '--name', 'unimportable', '--set', `code_configuration.code=${code}`, '--no-wait', '-o', 'json']);
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.equal(JSON.parse(bad.stdout).provisioning_state, 'Creating', '--no-wait returns at once');
+    let shown2 = await client.deployments.show('linear', 'unimportable');
+    for (let i = 0; i < 600 && shown2.provisioning_state === 'Creating'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      shown2 = await client.deployments.show('linear', 'unimportable');
+    }
+    assert.equal(shown2.provisioning_state, 'Failed');
+    assert.match(String(shown2.error), /score\.py could not be imported \(an error at its top level, before init\(\)\)[^]*ModuleNotFoundError: No module named 'module_that_is_not_installed'/);
+    assert.equal((await cli(['online-deployment', 'delete', '--name', 'unimportable', '--endpoint-name', 'linear'])).code, 0);
   });
 
   test('overload answers 429; a slow request answers 504 and the deployment keeps serving', async () => {
