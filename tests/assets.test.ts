@@ -73,6 +73,15 @@ describe('assets and computes', () => {
     const res = await runJob('command: echo from-registered-env\nenvironment: azureml:plain@latest\n');
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /from-registered-env/);
+    // The curated environments are listed and shown, with Azure's pins and where they differ.
+    const curated = await json(['environment', 'list', '--registry-name', 'azureml']);
+    assert.ok(curated.every((e: any) => e.curated === true) && curated.some((e: any) => e.name === 'AzureML-sklearn-1.5'), JSON.stringify(curated.map((e: any) => e.name)));
+    assert.ok((await json(['environment', 'list'])).some((e: any) => e.name === 'plain') && (await json(['environment', 'list'])).some((e: any) => e.name === 'AzureML-sklearn-1.5'));
+    const sklearn = await json(['environment', 'show', '-n', 'AzureML-sklearn-1.5', '--registry-name', 'azureml', '-l', 'latest']);
+    for (const pin of ['pandas~=1.5.3', 'scipy~=1.10.0', 'scikit-learn~=1.5.0', 'joblib~=1.2.0']) assert.ok(sklearn.conda_file.includes(`- ${pin}\n`), `${pin} in ${sklearn.conda_file}`);
+    assert.ok(sklearn.notes.some((n: string) => /numpy~=1\.23\.5 where Azure pins numpy~=1\.22\.0/.test(n)), JSON.stringify(sklearn.notes));
+    const misspelt = await cli(['environment', 'show', '-n', 'AzureML-sklearn-1.55']);
+    assert.match(misspelt.stderr, /Did you mean 'AzureML-sklearn-1\.5'\? Curated environments: AzureML-sklearn-1\.5, stratus-notebook/);
     const missing = await runJob('command: echo\nenvironment: azureml:nope:1\n');
     assert.match(missing.stderr, /Environment 'azureml:nope:1' is not registered.*stratus environment create/);
   });

@@ -95,4 +95,12 @@ describe('environment cache', () => {
     assert.doesNotMatch(logs.build.data, /pip install/);
     assert.ok(fs.existsSync(path.join(cache, `${built[0]}.build.log`)), 'the build log is kept');
   });
+
+  test('a build that fails says pip\'s own reason in the job\'s error', async () => {
+    const broken = { ...spec('env-broken'), environment: { kind: 'inline' as const, image: 'python:3.11', conda: 'dependencies:\n  - pip:\n    - stratus-no-such-package==9.9.9\n' } };
+    await client.jobs.create(broken);
+    const job = await finish('env-broken');
+    assert.equal(job.status, 'Failed');
+    assert.match(job.error!.message, /Environment build failed:\nERROR: (Could not find a version that satisfies the requirement stratus-no-such-package==9\.9\.9|No matching distribution found for stratus-no-such-package==9\.9\.9)/);
+  });
 });

@@ -1,6 +1,9 @@
 /** Registered environments: versioned, immutable conda specs (Azure ML's environment assets). */
 import type { Db } from '../store/db.ts';
-import { alreadyExists, invalid } from '../util/errors.ts';
+import { alreadyExists, invalid, notFound, type StratusError } from '../util/errors.ts';
+import { CURATED, CURATED_ABOUT, CURATED_AS_OF } from '../environments/curated.ts';
+import { curatedName } from '../specs/command-job.ts';
+import { nearest } from '../util/nearest.ts';
 import { readCondaSpec, type PythonEnvSpec } from '../environments/conda.ts';
 import { validateNameVersion, VersionedTable } from './versioned.ts';
 
@@ -45,16 +48,31 @@ export class EnvironmentAssetService {
 
   /** The Python spec a job builds for `azureml:<name>:<version>` or `@latest`. */
   async pythonSpec(name: string, version?: string, label?: string): Promise<PythonEnvSpec | undefined> {
+    const curated = curatedName(name);
+    if (curated) return CURATED[curated];
     const row = await this.table.resolve(name, version, label);
     return row.conda ? readCondaSpec(row.conda, `conda file of environment '${name}:${row.version}'`) : undefined;
   }
 
+  /** A registered version, or a curated environment by any of its spellings (AzureML-sklearn-1.5, sklearn-1.5, azureml://registries/azureml/…). */
   async show(name: string, version?: string, label?: string) {
-    return toJson(await this.table.resolve(name, version, label));
+    const curated = curatedName(name);
+    if (curated) return curatedJson(curated);
+    try {
+      return toJson(await this.table.resolve(name, version, label));
+    } catch (err) {
+      if ((err as StratusError).code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
+      const names = [...new Set([...(await this.table.list()).map((r) => r.name), ...Object.values(CURATED_ABOUT).map((c) => c.displayName)])];
+      const near = nearest(name, names);
+      throw notFound(`${(err as Error).message}${near ? ` Did you mean '${near}'?` : ''} Curated environments: ${Object.values(CURATED_ABOUT).map((c) => c.displayName).join(', ')}.`);
+    }
   }
 
-  async list(name?: string) {
-    return (await this.table.list(name)).map(toJson);
+  /** The registered versions, then the curated environments (as Azure's registry `azureml` lists them), unless `registered` only. */
+  async list(name?: string, which: 'all' | 'registered' | 'curated' = 'all') {
+    const registered = which === 'curated' ? [] : (await this.table.list(name)).map(toJson);
+    const curated = which === 'registered' ? [] : Object.keys(CURATED_ABOUT).map(curatedJson).filter((c) => !name || c.name === name || curatedName(name) === curatedName(c.name));
+    return [...registered, ...curated];
   }
 
   async archive(name: string, version: string) {
@@ -74,5 +92,23 @@ function toJson(r: EnvironmentRow) {
     tags: JSON.parse(r.tags),
     creation_context: { created_at: new Date(Number(r.created_at)).toISOString() },
     archived: !!Number(r.archived),
+  };
+}
+
+/** A curated environment as `environment show` prints it: its conda file is what Stratus builds, its notes where that differs from Azure's. */
+function curatedJson(key: string) {
+  const about = CURATED_ABOUT[key];
+  const conda = ['name: ' + about.displayName, 'dependencies:', '  - python=3.11', '  - pip:', ...CURATED[key].requirements.map((r) => `    - ${r}`)].join('\n') + '\n';
+  return {
+    name: about.displayName,
+    version: '1',
+    id: `azureml://registries/azureml/environments/${about.displayName}/versions/1`,
+    conda_file: conda,
+    description: about.description,
+    tags: { curated: 'true' },
+    creation_context: { created_at: CURATED_AS_OF },
+    archived: false,
+    curated: true,
+    notes: about.differences,
   };
 }

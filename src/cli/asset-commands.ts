@@ -20,7 +20,7 @@ interface AssetApi {
 }
 
 const row = (a: AssetJson) => ({
-  name: a.name, version: a.version, type: a.type ?? '', stage: a.stage ?? (a.archived ? 'Archived' : ''),
+  name: a.name, version: a.version, type: a.type ?? (a.curated ? 'curated' : ''), stage: a.stage ?? (a.archived ? 'Archived' : ''),
   created: String(a.creation_context?.created_at ?? '').replace('T', ' ').slice(0, 19), description: a.description ?? '',
 });
 const COLUMNS = ['name', 'version', 'type', 'stage', 'created', 'description'];
@@ -34,19 +34,26 @@ function describe(a: AssetJson): string {
 /** list, show and archive are the same for every kind of asset. */
 function commonVerbs(cmd: Command, api: (c: StratusClient) => AssetApi): void {
   const kind = cmd.name() === 'data' ? 'data asset' : cmd.name();
-  cmd
+  const isEnvironment = cmd.name() === 'environment';
+  const listCmd = cmd
     .command('list')
-    .description(`List ${kind} versions, newest first`)
-    .option('-n, --name <name>', 'only versions of this name')
+    .description(isEnvironment ? 'List environment versions, newest first, then the curated environments' : `List ${kind} versions, newest first`)
+    .option('-n, --name <name>', 'only versions of this name');
+  if (isEnvironment) listCmd.option('--registry-name <registry>', 'azureml: only the curated environments (Azure\'s registry of them)');
+  listCmd
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const { value } = await api(client).list(opts.name);
+      if (opts.registryName && opts.registryName !== 'azureml') fail(`--registry-name ${opts.registryName}: the one registry here is azureml (the curated environments).`);
+      const { value: all } = await api(client).list(opts.name);
+      const value = opts.registryName ? all.filter((a) => a.curated) : all;
       print(value, opts.output, opts.query, () => table(value.map(row), COLUMNS));
     }));
-  cmd
+  const showCmd = cmd
     .command('show')
-    .description(`Show one ${kind} version (the latest unless --version or --label)`)
+    .description(`Show one ${kind} version (the latest unless --version or --label)${isEnvironment ? '; a curated one by its Azure name, e.g. AzureML-sklearn-1.5' : ''}`);
+  if (isEnvironment) showCmd.option('--registry-name <registry>', 'azureml: the curated environments (found by name without it too)');
+  showCmd
     .requiredOption('-n, --name <name>')
     .option('-v, --version <version>')
     .option('-l, --label <label>', 'latest', undefined)

@@ -136,6 +136,8 @@ export class EnvironmentBuilder {
       log.write(text);
       onLog(text);
     };
+    // pip's own reason (its `ERROR:` lines) is what a failed build is reported by.
+    const errors: string[] = [];
     const step = (cmd: string, args: string[]) =>
       new Promise<void>((resolve, reject) => {
         emit(`$ ${cmd} ${args.join(' ')}\n`);
@@ -143,7 +145,11 @@ export class EnvironmentBuilder {
         const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ PIP_DISABLE_PIP_VERSION_CHECK: '1' }), detached: true });
         if (child.pid) fs.writeFileSync(lockFile, JSON.stringify({ server: process.pid, group: child.pid } satisfies BuildLock));
         child.stdout.on('data', (d) => emit(d.toString()));
-        child.stderr.on('data', (d) => emit(d.toString()));
+        child.stderr.on('data', (d) => {
+          const text = d.toString();
+          emit(text);
+          for (const line of text.split('\n')) if (/^ERROR: /.test(line) && errors.length < 5) errors.push(line.trim());
+        });
         child.on('error', (err) => reject(err));
         child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`'${cmd} ${args[0]}' exited with code ${code}`))));
       });
@@ -159,7 +165,8 @@ export class EnvironmentBuilder {
     } catch (err) {
       emit(`environment build failed: ${(err as Error).message}\n`);
       fs.rmSync(prefix, { recursive: true, force: true });
-      throw new Error(`Environment build failed: ${(err as Error).message}. See the build log: ${logFile}`);
+      const why = errors.length ? errors.join('\n') : (err as Error).message;
+      throw new Error(`Environment build failed:\n${why}\n(the whole build log: stratus job show, its Logs; on the server: ${logFile})`);
     } finally {
       log.end();
       fs.rmSync(lockFile, { force: true });

@@ -8,8 +8,12 @@ import type { PythonEnvSpec } from './conda.ts';
 import { IPYKERNEL, NOTEBOOK_ENVIRONMENT, PAPERMILL } from './notebook.ts';
 
 export const CURATED: Record<string, PythonEnvSpec> = {
+  // Azure's published AzureML-sklearn-1.5 (azureml-assets, conda_dependencies.yaml), where Python 3.11 allows: see CURATED_ABOUT.
   'sklearn-1.5': {
-    requirements: ['scikit-learn~=1.5.0', 'pandas', 'numpy', `mlflow==${MLFLOW_API_VERSION}`, 'joblib'],
+    requirements: [
+      'scikit-learn~=1.5.0', 'pandas~=1.5.3', 'scipy~=1.10.0', 'numpy~=1.23.5', 'joblib~=1.2.0', 'matplotlib~=3.6.0', 'psutil~=5.9.0',
+      'tqdm~=4.66.3', 'ipykernel~=6.0', 'debugpy~=1.6.3', `mlflow==${MLFLOW_API_VERSION}`,
+    ],
     warnings: [],
   },
   /** Stratus's own: what compute instances run Jupyter in, and what notebook jobs run papermill in. */
@@ -34,4 +38,33 @@ export const CURATED: Record<string, PythonEnvSpec> = {
     requirements: ['flaml==2.8.0', 'lightgbm==4.7.0', 'xgboost-cpu==2.1.4', 'scikit-learn==1.9.1', 'scipy==1.17.1', 'pandas==3.1.1', 'numpy==2.4.6', 'pyarrow==25.0.1', 'pyyaml==6.0.4', 'statsmodels==0.15.0', `mlflow==${MLFLOW_API_VERSION}`],
     warnings: [],
   },
+};
+
+/** When the curated definitions were last compared with Azure's published ones (their creation time in listings). */
+export const CURATED_AS_OF = '2026-12-01T00:00:00.000Z';
+
+/** What each curated environment is, by the name Azure (or Stratus) gives it, and where it differs from Azure's published definition. */
+export interface CuratedAbout {
+  /** The name `environment list` shows and `environment show -n` takes (any spelling curatedName() reads works too). */
+  displayName: string;
+  description: string;
+  differences: string[];
+}
+
+export const CURATED_ABOUT: Record<string, CuratedAbout> = {
+  'sklearn-1.5': {
+    displayName: 'AzureML-sklearn-1.5',
+    description: 'Azure ML\'s curated scikit-learn 1.5 environment (CPU) with its published pins: pandas~=1.5.3, scipy~=1.10.0, scikit-learn~=1.5.0, joblib~=1.2.0',
+    differences: [
+      'Python 3.11 (this host\'s) where Azure\'s uses Python 3.10.',
+      'numpy~=1.23.5 where Azure pins numpy~=1.22.0, matplotlib~=3.6.0 for ~=3.5.0 and psutil~=5.9.0 for ~=5.8.0: those versions were never built for Python 3.11.',
+      'The azureml-* packages (core, defaults, mlflow, telemetry, inference-server-http) are left out: Stratus\'s MLflow client and scoring server take their place.',
+      'scikit-learn-intelex, tensorboard, torch-tb-profiler and py-spy are left out (Intel-specific or profiling tools, large, unused by the samples).',
+    ],
+  },
+  'stratus-notebook': { displayName: 'stratus-notebook', description: 'Stratus\'s own: Jupyter for compute instances, papermill for notebook jobs', differences: [] },
+  'stratus-spark': { displayName: 'stratus-spark', description: 'Stratus\'s own: PySpark, the MLflow client and the kernel of notebooks attached to a Spark cluster', differences: [] },
+  'stratus-sql-python': { displayName: 'stratus-sql-python', description: 'Stratus\'s own: where sp_execute_external_script runs Python', differences: [] },
+  'stratus-designer': { displayName: 'stratus-designer', description: 'Stratus\'s own: where the designer\'s built-in modules run', differences: [] },
+  'stratus-automl': { displayName: 'stratus-automl', description: 'Stratus\'s own: where AutoML jobs search (FLAML)', differences: [] },
 };

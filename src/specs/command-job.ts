@@ -91,7 +91,7 @@ export function curatedName(ref: string): string | undefined {
   const name = m?.[1]?.toLowerCase();
   return name && CURATED_NAMES.has(name) ? name : undefined;
 }
-export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook', 'stratus-spark', 'stratus-automl', 'stratus-designer']);
+export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook', 'stratus-spark', 'stratus-automl', 'stratus-designer', 'stratus-sql-python']);
 
 /** Type: from `type`, else `$schema`, else the verb (`job create` means command). */
 export function jobType(data: Record<string, unknown>): string {

@@ -2,6 +2,7 @@
  * YAML files read the way users need errors reported: every problem names the file, the line
  * and the key. Wraps the `yaml` package's document model with a line counter.
  */
+import { nearest } from '../util/nearest.ts';
 import fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 
@@ -122,27 +123,4 @@ export class YamlSource {
   error(path: (string | number)[], message: string) {
     return invalid(`${this.file}:${this.lineOf(path)}: '${path.join('.')}': ${message}`);
   }
-}
-
-/** The known key closest to a misspelt one, if it is close enough to be the likely intent. */
-function nearest(key: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
-}
-
-/** Levenshtein distance (keys are short, so the quadratic table is tiny). */
-function editDistance(a: string, b: string): number {
-  if (a.length > 64 || b.length > 64) return Infinity;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }

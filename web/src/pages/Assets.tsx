@@ -74,6 +74,10 @@ function EnvironmentView({ env }: { env: EnvironmentJson }) {
     <div>
       <h2>{env.name} <span className="muted">version {env.version}</span></h2>
       <Fields rows={[['Image', env.image], ['Description', env.description], ['Build', build && <Status value={build.state} />], ['Spec hash', build?.hash], ['Created', fmtTime(env.creation_context?.created_at)]]} />
+      {env.curated === true && <div className="muted" data-testid="curated">Curated: jobs name it <code>azureml:{env.name}@latest</code>.</div>}
+      {Array.isArray(env.notes) && env.notes.length > 0 && (
+        <><h3>Where it differs from Azure's definition</h3><ul data-testid="curated-differences">{(env.notes as string[]).map((n) => <li key={n}>{n}</li>)}</ul></>
+      )}
       <h3>Conda file</h3>
       <pre className="preview" data-testid="conda">{env.conda_file ?? '(none: the host Python is used)'}</pre>
       <h3>Build log</h3>
