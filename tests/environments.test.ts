@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { condaToPip, readCondaSpec } from '../src/environments/conda.ts';
 import { choosePython } from '../src/environments/builder.ts';
+import { mlflowModelEnvironment } from '../src/environments/mlflow-model.ts';
 import { curatedName } from '../src/specs/command-job.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { startServer, tempDir } from './helpers.ts';
@@ -31,6 +32,22 @@ describe('conda files', () => {
     assert.ok(spec.warnings.some((w) => /cudatoolkit=11\.8.*no pip equivalent/.test(w)));
     assert.ok(spec.warnings.some((w) => /channels/.test(w)));
     assert.equal(condaToPip('numpy=1.26.4=py311h64a7726_0'), 'numpy==1.26.4');
+  });
+
+  test('an MLflow model is scored in the environment of its conda file, as Azure ML builds it', () => {
+    const model = tempDir('stratus-mlmodel-');
+    fs.writeFileSync(path.join(model, 'MLmodel'), 'flavors:\n  python_function:\n    env:\n      conda: conda.yaml\n      virtualenv: python_env.yaml\n    loader_module: mlflow.sklearn\n');
+    fs.writeFileSync(path.join(model, 'conda.yaml'), 'channels: [conda-forge]\ndependencies:\n- python=3.8.18\n- pip<=23.3\n- pip:\n  - mlflow==2.9.2\n  - cloudpickle==2.2.1\n  - scikit-learn==1.2.2\nname: mlflow-env\n');
+    fs.writeFileSync(path.join(model, 'requirements.txt'), 'mlflow==2.9.2\nscikit-learn==9.9.9\n');
+    const spec = mlflowModelEnvironment(model);
+    assert.equal(spec.python, '3.8');
+    assert.deepEqual(spec.requirements, ['mlflow==2.9.2', 'cloudpickle==2.2.1', 'scikit-learn==1.2.2', 'numpy<2'], 'the conda file, not requirements.txt; numpy held below 2 for a scikit-learn built before it');
+    assert.ok(spec.warnings.some((w) => /scikit-learn==1\.2\.2 was built before NumPy 2/.test(w)), JSON.stringify(spec.warnings));
+    // An older model names its conda file directly; a model without one falls back to requirements.txt.
+    fs.writeFileSync(path.join(model, 'MLmodel'), 'flavors:\n  python_function:\n    env: conda.yaml\n');
+    assert.equal(mlflowModelEnvironment(model).python, '3.8');
+    fs.rmSync(path.join(model, 'conda.yaml'));
+    assert.deepEqual(mlflowModelEnvironment(model).requirements, ['mlflow==2.9.2', 'scikit-learn==9.9.9']);
   });
 
   test('a Python version the host lacks gets the closest one, with a warning', () => {
