@@ -39,6 +39,10 @@ describe('online endpoints', () => {
     const shown = JSON.parse((await cli(['online-endpoint', 'show', '--name', 'linear', '--output', 'json'])).stdout);
     assert.equal(shown.provisioning_state, 'Succeeded');
     assert.deepEqual(shown.traffic, { blue: 100 });
+    // A healthy deployment's log has its workers' start-up lines, as azmlinfsrv prints them.
+    const started = await cli(['online-deployment', 'get-logs', '-n', 'blue', '-e', 'linear', '-o', 'tsv']);
+    assert.match(started.stdout, /Stratus scoring worker \d+: Python 3\.\d+[^\n]*entry script [^\n]*score\.py/);
+    assert.match(started.stdout, /init\(\) done in [\d.]+ s; worker \d+ serving run\(\)/);
     scoringUri = shown.scoring_uri;
     key = (await client.endpoints.keys('linear')).primaryKey;
   });

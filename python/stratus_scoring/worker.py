@@ -14,6 +14,7 @@ import json
 import os
 import struct
 import sys
+import time
 import traceback
 
 
@@ -87,6 +88,11 @@ def main():
     sys.path.insert(0, app_root)
     # Which step failed is said: importing the script, its init(), or a missing run().
     stage = f"{script} could not be imported (an error at its top level, before init())"
+    # Start-up lines in the deployment's log, as azureml-inference-server-http prints them.
+    started = time.time()
+    print(f"Stratus scoring worker {os.getpid()}: Python {sys.version.split()[0]}, entry script {os.path.join(app_root, script)}", flush=True)
+    if os.environ.get("AZUREML_MODEL_DIR"):
+        print(f"AZUREML_MODEL_DIR: {os.environ['AZUREML_MODEL_DIR']}", flush=True)
     try:
         spec = importlib.util.spec_from_file_location("score", os.path.join(app_root, script))
         module = importlib.util.module_from_spec(spec)
@@ -102,6 +108,7 @@ def main():
         traceback.print_exc()
         _write(out, {"ready": False, "error": f"{stage}:\n{traceback.format_exc()}"})
         return 1
+    print(f"init() done in {time.time() - started:.2f} s; worker {os.getpid()} serving run()", flush=True)
     decorated = _schema_decorated(run)
     _write(out, {"ready": True, "swagger": _swagger(run, script) if decorated else None})
     while True:

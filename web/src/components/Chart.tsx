@@ -19,7 +19,8 @@ export function LineChart({ title, series, xLabel = 'step', time = false, height
     })];
     const plot = new uPlot({
       title, width: Math.max(320, el.current.clientWidth), height,
-      scales: { x: { time } },
+      // One sample: a minute (or one step) either side, not uPlot's default span of years.
+      scales: { x: { time, range: (_u, min, max) => (min === max ? [min - (time ? 60 : 1), max + (time ? 60 : 1)] : [min, max]) } },
       axes: [{ label: xLabel }, {}],
       series: [{ label: xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: xs.length < 60 } }))],
     }, data, el.current);

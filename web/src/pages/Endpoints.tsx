@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { EndpointJson } from '../../../src/client/index.ts';
 import { client, useData } from '../api.ts';
+import { sampleRequest } from '../modelFiles.ts';
 import { Code, Empty, ErrorNote, Fields, Status } from '../components/Bits.tsx';
 import { LineChart, type Series } from '../components/Chart.tsx';
 import { Table } from '../components/Table.tsx';
@@ -82,7 +83,15 @@ function Keys({ name }: { name: string }) {
 }
 
 function TestConsole({ endpoint, deployments }: { endpoint: EndpointJson; deployments: string[] }) {
-  const [body, setBody] = useState('{"input_data": {"data": [[1.0, 2.0]]}}');
+  const [body, setBody] = useState('');
+  // The first body fits the model that takes the most traffic: its example, or its signature.
+  const served = Object.entries(endpoint.traffic).sort((a, b) => b[1] - a[1])[0]?.[0] ?? deployments[0];
+  const model = (endpoint.deployments ?? []).find((d) => d.name === served)?.model;
+  useEffect(() => {
+    let live = true;
+    void sampleRequest(typeof model === 'string' ? model : undefined).then((sample) => live && setBody((b) => b || sample));
+    return () => { live = false; };
+  }, [model]);
   const [deployment, setDeployment] = useState('');
   const [answer, setAnswer] = useState<{ status: number; body: string; ms: number; deployment?: string }>();
   const [error, setError] = useState<string>();

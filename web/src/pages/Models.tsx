@@ -4,6 +4,7 @@
  */
 import { useState } from 'react';
 import { client, fmtTime, useData } from '../api.ts';
+import { readModelFiles, signatureOf } from '../modelFiles.ts';
 import { Code, Empty, ErrorNote, Fields, Status } from '../components/Bits.tsx';
 import { FileBrowser } from '../components/Files.tsx';
 import { Table } from '../components/Table.tsx';
@@ -66,29 +67,20 @@ function Versions({ name }: { name: string }) {
   );
 }
 
-/** MLmodel's signature lines hold JSON strings: inputs: '[{"type": ...}]'. */
-function signatureOf(mlmodel: string): { inputs?: unknown; outputs?: unknown } {
-  const out: Record<string, unknown> = {};
-  for (const key of ['inputs', 'outputs']) {
-    const m = new RegExp(`^\\s+${key}: '(.*)'$`, 'm').exec(mlmodel);
-    if (m) { try { out[key] = JSON.parse(m[1].replace(/''/g, "'")); } catch { /* left out */ } }
-  }
-  return out;
-}
-
 export function ModelVersionPage({ name, version }: { name: string; version: string }) {
   const { data, error } = useData(async () => {
     const v = (await client.registry.getVersion(name, version)).model_version;
-    const files = await client.models.files(name, version).catch(() => undefined);
-    const read = async (file: string) => (files ? client.fetchArtifact(`${files.path}/${file}`).then((r) => r.text(), () => undefined) : undefined);
+    const { files, mlmodel, servingExample, inputExample, onnx } = await readModelFiles(name, version);
     const run = v.run_id ? await client.runs.get(v.run_id).then((r) => r.run, () => undefined) : undefined;
-    return { v, files, mlmodel: await read('MLmodel'), example: (await read('serving_input_example.json')) ?? (await read('input_example.json')), run };
+    return { v, files, mlmodel, example: servingExample ?? inputExample, onnx, run };
   }, [name, version]);
   const [deploying, setDeploying] = useState<string>();
   const [deployError, setDeployError] = useState<string>();
   if (error) return <ErrorNote error={error} />;
   if (!data) return <div className="muted">Loading {name} version {version}…</div>;
-  const { v, files, mlmodel, example, run } = data;
+  const { v, files, mlmodel, example, onnx, run } = data;
+  // Deploy with no code serves an MLflow or ONNX model; any other model needs its score.py.
+  const deployable = Boolean(mlmodel) || onnx;
   const job = run?.data.tags?.find((t) => t.key === 'stratus.job')?.value;
   const signature = mlmodel ? signatureOf(mlmodel) : undefined;
   const deploy = async () => {
@@ -111,7 +103,9 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
     <div>
       <div className="title-row">
         <h1>{name} <span className="muted">version {version}</span></h1>
-        <button className="primary" onClick={() => void deploy()} disabled={!!deploying} data-testid="deploy">Deploy</button>
+        {deployable
+          ? <button className="primary" onClick={() => void deploy()} disabled={!!deploying} data-testid="deploy">Deploy</button>
+          : <span className="muted" data-testid="deploy-needs-code">Not an MLflow or ONNX model: deploy it with its score.py — <code>stratus online-deployment create --file deployment.yml</code> with code_configuration.</span>}
       </div>
       {deploying && <div className="note">{deploying}</div>}
       <ErrorNote error={deployError} />
