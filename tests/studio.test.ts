@@ -195,8 +195,11 @@ outputs:
     await page.getByTestId('data-preview').getByText('versicolor').first().waitFor();
     assert.match(await page.getByTestId('data-stats').innerText(), /sepal_length\s+DOUBLE\s+4\.9\s+7\.0/);
     await shot('data');
-    await open('#/environments');
-    assert.match(await page.getByTestId('empty').innerText(), /stratus environment create --file env\.yml/);
+    // The curated environments are listed before any is registered, with where they differ from Azure's.
+    await open('#/environments/AzureML-sklearn-1.5/1');
+    await page.getByTestId('curated').waitFor();
+    await page.getByTestId('curated-differences').getByText(/numpy~=1\.23\.5 where Azure pins numpy~=1\.22\.0/).waitFor();
+    await page.getByTestId('conda').getByText('pandas~=1.5.3').waitFor();
     await cli(['environment', 'create', '--file', path.join(STUDIO, 'env.yml')]);
     await open('#/environments');
     await page.getByTestId('conda').getByText('scikit-learn').waitFor();
@@ -205,6 +208,80 @@ outputs:
     await open('#/computes');
     await page.getByRole('heading', { name: 'cpu-cluster' }).or(page.getByRole('heading', { name: 'batch-cluster' })).first().waitFor();
     await shot('computes');
+  });
+
+  test('a run\'s page at the address the MLflow client prints: params, metrics, charts, tags, description, artifacts previewed and downloaded, child runs', async () => {
+    // The real MLflow client logs a run with a child, metrics over steps, a dict, a table, HTML and text.
+    const script = `
+import mlflow
+mlflow.set_tracking_uri("${server.url}")
+mlflow.set_experiment("run-page")
+with mlflow.start_run(run_name="parent-run") as run:
+    mlflow.log_params({"lr": 0.01, "layers": 3})
+    for step in range(8):
+        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+    mlflow.log_metric("accuracy", 0.912345678901)
+    mlflow.log_dict({"classes": ["a", "b"]}, "meta/classes.json")
+    mlflow.log_text("<h1>Report</h1><p>all good</p>", "report.html")
+    mlflow.log_text("plain words", "notes.txt")
+    mlflow.log_table({"x": [1, 2], "y": ["p", "q"]}, "tables/t.json")
+    with mlflow.start_run(run_name="child-run", nested=True):
+        mlflow.log_metric("child_metric", 2.0)
+`;
+    // Asynchronously: the workspace answers from this same process.
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { stdout: printed } = await promisify(execFile)(path.resolve(import.meta.dirname, '../.venv/bin/python'), ['-c', script], { encoding: 'utf8' });
+    const link = /View run parent-run at: (\S+)/.exec(printed)?.[1];
+    assert.ok(link && link.startsWith(`${server.url}/#/experiments/`), printed);
+    await page.goto(link);
+    await page.getByTestId('run-name').getByText('parent-run').waitFor();
+    assert.match(await page.getByTestId('params-table').innerText(), /layers\s+3[^]*lr\s+0\.01/);
+    assert.match(await page.getByTestId('metrics-table').innerText(), /accuracy\s+0\.912346\s+0[^]*loss\s+0\.125\s+7/, 'latest values, rounded not cut');
+    // Description and tags are edited in place (as MLflow tags).
+    await page.getByTestId('edit-description').click();
+    await page.getByTestId('description-text').fill('the baseline');
+    await page.getByTestId('save-description').click();
+    await page.getByTestId('description').getByText('the baseline').waitFor();
+    await page.getByTestId('tag-key').fill('team');
+    await page.getByTestId('tag-value').fill('vision');
+    await page.getByTestId('add-tag').click();
+    await page.getByTestId('tags').getByText('vision').waitFor();
+    const runId = link.split('/').pop()!;
+    const tags = Object.fromEntries(((await client.runs.get(runId)).run.data.tags ?? []).map((t) => [t.key, t.value]));
+    assert.equal(tags['mlflow.note.content'], 'the baseline');
+    assert.equal(tags.team, 'vision');
+    // The charts, with the MLflow UI's options; the tab is in the address.
+    await page.getByRole('tab', { name: 'Model metrics' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f]+\/metrics$/);
+    await page.getByTestId('chart-loss').locator('canvas').waitFor();
+    await page.getByTestId('x-axis').selectOption('relative');
+    await page.getByTestId('log-scale').check();
+    await page.getByTestId('smoothing').fill('0.5');
+    await page.getByTestId('chart-loss').locator('canvas').waitFor();
+    // Artifacts: JSON, HTML (in a frame that runs nothing), downloads.
+    await page.reload();
+    await page.getByRole('tab', { name: 'Artifacts' }).click();
+    await page.getByRole('button', { name: /meta\// }).click();
+    await page.getByRole('button', { name: /classes\.json/ }).click();
+    await page.getByTestId('file-preview').getByText('"classes"').waitFor();
+    await page.getByRole('button', { name: '/', exact: true }).click();
+    await page.getByRole('button', { name: /report\.html/ }).click();
+    assert.equal(await page.getByTestId('html-preview').getAttribute('sandbox'), '');
+    assert.match(await page.frameLocator('[data-testid="html-preview"]').locator('h1').innerText(), /Report/);
+    await page.getByRole('button', { name: /notes\.txt/ }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    assert.equal(fs.readFileSync(await download.path(), 'utf8'), 'plain words');
+    // The child run, under its parent here and folded under it in the runs table.
+    await page.getByRole('tab', { name: /Child runs \(1\)/ }).click();
+    await page.getByTestId('child-runs').getByRole('link', { name: 'child-run' }).click();
+    await page.getByTestId('parent-run').waitFor();
+    await open(`#/experiments/${link.split('/experiments/')[1].split('/')[0]}`);
+    assert.equal(await page.getByTestId('run-link').count(), 1, 'the child is folded under its parent');
+    await page.getByRole('button', { name: /unfold child runs of parent-run/ }).click();
+    assert.equal(await page.getByTestId('run-link').count(), 2);
+    await shot('run');
   });
 
   test('the runs table stays usable with 10,000 runs: rendered rows stay few, pages load as it scrolls, sorting is the server\'s', async () => {

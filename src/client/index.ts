@@ -313,6 +313,8 @@ export class StratusClient {
       this.call<{ run_info: RunInfo }>('POST', '/api/2.0/mlflow/runs/update', req),
     logBatch: (req: { run_id: string; metrics?: unknown[]; params?: unknown[]; tags?: unknown[] }) =>
       this.call<Record<string, never>>('POST', '/api/2.0/mlflow/runs/log-batch', req),
+    setTag: (runId: string, key: string, value: string) => this.call<Record<string, never>>('POST', '/api/2.0/mlflow/runs/set-tag', { run_id: runId, key, value }),
+    deleteTag: (runId: string, key: string) => this.call<Record<string, never>>('POST', '/api/2.0/mlflow/runs/delete-tag', { run_id: runId, key }),
     metricHistory: (runId: string, key: string) =>
       this.call<{ metrics?: { key: string; value: number; step: number; timestamp: number }[] }>('GET', '/api/2.0/mlflow/metrics/get-history', undefined, { run_id: runId, metric_key: key, max_results: '25000' }),
   };
@@ -326,5 +328,15 @@ export class StratusClient {
       this.call<{ model_versions?: Record<string, any>[] }>('POST', '/api/2.0/mlflow/model-versions/search', { filter, max_results: 1000 }),
     getVersion: (name: string, version: string) =>
       this.call<{ model_version: Record<string, any> }>('GET', '/api/2.0/mlflow/model-versions/get', undefined, { name, version }),
+    updateVersion: (name: string, version: string, description: string) =>
+      this.call<{ model_version: Record<string, any> }>('PATCH', '/api/2.0/mlflow/model-versions/update', { name, version, description }),
+    setVersionTag: (name: string, version: string, key: string, value: string) =>
+      this.call<Record<string, never>>('POST', '/api/2.0/mlflow/model-versions/set-tag', { name, version, key, value }),
+    deleteVersionTag: (name: string, version: string, key: string) =>
+      this.call<Record<string, never>>('DELETE', '/api/2.0/mlflow/model-versions/delete-tag', { name, version, key }),
+    setAlias: (name: string, alias: string, version: string) =>
+      this.call<Record<string, never>>('POST', '/api/2.0/mlflow/registered-models/alias', { name, alias, version }),
+    deleteAlias: (name: string, alias: string) =>
+      this.call<Record<string, never>>('DELETE', '/api/2.0/mlflow/registered-models/alias', { name, alias }),
   };
 }

@@ -9,6 +9,7 @@ import { JobsPage } from './pages/Jobs.tsx';
 import { JobPage } from './pages/Job.tsx';
 import { ExperimentsPage } from './pages/Experiments.tsx';
 import { RunsPage } from './pages/Runs.tsx';
+import { RunPage } from './pages/Run.tsx';
 import { ComparePage } from './pages/Compare.tsx';
 import { ModelsPage, ModelVersionPage } from './pages/Models.tsx';
 import { EndpointsPage, EndpointPage } from './pages/Endpoints.tsx';
@@ -40,8 +41,8 @@ function Page() {
   const { parts } = useRoute();
   const [section, a, b, c] = parts;
   switch (section ?? 'jobs') {
-    case 'jobs': return a ? <JobPage name={a} /> : <JobsPage />;
-    case 'experiments': return a ? <RunsPage experimentId={a} /> : <ExperimentsPage />;
+    case 'jobs': return a ? <JobPage name={a} tab={b} /> : <JobsPage />;
+    case 'experiments': return b === 'runs' && parts[3] ? <RunPage experimentId={a!} runId={parts[3]} tab={parts[4]} /> : a ? <RunsPage experimentId={a} /> : <ExperimentsPage />;
     case 'compare': return <ComparePage />;
     case 'models': return a && b ? <ModelVersionPage name={a} version={b} /> : <ModelsPage name={a} />;
     case 'endpoints': return a ? <EndpointPage name={a} /> : <EndpointsPage />;

@@ -1,5 +1,6 @@
 /** Small pieces every page uses: status badges, empty states, tabs, key/value lists, errors. */
 import { useState, type ReactNode } from 'react';
+import { go } from '../router.tsx';
 
 export function Status({ value }: { value?: string }) {
   const v = value ?? 'Unknown';
@@ -21,8 +22,14 @@ export function ErrorNote({ error }: { error?: string }) {
   return error ? <div className="error" role="alert">{error}</div> : null;
 }
 
-export function Tabs({ tabs, initial }: { tabs: { id: string; label: string; body: () => ReactNode }[]; initial?: string }) {
-  const [active, setActive] = useState(initial ?? tabs[0]?.id);
+/**
+ * Tabs; with `route`, the chosen tab is the last part of the page's address (`#/jobs/<name>/logs`),
+ * so a tab can be linked to and survives a reload.
+ */
+export function Tabs({ tabs, initial, route }: { tabs: { id: string; label: string; body: () => ReactNode }[]; initial?: string; route?: { base: string[]; current?: string } }) {
+  const [chosen, setChosen] = useState(initial ?? tabs[0]?.id);
+  const active = route ? route.current ?? tabs[0]?.id : chosen;
+  const setActive = (id: string) => (route ? go(...route.base, id) : setChosen(id));
   const tab = tabs.find((t) => t.id === active) ?? tabs[0];
   return (
     <div>

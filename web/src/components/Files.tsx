@@ -1,4 +1,4 @@
-/** Browses a folder of the artifact store and previews a file: text, JSON, CSV as a table, images. */
+/** Browses a folder of the artifact store, previews a file (text, JSON, CSV as a table, images, HTML, notebooks) and downloads it. */
 import { useEffect, useState } from 'react';
 import { client, useData } from '../api.ts';
 import { ErrorNote } from './Bits.tsx';
@@ -22,8 +22,30 @@ function parseCsv(text: string): string[][] {
   });
 }
 
+/** Saves a stored file under its own name (fetched with the workspace's credentials, so it works with auth on). */
+export async function downloadArtifact(path: string): Promise<void> {
+  const blob = await (await client.fetchArtifact(path)).blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = path.split('/').pop() ?? 'download';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export function FilePreview({ path }: { path: string }) {
-  const [content, setContent] = useState<{ kind: 'text' | 'json' | 'csv' | 'image' | 'notebook'; text?: string; url?: string; nb?: Notebook } | undefined>();
+  return (
+    <div>
+      <div className="toolbar"><strong>{path.split('/').pop()}</strong> <button onClick={() => void downloadArtifact(path)} data-testid="download">Download</button></div>
+      <FileContent path={path} />
+    </div>
+  );
+}
+
+function FileContent({ path }: { path: string }) {
+  const [content, setContent] = useState<{ kind: 'text' | 'json' | 'csv' | 'image' | 'notebook' | 'html'; text?: string; url?: string; nb?: Notebook } | undefined>();
   const [error, setError] = useState<string>();
   useEffect(() => {
     let url: string | undefined;
@@ -41,6 +63,8 @@ export function FilePreview({ path }: { path: string }) {
         if (/\.ipynb$/i.test(path)) {
           try { setContent({ kind: 'notebook', nb: parseNotebook(whole) }); return; } catch { /* shown as text below */ }
         }
+        // HTML (a logged report, a plotly figure) in a frame that runs no script of its own.
+        if (/\.html?$/i.test(path)) { setContent({ kind: 'html', text: whole }); return; }
         const text = whole.slice(0, 200_000);
         if (/\.json$/i.test(path)) {
           try { setContent({ kind: 'json', text: JSON.stringify(JSON.parse(text), null, 2) }); return; } catch { /* shown as text */ }
@@ -55,6 +79,7 @@ export function FilePreview({ path }: { path: string }) {
   if (error) return <ErrorNote error={error} />;
   if (!content) return <div className="muted">Loading {path.split('/').pop()}…</div>;
   if (content.kind === 'notebook') return <NotebookView nb={content.nb!} />;
+  if (content.kind === 'html') return <iframe className="preview-html" sandbox="" srcDoc={content.text} title={path} data-testid="html-preview" />;
   if (content.kind === 'image') return <img className="preview-image" src={content.url} alt={path} />;
   if (content.kind === 'csv') {
     const [head, ...rows] = parseCsv(content.text!);

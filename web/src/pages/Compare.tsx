@@ -2,7 +2,7 @@
 import { client, useData } from '../api.ts';
 import { ErrorNote } from '../components/Bits.tsx';
 import { useRoute } from '../router.tsx';
-import { RunMetrics } from './Job.tsx';
+import { MetricCharts } from '../components/MetricCharts.tsx';
 
 export function ComparePage() {
   const { parts } = useRoute();
@@ -35,7 +35,7 @@ export function ComparePage() {
         })}</tbody>
       </table>
       <h2>Metric charts</h2>
-      <RunMetrics runIds={ids} labels={names} />
+      <MetricCharts runIds={ids} labels={names} />
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { JobJson } from '../../../src/client/index.ts';
 import { client, fmtDuration, fmtTime, useData } from '../api.ts';
 import { ErrorNote, Fields, Status, Tabs } from '../components/Bits.tsx';
-import { LineChart } from '../components/Chart.tsx';
+import { MetricCharts } from '../components/MetricCharts.tsx';
 import { FileBrowser } from '../components/Files.tsx';
 import { go, Link } from '../router.tsx';
 import { draftFromJob } from './Designer.tsx';
@@ -53,25 +53,6 @@ function Logs({ name }: { name: string }) {
       {text.build && (<><h3>environment build</h3><pre className="log">{text.build}</pre></>)}
     </div>
   );
-}
-
-export function RunMetrics({ runIds, labels }: { runIds: string[]; labels?: Record<string, string> }) {
-  const { data, error } = useData(async () => {
-    const runs = await Promise.all(runIds.map((id) => client.runs.get(id).then((r) => r.run)));
-    const keys = [...new Set(runs.flatMap((r) => (r.data.metrics ?? []).map((m) => m.key)))].sort();
-    const charts = await Promise.all(keys.map(async (key) => ({
-      key,
-      series: await Promise.all(runs.map(async (r) => ({
-        label: labels?.[r.info.run_id] ?? r.info.run_name ?? r.info.run_id,
-        points: ((await client.runs.metricHistory(r.info.run_id, key)).metrics ?? []).map((m) => ({ x: Number(m.step), y: Number(m.value) })),
-      }))),
-    })));
-    return charts;
-  }, [runIds.join(',')], 5000);
-  if (error) return <ErrorNote error={error} />;
-  if (!data) return <div className="muted">Loading metrics…</div>;
-  if (!data.length) return <div className="muted">No metrics logged. In the job's code: <code className="cmd">mlflow.log_metric("loss", value, step=epoch)</code>.</div>;
-  return <div className="charts" data-testid="metric-charts">{data.map((c) => <LineChart key={c.key} title={c.key} series={c.series} testId={`chart-${c.key}`} />)}</div>;
 }
 
 function Params({ runId }: { runId: string }) {
@@ -176,7 +157,7 @@ function Leaderboard({ job, runId }: { job: AutomlJob; runId?: string }) {
   );
 }
 
-export function JobPage({ name }: { name: string }) {
+export function JobPage({ name, tab }: { name: string; tab?: string }) {
   const { data: job, error, reload } = useData(() => client.jobs.get(name), [name], 2000);
   const [busy, setBusy] = useState(false);
   if (error) return <ErrorNote error={error} />;
@@ -192,7 +173,7 @@ export function JobPage({ name }: { name: string }) {
             ['Status', <Status value={job.status} />], ['Type', job.type], ['Experiment', job.experiment_name], ['Compute', String(job.compute ?? '').replace(/^azureml:/, '')],
             ['Created', fmtTime(job.creation_context?.created_at)], ['Duration', fmtDuration(job.start_time, job.end_time)],
             ['Command', job.command && <code className="cmd">{job.command}</code>], ['Environment', job.environment],
-            ['MLflow run', runId], ['Parent', job.parent_job_name && <Link to={['jobs', job.parent_job_name]}>{job.parent_job_name}</Link>],
+            ['MLflow run', runId && <Link to={['experiments', String(job.properties?.['mlflow.experiment_id'] ?? ''), 'runs', runId]} testId="job-run">{runId}</Link>], ['Parent', job.parent_job_name && <Link to={['jobs', job.parent_job_name]}>{job.parent_job_name}</Link>],
             ['Reuse', job.reuse && (job.reuse.reused ? `reused from ${job.reuse.reused_from}` : job.reuse.reason)],
             ...Object.entries<any>(job.inputs ?? {}).map(([k, v]) => [`inputs.${k}`, v.value ?? v.path] as [string, string]),
             ...Object.entries<any>(job.outputs ?? {}).map(([k, v]) => [`outputs.${k}`, v.path] as [string, string]),
@@ -205,7 +186,7 @@ export function JobPage({ name }: { name: string }) {
     },
     ...(job.type === 'automl' ? [{ id: 'models', label: 'Models', body: () => <Leaderboard job={job as unknown as AutomlJob} runId={runId} /> }] : []),
     ...(composite ? [] : [{ id: 'logs', label: 'Logs', body: () => <Logs name={name} /> }]),
-    ...(runId ? [{ id: 'metrics', label: 'Metrics', body: () => <RunMetrics runIds={[runId]} /> }, { id: 'params', label: 'Params', body: () => <Params runId={runId} /> }] : []),
+    ...(runId ? [{ id: 'metrics', label: 'Metrics', body: () => <MetricCharts runIds={[runId]} /> }, { id: 'params', label: 'Params', body: () => <Params runId={runId} /> }] : []),
     ...(runId && !composite ? [{ id: 'artifacts', label: 'Artifacts', body: () => <ArtifactsOf runId={runId} /> }] : []),
     ...(Object.keys(job.outputs ?? {}).length && !composite ? [{
       id: 'outputs', label: 'Outputs', body: () => (
@@ -224,7 +205,7 @@ export function JobPage({ name }: { name: string }) {
         )}
       </div>
       <div className="muted">{job.name}</div>
-      <Tabs tabs={tabs} />
+      <Tabs tabs={tabs} route={{ base: ['jobs', name], current: tab }} />
     </div>
   );
 }

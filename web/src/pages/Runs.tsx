@@ -8,6 +8,7 @@ import type { Run } from '../../../src/specs/mlflow-entities.ts';
 import { client, fmtTime, isAuthError } from '../api.ts';
 import { Code, Empty, ErrorNote, Status } from '../components/Bits.tsx';
 import { Table, type Column } from '../components/Table.tsx';
+import { fmtMetric } from '../components/MetricCharts.tsx';
 import { go, href, Link } from '../router.tsx';
 
 const PAGE = 200;
@@ -24,6 +25,7 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   const [selected, setSelected] = useState(new Set<string>());
   const [columns, setColumns] = useState<string[] | undefined>();
   const [experiment, setExperiment] = useState<string>();
+  const [expanded, setExpanded] = useState(new Set<string>());
 
   useEffect(() => { void client.experiments.get(experimentId).then((e) => setExperiment(e.experiment.name), () => undefined); }, [experimentId]);
 
@@ -66,23 +68,57 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
     return [...metrics].sort().concat([...params].sort());
   }, [runs]);
   const shown = columns ?? keys.slice(0, 6);
-  const value = (r: Run, key: string) => {
+  const value = (r: Run, key: string): string | number | undefined => {
     const [kind, name] = [key.split('.')[0], key.slice(key.indexOf('.') + 1)];
-    if (kind === 'metrics') return r.data.metrics?.find((m) => m.key === name)?.value;
+    if (kind === 'metrics') { const m = r.data.metrics?.find((x) => x.key === name)?.value; return m === undefined ? undefined : Number(m); }
     return r.data.params?.find((p) => p.key === name)?.value;
   };
+  // Child runs (a sweep's trials, AutoML's, nested runs) sit under their parent, folded until opened.
+  const parentOf = (r: Run) => r.data.tags?.find((t) => t.key === 'mlflow.parentRunId')?.value;
+  const rows = useMemo(() => {
+    const loaded = new Set(runs.map((r) => r.info.run_id));
+    const children = new Map<string, Run[]>();
+    for (const r of runs) {
+      const p = parentOf(r);
+      if (p && loaded.has(p)) children.set(p, [...(children.get(p) ?? []), r]);
+    }
+    const out: { run: Run; depth: number; children: number }[] = [];
+    const add = (r: Run, depth: number) => {
+      const kids = children.get(r.info.run_id) ?? [];
+      out.push({ run: r, depth, children: kids.length });
+      if (expanded.has(r.info.run_id)) for (const k of kids) add(k, depth + 1);
+    };
+    for (const r of runs) if (!(parentOf(r) && loaded.has(parentOf(r)!))) add(r, 0);
+    return out;
+  }, [runs, expanded]);
+  const depthOf = new Map(rows.map((x) => [x.run.info.run_id, x]));
   const tableColumns: Column<Run>[] = [
     {
       key: 'attributes.run_name', label: 'Run', value: (r) => r.info.run_name,
       render: (r) => {
         // A run a notebook cell logged links back to its notebook.
         const notebook = r.data.tags?.find((t) => t.key === 'stratus.notebook')?.value;
-        return <>{r.info.run_name ?? r.info.run_id}{notebook && <> <a className="small" href={href('notebooks', ...notebook.split('/'))} data-testid="notebook-link">notebook</a></>}</>;
+        const place = depthOf.get(r.info.run_id);
+        return (
+          <span style={{ paddingLeft: (place?.depth ?? 0) * 16 }}>
+            {place && place.children > 0 && (
+              <button className="fold" aria-label={`${expanded.has(r.info.run_id) ? 'fold' : 'unfold'} child runs of ${r.info.run_name ?? r.info.run_id}`} onClick={(e) => {
+                e.stopPropagation();
+                setExpanded((s) => { const next = new Set(s); if (next.has(r.info.run_id)) next.delete(r.info.run_id); else next.add(r.info.run_id); return next; });
+              }}>{expanded.has(r.info.run_id) ? '▾' : '▸'} {place.children}</button>
+            )}{' '}
+            <Link to={['experiments', r.info.experiment_id, 'runs', r.info.run_id]} testId="run-link">{r.info.run_name ?? r.info.run_id}</Link>
+            {notebook && <> <a className="small" href={href('notebooks', ...notebook.split('/'))} data-testid="notebook-link">notebook</a></>}
+          </span>
+        );
       },
     },
     { key: 'attributes.status', label: 'Status', render: (r) => <Status value={r.info.status} />, width: '110px' },
     { key: 'attributes.start_time', label: 'Started', render: (r) => fmtTime(Number(r.info.start_time)), width: '190px' },
-    ...shown.map((k) => ({ key: k, label: k.replace(/^(metrics|params)\./, ''), render: (r: Run) => String(value(r, k) ?? ''), width: '130px' })),
+    ...shown.map((k) => ({
+      key: k, label: k.replace(/^(metrics|params)\./, ''), width: '130px',
+      render: (r: Run) => { const v = value(r, k); return typeof v === 'number' ? <span title={String(v)}>{fmtMetric(v)}</span> : String(v ?? ''); },
+    })),
   ];
   const toggle = (id: string) => setSelected((s) => {
     const next = new Set(s);
@@ -111,7 +147,7 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
           <div className="muted">{runs.length}{done ? '' : '+'} runs{loading ? ' (loading…)' : ''}</div>
           <Table<Run>
             testId="runs-table"
-            rows={runs}
+            rows={rows.map((x) => x.run)}
             rowKey={(r) => r.info.run_id}
             columns={tableColumns}
             sort={sort}
