@@ -158,6 +158,24 @@ outputs:
     await page.getByTestId('lineage-job').getByText(jobs.export).waitFor();
     assert.match(await page.getByTestId('signature').innerText(), /tensor\s+\{"dtype":"float32","shape":\[-1,2\]\}/);
     await page.getByText('"inputs": [[1.0, 2.0], [0.5, 0.5]]').waitFor();
+    // Aliases, tags and the description are edited in place, as the MLflow registry keeps them.
+    await page.getByTestId('alias-name').fill('champion');
+    await page.getByTestId('add-alias').click();
+    await page.getByTestId('aliases').getByText('@champion').waitFor();
+    await page.getByTestId('version-tag-key').fill('stage');
+    await page.getByTestId('version-tag-value').fill('candidate');
+    await page.getByTestId('add-version-tag').click();
+    await page.getByTestId('version-tags').getByText('stage=candidate').waitFor();
+    await page.getByTestId('edit-version-description').click();
+    await page.getByLabel('version description').fill('linear, exported to ONNX');
+    await page.getByTestId('save-version-description').click();
+    await page.getByTestId('version-description').getByText('linear, exported to ONNX').waitFor();
+    const edited = (await client.registry.getVersion('linear-onnx', '1')).model_version;
+    assert.deepEqual(edited.aliases, ['champion']);
+    assert.equal(edited.description, 'linear, exported to ONNX');
+    assert.ok(edited.tags.some((t: { key: string; value: string }) => t.key === 'stage' && t.value === 'candidate'));
+    await page.getByRole('button', { name: 'remove alias champion' }).click();
+    await page.getByTestId('aliases').getByText('@champion').waitFor({ state: 'detached' });
     await shot('model-version');
     await page.getByTestId('deploy').click();
     await page.waitForURL(/#\/endpoints\/linear-onnx/);

@@ -7,6 +7,7 @@ import { client, fmtTime, useData } from '../api.ts';
 import { readModelFiles, signatureOf } from '../modelFiles.ts';
 import { Code, Empty, ErrorNote, Fields, Status } from '../components/Bits.tsx';
 import { FileBrowser } from '../components/Files.tsx';
+import { VersionEditor } from '../components/VersionEditor.tsx';
 import { Table } from '../components/Table.tsx';
 import { go, Link } from '../router.tsx';
 
@@ -68,7 +69,7 @@ function Versions({ name }: { name: string }) {
 }
 
 export function ModelVersionPage({ name, version }: { name: string; version: string }) {
-  const { data, error } = useData(async () => {
+  const { data, error, reload } = useData(async () => {
     const v = (await client.registry.getVersion(name, version)).model_version;
     const { files, mlmodel, servingExample, inputExample, onnx } = await readModelFiles(name, version);
     const run = v.run_id ? await client.runs.get(v.run_id).then((r) => r.run, () => undefined) : undefined;
@@ -111,11 +112,11 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
       <ErrorNote error={deployError} />
       <Fields rows={[
         ['Status', <Status value={v.status} />], ['Created', fmtTime(Number(v.creation_timestamp))], ['Source', v.source],
-        ['Aliases', (v.aliases ?? []).join(', ')], ['Tags', (v.tags ?? []).map((t: any) => `${t.key}=${t.value}`).join(', ')],
         ['Produced by run', run ? `${run.info.run_name ?? ''} (${run.info.run_id})` : v.run_id],
         ['Produced by job', job && <Link to={['jobs', job]} testId="lineage-job">{job}</Link>],
         ['Flavor', mlmodel ? (/^flavors:\n((?:\s+.+\n)+)/m.exec(mlmodel)?.[1].split('\n').filter((l) => /^ {2}\w/.test(l)).map((l) => l.trim().replace(/:$/, '')).join(', ')) : 'no MLmodel file (a custom or ONNX model)'],
       ]} />
+      <VersionEditor v={{ name, version, description: v.description, aliases: v.aliases, tags: v.tags }} onSaved={() => void reload()} />
       {signature && (signature.inputs || signature.outputs) ? (
         <>
           <h2>Signature</h2>
