@@ -37,6 +37,7 @@ describe('components, pipelines and sweeps', () => {
   after(async () => { await server.close(); });
 
   let first: Record<string, any>;
+  let sweepJob: Record<string, any>;
 
   test('a three-step pipeline of local components passes folders from step to step', async () => {
     const { code, stderr, job } = await runPipeline(['--file', 'pipeline.yml']);
@@ -257,6 +258,7 @@ jobs:
     assert.equal(job.trials.length, 6);
     assert.deepEqual(job.best_trial.params, { x: 6 });
     assert.equal(job.best_trial.score, 48);
+    sweepJob = job;
     const stopped = job.trials.filter((t: any) => t.early_terminated);
     assert.ok(stopped.length >= 1, JSON.stringify(job.trials));
     for (const t of stopped) {
@@ -365,5 +367,24 @@ jobs:
     const files = fs.readdirSync(dl, { recursive: true }).map(String);
     const chosen = files.find((f) => f.endsWith('chosen.txt'))!;
     assert.equal(fs.readFileSync(path.join(dl, chosen), 'utf8').trim(), 'x=1');
+  });
+
+  test('the studio draws a pipeline\'s graph with each step\'s status, and a sweep\'s trials as parallel coordinates', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: process.env.STRATUS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${server.url}/#/jobs/${first.name}`);
+      await page.getByTestId('pipeline-graph').waitFor();
+      for (const step of Object.keys(first.jobs)) await page.getByTestId(`graph-node-${step}`).getByText('Completed').waitFor();
+      assert.ok(await page.locator('[data-testid="pipeline-graph"] .react-flow__edge').count() >= 1);
+      await page.goto(`${server.url}/#/jobs/${sweepJob.name}`);
+      await page.getByTestId('parallel-coordinates').waitFor();
+      const scored = sweepJob.trials.filter((t: Record<string, unknown>) => typeof t.score === 'number').length;
+      assert.equal(await page.getByTestId('parallel-coordinates').locator('polyline').count(), scored);
+      assert.match(await page.getByTestId('parallel-coordinates').textContent() ?? '', /x.*score/);
+    } finally {
+      await browser.close();
+    }
   });
 });

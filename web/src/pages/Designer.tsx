@@ -18,6 +18,7 @@ import { ErrorNote, Status } from '../components/Bits.tsx';
 import { LineChart } from '../components/Chart.tsx';
 import { go, Link } from '../router.tsx';
 import { InferencePipeline } from './DesignerInference.tsx';
+import type { Draft } from '../pipelineDraft.ts';
 
 interface Input { type: string; default?: string | number | boolean; optional?: boolean; enum?: string[]; description?: string }
 type ModuleData = {
@@ -31,12 +32,6 @@ type ModuleData = {
   jobName?: string;
 };
 type DesignerNode = Node<ModuleData>;
-interface Draft {
-  name: string;
-  /** The pipeline job last submitted from this draft: its steps' statuses colour the nodes when the draft opens. */
-  job?: string;
-  nodes: { id: string; kind: ModuleData['kind']; ref: string; params: ModuleData['params']; x: number; y: number }[]; edges: { source: string; sourceHandle: string; target: string; targetHandle: string }[];
-}
 
 const DRAFTS = 'designer';
 const DRAG_TYPE = 'application/stratus-designer';
@@ -59,44 +54,6 @@ function ports(c: ComponentJson | undefined) {
 
 /** Two ports join when their types are the same, or when either is a plain Azure data type (a component outside the designer's). */
 const joinable = (from: string | undefined, to: string | undefined) => Boolean(from && to) && (from === to || from!.startsWith('uri_') || to!.startsWith('uri_') || from === 'mltable' || to === 'mltable');
-
-/**
- * A pipeline job as a draft: a node per step (laid out by depth, left to right), a dataset node
- * per data asset it reads, an edge per step input bound to another step's output.
- */
-export function draftFromJob(job: JobJson, name: string): Draft {
-  const steps = (job.jobs ?? {}) as Record<string, { component?: string; inputs?: Record<string, unknown>; depends_on?: string[] }>;
-  const parentInputs = (job.inputs ?? {}) as Record<string, { path?: string }>;
-  const depth = new Map<string, number>();
-  const depthOf = (s: string): number => {
-    if (!depth.has(s)) depth.set(s, 1 + Math.max(-1, ...(steps[s]?.depends_on ?? []).filter((d) => steps[d]).map(depthOf)));
-    return depth.get(s)!;
-  };
-  const nodes: Draft['nodes'] = [];
-  const edges: Draft['edges'] = [];
-  const column = new Map<number, number>();
-  const place = (x: number) => {
-    const row = column.get(x) ?? 0;
-    column.set(x, row + 1);
-    return { x: 40 + x * 230, y: 40 + row * 130 };
-  };
-  for (const [step, s] of Object.entries(steps)) {
-    const params: ModuleData['params'] = {};
-    for (const [input, value] of Object.entries(s.inputs ?? {})) {
-      const fromStep = typeof value === 'string' ? /^\$\{\{parent\.jobs\.([\w-]+)\.outputs\.([\w-]+)\}\}$/.exec(value) : null;
-      const fromParent = typeof value === 'string' ? /^\$\{\{parent\.inputs\.([\w-]+)\}\}$/.exec(value) : null;
-      const asset = value && typeof value === 'object' ? (value as { path?: string }).path : fromParent ? parentInputs[fromParent[1]]?.path : undefined;
-      if (fromStep) edges.push({ source: fromStep[1], sourceHandle: fromStep[2], target: step, targetHandle: input });
-      else if (asset) {
-        const id = `data_${nodes.filter((n) => n.kind === 'dataset').length + 1}`;
-        nodes.push({ id, kind: 'dataset', ref: asset.replace(/^azureml:(?!\/\/)/, ''), params: {}, ...place(0) });
-        edges.push({ source: id, sourceHandle: 'data', target: step, targetHandle: input });
-      } else if (['string', 'number', 'boolean'].includes(typeof value)) params[input] = value as string | number | boolean;
-    }
-    nodes.push({ id: step, kind: 'module', ref: String(s.component ?? '').replace(/^azureml:/, '').replace(/[:@][^:@]*$/, ''), params, ...place(depthOf(step) + 1) });
-  }
-  return { name, job: job.name, nodes, edges };
-}
 
 /** A node's ports: a data asset has one output, `data`, a dataset; a module has its component's. */
 function nodePorts(data: ModuleData) {

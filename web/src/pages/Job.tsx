@@ -11,7 +11,9 @@ import { ErrorNote, Fields, Status, Tabs } from '../components/Bits.tsx';
 import { MetricCharts } from '../components/MetricCharts.tsx';
 import { FileBrowser } from '../components/Files.tsx';
 import { go, Link } from '../router.tsx';
-import { draftFromJob } from './Designer.tsx';
+import { draftFromJob } from '../pipelineDraft.ts';
+import { PipelineGraph } from '../components/PipelineGraph.tsx';
+import { ParallelCoordinates } from '../components/ParallelCoordinates.tsx';
 
 const TERMINAL = ['Completed', 'Failed', 'Canceled'];
 
@@ -74,6 +76,7 @@ function Steps({ job }: { job: JobJson }) {
     return (
       <>
       <button onClick={() => void openInDesigner(job)} data-testid="open-in-designer">Open in designer</button>
+      <PipelineGraph job={job} />
       <table className="grid" data-testid="steps">
         <thead><tr><th>Step</th><th>Status</th><th>Depends on</th><th>Reuse</th></tr></thead>
         <tbody>{Object.entries<any>(job.jobs ?? {}).map(([step, s]) => (
@@ -89,8 +92,11 @@ function Steps({ job }: { job: JobJson }) {
     );
   }
   const metric = job.objective?.primary_metric ?? 'metric';
+  const trials = ((job.trials ?? []) as { name: string; params?: Record<string, unknown>; [k: string]: unknown }[])
+    .map((t) => ({ name: t.name, params: t.params ?? {}, metric: typeof t[metric] === 'number' ? (t[metric] as number) : undefined }));
   return (
     <div>
+      <ParallelCoordinates trials={trials} metric={metric} maximize={String(job.objective?.goal ?? '').toLowerCase() === 'maximize'} />
       {job.best_trial && <p>Best trial: <Link to={['jobs', job.best_trial.name]}>{job.best_trial.name}</Link> {JSON.stringify(job.best_trial.params)} ({metric} = {String(job.best_trial[metric] ?? '')})</p>}
       <table className="grid" data-testid="trials">
         <thead><tr><th>Trial</th><th>Status</th><th>Parameters</th><th>{metric}</th><th>Stopped early</th></tr></thead>
