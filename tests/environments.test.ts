@@ -63,6 +63,9 @@ describe('conda files', () => {
       assert.equal(curatedName(ref), 'sklearn-1.5', ref);
     }
     assert.equal(curatedName('azureml:my-env:1'), undefined);
+    // The other CPU curated names Azure's samples use, with the image named too as older samples do.
+    assert.equal(curatedName('azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest'), 'sklearn-1.0');
+    assert.equal(curatedName('azureml:AzureML-lightgbm-3.3@latest'), 'lightgbm-3.3');
   });
 });
 

@@ -16,6 +16,22 @@ export const CURATED: Record<string, PythonEnvSpec> = {
     ],
     warnings: [],
   },
+  // Azure's AzureML-sklearn-1.0 (…-ubuntu20.04-py38-cpu in older samples), as far as Python 3.11 allows.
+  'sklearn-1.0': {
+    requirements: [
+      'scikit-learn~=1.1.3', 'pandas~=1.5.3', 'scipy~=1.10.0', 'numpy~=1.23.5', 'joblib~=1.2.0', 'matplotlib~=3.6.0', 'psutil~=5.9.0',
+      'tqdm~=4.66.3', 'ipykernel~=6.0', 'debugpy~=1.6.3', `mlflow==${MLFLOW_API_VERSION}`,
+    ],
+    warnings: [],
+  },
+  // Azure's AzureML-lightgbm-3.3 (which, as published, installs LightGBM 4.6 or later).
+  'lightgbm-3.3': {
+    requirements: [
+      'lightgbm>=4.6.0', 'xgboost~=1.7.6', 'scikit-learn~=1.5.1', 'pandas~=1.5.3', 'scipy~=1.10.0', 'numpy~=1.23.5', 'distributed~=2021.10.0',
+      'matplotlib~=3.6.0', 'psutil~=5.9.0', 'tqdm~=4.66.3', 'ipykernel~=6.0', 'debugpy~=1.6.3', `mlflow==${MLFLOW_API_VERSION}`,
+    ],
+    warnings: [],
+  },
   /** Stratus's own: what compute instances run Jupyter in, and what notebook jobs run papermill in. */
   'stratus-notebook': NOTEBOOK_ENVIRONMENT,
   /** Stratus's own: PySpark (Spark's jars and spark-submit), the MLflow client, the kernel of notebooks attached to a cluster, papermill for notebook tasks. */
@@ -60,6 +76,25 @@ export const CURATED_ABOUT: Record<string, CuratedAbout> = {
       'numpy~=1.23.5 where Azure pins numpy~=1.22.0, matplotlib~=3.6.0 for ~=3.5.0 and psutil~=5.9.0 for ~=5.8.0: those versions were never built for Python 3.11.',
       'The azureml-* packages (core, defaults, mlflow, telemetry, inference-server-http) are left out: Stratus\'s MLflow client and scoring server take their place.',
       'scikit-learn-intelex, tensorboard, torch-tb-profiler and py-spy are left out (Intel-specific or profiling tools, large, unused by the samples).',
+    ],
+  },
+  'sklearn-1.0': {
+    displayName: 'AzureML-sklearn-1.0',
+    description: 'Azure ML\'s curated scikit-learn 1.0 environment (CPU; also named AzureML-sklearn-1.0-ubuntu20.04-py38-cpu), as far as Python 3.11 allows',
+    differences: [
+      'Python 3.11 (this host\'s) where Azure\'s uses Python 3.9.',
+      'scikit-learn~=1.1.3 where Azure pins ~=1.0.0 and pandas~=1.5.3 where it pins ~=1.3.0: scikit-learn 1.0 and pandas 1.3 were never built for Python 3.11 (a model pickled by scikit-learn 1.0 loads in 1.1 with a version warning).',
+      'numpy~=1.23.5 for ~=1.22.0, matplotlib~=3.6.0 for ~=3.5.0, psutil~=5.9.0 for ~=5.8.0: the same reason.',
+      'The azureml-* packages, tensorboard, torch-tb-profiler, py-spy and the pinned security updates of requests/cryptography are left out: Stratus\'s MLflow client takes the azureml packages\' place.',
+    ],
+  },
+  'lightgbm-3.3': {
+    displayName: 'AzureML-lightgbm-3.3',
+    description: 'Azure ML\'s curated LightGBM environment (CPU): lightgbm>=4.6.0, xgboost~=1.7.6, scikit-learn~=1.5.1, pandas~=1.5.3, dask distributed',
+    differences: [
+      'Python 3.11 (this host\'s) where Azure\'s uses Python 3.10.',
+      'numpy~=1.23.5 for ~=1.22.0, matplotlib~=3.6.0 for ~=3.5.0, psutil~=5.9.0 for ~=5.8.0: those versions were never built for Python 3.11.',
+      'The azureml-* packages, adlfs (Azure Data Lake), tensorboard, torch-tb-profiler and py-spy are left out.',
     ],
   },
   'stratus-notebook': { displayName: 'stratus-notebook', description: 'Stratus\'s own: Jupyter for compute instances, papermill for notebook jobs', differences: [] },

@@ -88,10 +88,11 @@ export function curatedName(ref: string): string | undefined {
   const m =
     /^azureml:\/\/registries\/azureml\/environments\/([^/]+)(?:\/(?:labels|versions)\/[^/]+)?$/i.exec(ref) ??
     /^(?:azureml:)?(?:AzureML-)?([A-Za-z][\w.-]*?)(?:@latest|:\d+)?$/i.exec(ref);
-  const name = m?.[1]?.toLowerCase();
+  // Older samples name the image too: AzureML-sklearn-1.0-ubuntu20.04-py38-cpu.
+  const name = m?.[1]?.toLowerCase().replace(/-ubuntu\d+(?:\.\d+)?-py\d+-cpu(?:-inference)?$/, '');
   return name && CURATED_NAMES.has(name) ? name : undefined;
 }
-export const CURATED_NAMES = new Set(['sklearn-1.5', 'stratus-notebook', 'stratus-spark', 'stratus-automl', 'stratus-designer', 'stratus-sql-python']);
+export const CURATED_NAMES = new Set(['sklearn-1.5', 'sklearn-1.0', 'lightgbm-3.3', 'stratus-notebook', 'stratus-spark', 'stratus-automl', 'stratus-designer', 'stratus-sql-python']);
 
 /** Type: from `type`, else `$schema`, else the verb (`job create` means command). */
 export function jobType(data: Record<string, unknown>): string {
