@@ -93,7 +93,17 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
       await client.deployments.create(endpoint, {
         name: 'blue', endpoint_name: endpoint, model: `azureml:${name}:${version}`, environment: { kind: 'host' }, environment_variables: {},
         instance_count: 1, request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 4 }, notes: [],
-      }, true);
+      }, true, false);
+      // While it starts, the deployment's log says what takes the time (the environment build, the workers).
+      for (;;) {
+        const d = await client.deployments.show(endpoint, 'blue');
+        if (d.provisioning_state === 'Failed') throw new Error(`The deployment failed: ${d.error ?? 'see its logs'}`);
+        // Up, and given the traffic (set just after it is up).
+        if (d.provisioning_state === 'Succeeded' && ((await client.endpoints.show(endpoint)).traffic.blue ?? 0) > 0) break;
+        const { content } = await client.deployments.logs(endpoint, 'blue', 3).catch(() => ({ content: '' }));
+        setDeploying(`Deploying to ${endpoint} (deployment blue, ${d.provisioning_state})…\n${content.trim()}`);
+        await new Promise((r) => setTimeout(r, 1500));
+      }
       go('endpoints', endpoint);
     } catch (err) {
       setDeployError((err as Error).message);
@@ -108,11 +118,11 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
           ? <button className="primary" onClick={() => void deploy()} disabled={!!deploying} data-testid="deploy">Deploy</button>
           : <span className="muted" data-testid="deploy-needs-code">Not an MLflow or ONNX model: deploy it with its score.py — <code>stratus online-deployment create --file deployment.yml</code> with code_configuration.</span>}
       </div>
-      {deploying && <div className="note">{deploying}</div>}
+      {deploying && <pre className="note" data-testid="deploying">{deploying}</pre>}
       <ErrorNote error={deployError} />
       <Fields rows={[
         ['Status', <Status value={v.status} />], ['Created', fmtTime(Number(v.creation_timestamp))], ['Source', v.source],
-        ['Produced by run', run ? `${run.info.run_name ?? ''} (${run.info.run_id})` : v.run_id],
+        ['Produced by run', run ? <Link to={['experiments', run.info.experiment_id, 'runs', run.info.run_id]} testId="lineage-run">{run.info.run_name ?? run.info.run_id}</Link> : v.run_id],
         ['Produced by job', job && <Link to={['jobs', job]} testId="lineage-job">{job}</Link>],
         ['Flavor', mlmodel ? (/^flavors:\n((?:\s+.+\n)+)/m.exec(mlmodel)?.[1].split('\n').filter((l) => /^ {2}\w/.test(l)).map((l) => l.trim().replace(/:$/, '')).join(', ')) : 'no MLmodel file (a custom or ONNX model)'],
       ]} />
