@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readComputeYaml } from '../specs/compute-yaml.ts';
 import type { ComputeJson, StratusClient } from '../client/index.ts';
 import { print, table } from './format.ts';
-import { fail, outputOption, queryOption, withClient } from './runner.ts';
+import { fail, instantNoWait, outputOption, queryOption, withClient } from './runner.ts';
 import { registerJoinWorker } from './spark-worker.ts';
 
 const COLUMNS = ['name', 'type', 'state', 'size', 'max_instances', 'description'];
@@ -131,6 +131,7 @@ export function registerComputeCommands(program: Command): void {
     .description('Delete a compute')
     .requiredOption('-n, --name <name>')
     .option('-y, --yes', 'do not ask for confirmation (accepted for az ml scripts)')
+    .addOption(instantNoWait())
     .action((opts) => withClient(async (client) => {
       await client.computes.delete(opts.name);
       console.log(`Deleted compute ${opts.name}.`);

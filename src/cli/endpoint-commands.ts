@@ -9,7 +9,7 @@ import { applySets } from '../specs/command-job.ts';
 import { print, table } from './format.ts';
 import { upload } from './transfer.ts';
 import { followDeployment } from './progress.ts';
-import { fail, outputOption, queryOption, withClient } from './runner.ts';
+import { fail, instantNoWait, outputOption, queryOption, withClient } from './runner.ts';
 
 const endpointRow = (e: Record<string, any>) => ({
   name: e.name, provisioning_state: e.provisioning_state, auth_mode: e.auth_mode,
@@ -34,7 +34,7 @@ async function uploadDeploymentFiles(client: StratusClient, file: string, opts: 
 
 export function registerEndpointCommands(program: Command): void {
   const ep = program.command('online-endpoint').description('Online endpoints (real-time scoring)');
-  ep.command('create').description('Create an online endpoint (from YAML or flags)')
+  ep.command('create').description('Create an online endpoint (from YAML or flags)').addOption(instantNoWait())
     .option('-f, --file <file>', 'endpoint YAML: name, auth_mode, description')
     .option('-n, --name <name>')
     .option('--auth-mode <mode>', 'key or aml_token')
@@ -57,7 +57,7 @@ export function registerEndpointCommands(program: Command): void {
       const { value } = await client.endpoints.list();
       print(value, opts.output, opts.query, () => table(value.map(endpointRow), ENDPOINT_COLUMNS));
     }));
-  ep.command('update').description('Change an endpoint\'s traffic, mirror traffic or description').requiredOption('-n, --name <name>')
+  ep.command('update').description('Change an endpoint\'s traffic, mirror traffic or description').addOption(instantNoWait()).requiredOption('-n, --name <name>')
     .option('-r, --traffic <weights>', 'e.g. "blue=90 green=10" (must add up to 0 or 100)')
     .option('--mirror-traffic <weights>', 'e.g. "green=10"')
     .option('--local').addOption(outputOption()).addOption(queryOption())
@@ -99,7 +99,7 @@ export function registerEndpointCommands(program: Command): void {
       await client.endpoints.regenerateKeys(opts.name, opts.keyType);
       console.log(`Regenerated the ${opts.keyType} key of ${opts.name}.`);
     }));
-  ep.command('delete').description('Delete an endpoint and its deployments').requiredOption('-n, --name <name>').option('-y, --yes').option('--local')
+  ep.command('delete').description('Delete an endpoint and its deployments').addOption(instantNoWait()).requiredOption('-n, --name <name>').option('-y, --yes').option('--local')
     .action((opts) => withClient(async (client) => {
       await client.endpoints.delete(opts.name);
       console.log(`Deleted endpoint ${opts.name}.`);
@@ -154,7 +154,7 @@ export function registerEndpointCommands(program: Command): void {
       const { content } = await client.deployments.logs(opts.endpointName, opts.name, Number(opts.lines));
       print(content, opts.output, opts.query, () => content);
     }));
-  dep.command('delete').description('Delete a deployment (it must have no traffic)').requiredOption('-n, --name <name>').requiredOption('-e, --endpoint-name <name>').option('-y, --yes').option('--local')
+  dep.command('delete').description('Delete a deployment (it must have no traffic)').addOption(instantNoWait()).requiredOption('-n, --name <name>').requiredOption('-e, --endpoint-name <name>').option('-y, --yes').option('--local')
     .action((opts) => withClient(async (client) => {
       await client.deployments.delete(opts.endpointName, opts.name);
       console.log(`Deleted deployment ${opts.name}.`);

@@ -6,6 +6,8 @@ import { StratusError } from '../util/errors.ts';
 import { OUTPUT_FORMATS, QueryError } from './format.ts';
 
 export const outputOption = () => new Option('-o, --output <format>', 'output format, as az prints it').choices(OUTPUT_FORMATS).default('table');
+/** `--no-wait` where az has it and the work here finishes at once anyway: accepted, and said so. */
+export const instantNoWait = () => new Option('--no-wait', 'accepted as az accepts it; this returns as soon as it is done here anyway');
 export const queryOption = () => new Option('--query <jmespath>', 'JMESPath query of the result, e.g. status or "[].name"');
 
 export function fail(message: string, code = 1): never {
