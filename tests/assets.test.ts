@@ -104,7 +104,12 @@ describe('assets and computes', () => {
     // From a local folder: uploaded, then registered.
     fs.mkdirSync(path.join(work, 'local-model'), { recursive: true });
     fs.writeFileSync(path.join(work, 'local-model', 'weights.txt'), 'local weights');
-    const local = await json(['model', 'create', '--name', 'local-clf', '--path', 'local-model']);
+    fs.writeFileSync(path.join(work, 'local-model', 'big.bin'), Buffer.alloc(9 * 1024 * 1024, 7));
+    const uploaded = await cli(['model', 'create', '--name', 'local-clf', '--path', 'local-model', '--output', 'json']);
+    assert.equal(uploaded.code, 0, uploaded.stderr);
+    // Not a terminal: progress as plain lines on stderr, the last one at 100%.
+    assert.match(uploaded.stderr, /Uploading path local-model: 9\.0 of 9\.0 MB \(100%\)\n/);
+    const local = JSON.parse(uploaded.stdout);
     assert.equal(local.version, '1');
     const dlLocal = tempDir();
     assert.equal((await cli(['model', 'download', '--name', 'local-clf', '--version', '1', '--download-path', dlLocal])).code, 0);

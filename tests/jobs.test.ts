@@ -141,6 +141,12 @@ describe('command jobs', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(isAlive(child), false, 'the grandchild process is gone');
     assert.equal((await client.runs.get(created.properties['mlflow.run_id'])).run.info.status, 'KILLED');
+    // Without a display name a job is shown by its name (Azure ML's rule), and --web gives its studio page.
+    assert.equal(created.display_name, created.name);
+    const web = await stratus(['job', 'show', '-n', created.name, '--web', '-o', 'none'], server.url);
+    assert.equal(web.code, 0, web.stderr);
+    assert.equal(web.stdout, '');
+    assert.equal(web.stderr.trim(), `Studio: ${server.url}/#/jobs/${created.name}`);
   });
 
   test('limits.timeout stops the job and says so', async () => {
