@@ -7,6 +7,7 @@ import { YamlSource } from '../specs/yaml-source.ts';
 import { applySets } from '../specs/command-job.ts';
 import { parseComponent } from '../specs/pipeline-yaml.ts';
 import { runUploads } from './pending-uploads.ts';
+import { registerPromoteCommand } from './promote-command.ts';
 import { print, table } from './format.ts';
 import { downloadPath, downloadTree, upload } from './transfer.ts';
 import { fail, outputOption, queryOption, withClient } from './runner.ts';
@@ -208,6 +209,7 @@ export function registerAssetCommands(program: Command): void {
 
   const model = program.command('model').description('Model assets (the same registry MLflow clients see)');
   pathAssetCreate(model, 'model', 'local folder (uploaded), runs:/<run>/<path> or azureml://jobs/<job>/outputs/<name>', 'custom_model or mlflow_model', (c) => c.models);
+  registerPromoteCommand(model);
   model
     .command('download')
     .description('Download the files of a version')

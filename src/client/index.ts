@@ -334,6 +334,8 @@ export class StratusClient {
       this.call<Record<string, never>>('POST', '/api/2.0/mlflow/model-versions/set-tag', { name, version, key, value }),
     deleteVersionTag: (name: string, version: string, key: string) =>
       this.call<Record<string, never>>('DELETE', '/api/2.0/mlflow/model-versions/delete-tag', { name, version, key }),
+    versionByAlias: (name: string, alias: string) =>
+      this.call<{ model_version: Record<string, any> }>('GET', '/api/2.0/mlflow/registered-models/alias', undefined, { name, alias }),
     setAlias: (name: string, alias: string, version: string) =>
       this.call<Record<string, never>>('POST', '/api/2.0/mlflow/registered-models/alias', { name, alias, version }),
     deleteAlias: (name: string, alias: string) =>
