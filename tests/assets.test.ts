@@ -81,7 +81,7 @@ describe('assets and computes', () => {
     for (const pin of ['pandas~=1.5.3', 'scipy~=1.10.0', 'scikit-learn~=1.5.0', 'joblib~=1.2.0']) assert.ok(sklearn.conda_file.includes(`- ${pin}\n`), `${pin} in ${sklearn.conda_file}`);
     assert.ok(sklearn.notes.some((n: string) => /numpy~=1\.23\.5 where Azure pins numpy~=1\.22\.0/.test(n)), JSON.stringify(sklearn.notes));
     const misspelt = await cli(['environment', 'show', '-n', 'AzureML-sklearn-1.55']);
-    assert.match(misspelt.stderr, /Did you mean 'AzureML-sklearn-1\.5'\? Curated environments: AzureML-sklearn-1\.5, stratus-notebook/);
+    assert.match(misspelt.stderr, /Did you mean 'AzureML-sklearn-1\.5'\? Curated environments: AzureML-sklearn-1\.5, AzureML-sklearn-1\.0, AzureML-lightgbm-3\.3, stratus-notebook/);
     const missing = await runJob('command: echo\nenvironment: azureml:nope:1\n');
     assert.match(missing.stderr, /Environment 'azureml:nope:1' is not registered.*stratus environment create/);
   });
