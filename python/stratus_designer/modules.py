@@ -80,20 +80,18 @@ def apply_sql_transformation(i, p, o):
     transforms.keep(o["result_dataset"], "apply_sql_transformation", tables["t1"], None)
 
 
-@module("execute_python_script")
-def execute_python_script(i, p, o):
-    first, second = ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2"))
-    ds.write(transforms.run_python(p, first, second), o["result_dataset"])
-    if first is not None:
-        transforms.keep(o["result_dataset"], "execute_python_script", first, None)
+def _script_module(name, run):
+    """Execute Python/R Script: azureml_main(dataframe1, dataframe2); replayable over dataframe1."""
+    def run_module(i, p, o):
+        first, second = ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2"))
+        ds.write(run(p, first, second), o["result_dataset"])
+        if first is not None:
+            transforms.keep(o["result_dataset"], name, first, None)
+    return run_module
 
 
-@module("execute_r_script")
-def execute_r_script(i, p, o):
-    first, second = ds.read(i.get("dataframe1")), ds.read(i.get("dataframe2"))
-    ds.write(transforms.run_r(p, first, second), o["result_dataset"])
-    if first is not None:
-        transforms.keep(o["result_dataset"], "execute_r_script", first, None)
+MODULES["execute_python_script"] = _script_module("execute_python_script", transforms.run_python)
+MODULES["execute_r_script"] = _script_module("execute_r_script", transforms.run_r)
 
 
 @module("split_data")
