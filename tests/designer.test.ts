@@ -192,6 +192,11 @@ jobs:
     const noAge = await score({ Inputs: { WebServiceInput0: [{ workclass: 'Gov', education_num: 9, hours_per_week: 40 }] } });
     assert.equal(noAge.status, 400);
     assert.match(await noAge.text(), /missing: age/);
+    // Deploying again (say, after retraining) rolls the same deployment over to a new model version.
+    const again = await client.jobs.deployInferencePipeline(job.name, { endpoint_name: 'adult-income' });
+    assert.equal(again.model.version, '2');
+    assert.equal(again.deployment.provisioning_state, 'Succeeded', String(again.deployment.error));
+    assert.equal(again.deployment.model, 'azureml:adult-income-inference:2');
   });
 
   test('more modules: sample, indicators, clip, bins, SMOTE, Add Rows/Columns, R, tuning, cross-validation, permutation importance', async () => {

@@ -101,12 +101,18 @@ export class DesignerInference {
         if (err.code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
         await this.endpoints.createEndpoint({ name: opts.endpoint_name, auth_mode: 'key', description: `Designer inference pipeline of job ${job}` });
       });
-      const deployment = await this.endpoints.createDeployment({
-        name: opts.deployment_name ?? 'designer', endpoint_name: opts.endpoint_name, model: `azureml:${modelName}:${registered.version}`,
-        code: code.hash, scoring_script: 'score.py', environment: { kind: 'curated', name: 'stratus-designer' }, environment_variables: {},
-        instance_count: opts.instance_count ?? 1, request_settings: { request_timeout_ms: 60_000, max_concurrent_requests_per_instance: 1 },
-        liveness_probe: DEFAULT_PROBE, readiness_probe: DEFAULT_PROBE, description: `Inference pipeline of designer job ${job}`, notes: [],
-      }, true);
+      const name = opts.deployment_name ?? 'designer';
+      const modelRef = `azureml:${modelName}:${registered.version}`;
+      const existing = await this.endpoints.showDeployment(opts.endpoint_name, name).catch(() => undefined);
+      // Deploying again (a retrained pipeline) rolls the deployment over to the new inference pipeline.
+      const deployment = existing
+        ? await this.endpoints.updateDeployment(opts.endpoint_name, name, { model: modelRef, code: code.hash, scoring_script: 'score.py', description: `Inference pipeline of designer job ${job}` })
+        : await this.endpoints.createDeployment({
+          name, endpoint_name: opts.endpoint_name, model: modelRef, code: code.hash, scoring_script: 'score.py',
+          environment: { kind: 'curated', name: 'stratus-designer' }, environment_variables: {},
+          instance_count: opts.instance_count ?? 1, request_settings: { request_timeout_ms: 60_000, max_concurrent_requests_per_instance: 1 },
+          liveness_probe: DEFAULT_PROBE, readiness_probe: DEFAULT_PROBE, description: `Inference pipeline of designer job ${job}`, notes: [],
+        }, true);
       return { inference_pipeline: pipeline, model: { name: modelName, version: String(registered.version) }, deployment, endpoint: await this.endpoints.showEndpoint(opts.endpoint_name) };
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
