@@ -87,6 +87,18 @@ describe('artifact proxy path traversal (arbitrary read, write and delete)', () 
     assert.ok(!listing.json.files?.some((f: any) => f.path === 'escape'), 'symlinks are not listed');
   });
 
+  test('a file standing where a folder of the path would be is a 400 that names it, for artifacts and the file share', async () => {
+    const p = `${runArtifactRoot}/blocker`;
+    assert.equal((await raw(server.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${p}`, 'a file', { 'content-type': 'application/octet-stream' })).status, 200);
+    const under = await raw(server.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${p}/deeper/x.txt`, 'x', { 'content-type': 'application/octet-stream' });
+    assert.equal(under.status, 400);
+    assert.match(JSON.stringify(under.json), /'[^']*blocker' is a file, not a folder/);
+    assert.equal((await raw(server.url, 'PUT', '/api/v1/files/content/Users/a/snapshots', 'a file', { 'content-type': 'application/octet-stream' })).status, 200);
+    const share = await raw(server.url, 'PUT', '/api/v1/files/content/Users/a/snapshots/f.py', 'print(1)', { 'content-type': 'application/octet-stream' });
+    assert.equal(share.status, 400);
+    assert.match(JSON.stringify(share.json), /'Users\/a\/snapshots' is a file, not a folder/);
+  });
+
   test('uploaded HTML is served as a download, never rendered', async () => {
     const p = `${runArtifactRoot}/page.html`;
     assert.equal((await raw(server.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${p}`, '<script>alert(1)</script>', { 'content-type': 'text/html' })).status, 200);

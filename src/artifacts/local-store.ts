@@ -71,7 +71,15 @@ export class LocalArtifactStore {
       throw invalid(`Invalid artifact path '${relPath}': names of the form .<name>.<hex>.part are the store's uploads in progress (never listed); rename the file.`);
     }
     const target = this.resolve(relPath);
-    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await fsp.mkdir(path.dirname(target), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      // A file stands where a folder of the path would be.
+      if (err.code === 'ENOTDIR' || err.code === 'EEXIST') {
+        const parts = relPath.split('/');
+        const blocking = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/')).find((p) => fs.statSync(this.resolve(p), { throwIfNoEntry: false })?.isFile());
+        throw invalid(`Cannot write '${relPath}': '${blocking ?? path.posix.dirname(relPath)}' is a file, not a folder. Delete or rename it first, or write elsewhere.`);
+      }
+      throw err;
+    });
     this.assertNoSymlinkEscape(target, relPath);
     const tmp = path.join(path.dirname(target), temporaryName(path.basename(target)));
     try {
