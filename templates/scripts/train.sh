@@ -10,8 +10,8 @@ shift
 step=""
 if [[ "${1:-}" == "--step" ]]; then step=${2:?--step needs a step name}; shift 2; fi
 
-# The job's JSON is the last line of a streamed create; its logs come first.
-job=$(stratus job create --file "$job_file" --stream --output json --query name "$@" | tail -n 1 | tr -d '"')
+# The job's name (a JSON string) ends a streamed create; its logs come first, maybe without a last newline.
+job=$(stratus job create --file "$job_file" --stream --output json --query name "$@" | tail -n 1 | sed -E 's/.*"([^"]+)"$/\1/')
 if [[ -n "$step" ]]; then
   job=$(stratus job show --name "$job" --query "jobs.\"$step\".job_name" --output tsv)
 fi
