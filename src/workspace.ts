@@ -42,6 +42,7 @@ import { ComponentService } from './pipelines/components.ts';
 import { PipelineRunner } from './pipelines/pipeline-runner.ts';
 import { SweepRunner } from './sweeps/sweep-runner.ts';
 import { ScheduleService } from './schedules/schedule-service.ts';
+import { BatchEndpointService } from './serving/batch-endpoints.ts';
 
 export interface Workspace {
   db: Db;
@@ -77,6 +78,8 @@ export interface Workspace {
   databricks: DatabricksApi;
   /** The designer's real-time inference pipelines, made from its trained pipelines. */
   designer: DesignerInference;
+  /** Batch endpoints: deployments that score whole data assets as jobs. */
+  batch: BatchEndpointService;
   close(): Promise<void>;
 }
 
@@ -107,7 +110,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   await computes.ensureDefaults();
   const jobStore = new JobStore(db, experiments, runs);
   const datastores = new DatastoreService(path.join(opts.dataDir, 'artifacts'));
-  const inputs = new InputSources(jobStore, runs, artifacts, () => data, datastores);
+  const inputs: InputSources = new InputSources(jobStore, runs, artifacts, () => data, datastores, (): ModelAssetService => models);
   const commands = new CommandRunner(jobStore, runs, artifacts, computes, new ComputeProviders([new LocalProcessProvider(), new SparkDriverProvider(managed)]), builder, environments, inputs, path.join(opts.dataDir, 'jobs'));
   const jobs = new JobService(jobStore, commands, inputs, experiments);
   jobs.describeWith('automl', (row) => automlDetails(db, runs, row));
@@ -130,8 +133,9 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(db, computes, jobs, files.root);
   const designer = new DesignerInference(jobs, artifacts, models, endpoints);
+  const batch = new BatchEndpointService(db, (spec) => jobs.submit(spec), () => endpoints.publicUrl());
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks, designer,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks, designer, batch,
     async close() {
       await livySessions.closeAll();
       schedules.stop();

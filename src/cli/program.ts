@@ -11,6 +11,7 @@ import { registerSqlCommands } from './sql-commands.ts';
 import { registerEndpointCommands } from './endpoint-commands.ts';
 import { registerScheduleCommands } from './schedule-commands.ts';
 import { acceptAzGlobals } from './az-globals.ts';
+import { registerBatchCommands } from './batch-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerSqlCommands(program);
   registerEndpointCommands(program);
   registerScheduleCommands(program);
+  registerBatchCommands(program);
   acceptAzGlobals(program);
   return program;
 }

@@ -183,6 +183,24 @@ export class StratusClient {
     files: (name: string, version: string) => this.v1(API_V1.models.files, { name, version }),
   };
 
+  readonly batchEndpoints = {
+    create: (body: BodyOf<typeof API_V1.batchEndpoints.create>) => this.v1(API_V1.batchEndpoints.create, {}, { body }),
+    list: () => this.v1(API_V1.batchEndpoints.list),
+    show: (name: string) => this.v1(API_V1.batchEndpoints.show, { name }),
+    update: (name: string, body: BodyOf<typeof API_V1.batchEndpoints.update>) => this.v1(API_V1.batchEndpoints.update, { name }, { body }),
+    delete: (name: string) => this.v1(API_V1.batchEndpoints.delete, { name }),
+    invoke: (name: string, body: BodyOf<typeof API_V1.batchEndpoints.invoke>) => this.v1(API_V1.batchEndpoints.invoke, { name }, { body }),
+    listJobs: (name: string) => this.v1(API_V1.batchEndpoints.listJobs, { name }),
+  };
+
+  readonly batchDeployments = {
+    create: (endpoint: string, spec: Record<string, unknown>, setDefault = false) =>
+      this.v1(API_V1.batchDeployments.create, { name: endpoint }, { body: { spec, set_default: setDefault } as BodyOf<typeof API_V1.batchDeployments.create> }),
+    list: (endpoint: string) => this.v1(API_V1.batchDeployments.list, { name: endpoint }),
+    show: (endpoint: string, name: string) => this.v1(API_V1.batchDeployments.show, { name: endpoint, deployment: name }),
+    delete: (endpoint: string, name: string) => this.v1(API_V1.batchDeployments.delete, { name: endpoint, deployment: name }),
+  };
+
   readonly schedules = {
     create: (body: Record<string, unknown>) => this.v1(API_V1.schedules.create, {}, { body: body as BodyOf<typeof API_V1.schedules.create> }),
     list: () => this.v1(API_V1.schedules.list),

@@ -88,7 +88,7 @@ export class CommandRunner {
       throw invalid(`Code snapshot ${spec.code} has not been uploaded completely. Submit the job again with stratus job create.`);
     }
     for (const [input, value] of Object.entries(spec.inputs)) {
-      if (value.type !== 'literal') await this.inputs.resolve(input, value.path);
+      if (value.type !== 'literal') await this.inputs.resolve(input, value.path, value.type);
     }
   }
 
@@ -197,7 +197,7 @@ export class CommandRunner {
         inputs[input] = String(value.value);
         continue;
       }
-      const rel = await this.inputs.resolve(input, value.path);
+      const rel = await this.inputs.resolve(input, value.path, value.type);
       const dest = path.join(paths.inputs, input, path.basename(rel));
       const kind = await exportPath(this.artifacts, rel, dest);
       inputs[input] = kind === 'file' && value.type === 'uri_folder' ? path.dirname(dest) : dest;

@@ -18,17 +18,30 @@ export class InputSources {
     private artifacts: LocalArtifactStore,
     private data: () => DataAssetService,
     private datastores: DatastoreService,
+    private models?: () => { storePath(name: string, version: string): Promise<string>; show(name: string): Promise<{ version: string | number }> },
   ) {}
 
-  /** The store path of input `input` given as `ref`. */
-  async resolve(input: string, ref: string): Promise<string> {
-    const rel = await this.storePath(input, ref);
+  /** The store path of input `input` given as `ref` (a model input's azureml:<name>:<version> names a registered model, as in Azure ML). */
+  async resolve(input: string, ref: string, type?: string): Promise<string> {
+    const rel = (type === 'mlflow_model' || type === 'custom_model') && this.models && /^azureml:[^/]/.test(ref)
+      ? await this.modelPath(input, ref)
+      : await this.storePath(input, ref);
     try {
       await this.artifacts.stat(rel);
     } catch {
       throw notFound(`Input '${input}': nothing found at '${ref}'.`);
     }
     return rel;
+  }
+
+  private async modelPath(input: string, ref: string): Promise<string> {
+    const m = /^azureml:([A-Za-z0-9][\w.-]*?)(?::(\d+)|@latest)?$/.exec(ref);
+    if (!m) throw invalid(`Input '${input}': cannot read model '${ref}'; use azureml:<name>:<version> or azureml:<name>@latest.`);
+    const models = this.models!();
+    const version = m[2] ?? String((await models.show(m[1]).catch(() => { throw notFound(`Input '${input}': model '${m[1]}' is not registered.`); })).version);
+    return models.storePath(m[1], version).catch((err: StratusError) => {
+      throw new StratusError(err.code, `Input '${input}': model '${ref}': ${err.message}`);
+    });
   }
 
   private async storePath(input: string, ref: string): Promise<string> {

@@ -56,6 +56,11 @@ export class EndpointService {
     private dir: string,
   ) {}
 
+  /** The address clients reach this workspace at (once started). */
+  publicUrl(): string {
+    return this.baseUrl;
+  }
+
   /** Brings every deployment that was up before a restart back up. */
   async start(baseUrl: string): Promise<void> {
     this.baseUrl = baseUrl;

@@ -9,6 +9,7 @@ import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateMo
 import { DeployInferencePipeline, SubmitJob, UpdateJob } from './jobs.ts';
 import { CreateSchedule } from './schedules.ts';
 import { SqlQuery } from './sql.ts';
+import { BatchDeploymentReply, BatchEndpointReply, CreateBatchDeployment, CreateBatchEndpoint, InvokeBatchEndpoint, UpdateBatchEndpoint } from './batch.ts';
 import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
 import {
   ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
@@ -49,6 +50,7 @@ function assetOps<B extends z.ZodType, R extends z.ZodType>(plural: string, kind
 
 const endpoints = '/api/v1/online-endpoints';
 const schedules = '/api/v1/schedules';
+const batch = '/api/v1/batch-endpoints';
 
 export const API_V1 = {
   computes: {
@@ -118,6 +120,21 @@ export const API_V1 = {
     }),
     delete: op('DELETE', `${endpoints}/:name/deployments/:deployment`, 'Delete a deployment (it must have no traffic)', Empty),
     logs: op('GET', `${endpoints}/:name/deployments/:deployment/logs`, 'Worker logs', DeploymentLogsReply, { query: { lines: 'how many last lines (1 to 100000, default 100)' } }),
+  },
+  batchEndpoints: {
+    create: op('POST', batch, 'Create a batch endpoint', BatchEndpointReply, { body: CreateBatchEndpoint }),
+    list: op('GET', batch, 'List batch endpoints', listOf(BatchEndpointReply)),
+    show: op('GET', `${batch}/:name`, 'Show a batch endpoint', BatchEndpointReply),
+    update: op('PATCH', `${batch}/:name`, 'Change the default deployment (defaults.deployment_name) or the description', BatchEndpointReply, { body: UpdateBatchEndpoint }),
+    delete: op('DELETE', `${batch}/:name`, 'Delete a batch endpoint and its deployments (their jobs stay)', Empty),
+    invoke: op('POST', `${batch}/:name/jobs`, 'Start a batch scoring job over an input (the default deployment unless one is named)', JobReply, { body: InvokeBatchEndpoint }),
+    listJobs: op('GET', `${batch}/:name/jobs`, 'The batch scoring jobs of an endpoint, newest first', listOf(JobReply)),
+  },
+  batchDeployments: {
+    create: op('POST', `${batch}/:name/deployments`, 'Create a batch deployment (body: {spec, set_default})', BatchDeploymentReply, { body: CreateBatchDeployment }),
+    list: op('GET', `${batch}/:name/deployments`, 'List a batch endpoint\'s deployments', listOf(BatchDeploymentReply)),
+    show: op('GET', `${batch}/:name/deployments/:deployment`, 'Show a batch deployment', BatchDeploymentReply),
+    delete: op('DELETE', `${batch}/:name/deployments/:deployment`, 'Delete a batch deployment (not the default)', Empty),
   },
   schedules: {
     create: op('POST', schedules, 'Create a schedule (trigger: cron or recurrence; create_job: a job spec or azureml:<job>)', ScheduleReply, { body: CreateSchedule }),

@@ -182,6 +182,14 @@ const MIGRATIONS: Migration[] = [
       `CREATE INDEX databricks_runs_job ON databricks_runs (job_name)`,
     ],
   },
+  {
+    version: 10,
+    name: 'batch endpoints',
+    statements: [
+      `CREATE TABLE batch_endpoints (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE batch_deployments (endpoint TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (endpoint, name))`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -107,6 +107,25 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       delete: async ({ params }) => emptyAfter(e.deleteDeployment(params.name, params.deployment)),
       logs: async ({ params, query }) => ({ content: await e.logs(params.name, params.deployment, intQuery(query, 'lines', 100, 1, 100_000)) }),
     },
+    batchEndpoints: {
+      create: async ({ body }) => ws.batch.createEndpoint(body as Parameters<typeof ws.batch.createEndpoint>[0]),
+      list: async () => ({ value: await ws.batch.listEndpoints() }),
+      show: async ({ params }) => ws.batch.showEndpoint(params.name),
+      update: async ({ params, body }) => ws.batch.updateEndpoint(params.name, body),
+      delete: async ({ params }) => emptyAfter(ws.batch.deleteEndpoint(params.name)),
+      invoke: async ({ params, body }) => ws.batch.invoke(params.name, { input: body.input, inputType: body.input_type, deployment: body.deployment_name, experiment: body.experiment_name }),
+      listJobs: async ({ params }) => {
+        await ws.batch.showEndpoint(params.name);
+        const all = await ws.jobs.list({ maxResults: 10_000 });
+        return { value: all.filter((j) => (j.tags as Record<string, string> | undefined)?.['stratus.batch_endpoint'] === params.name) };
+      },
+    },
+    batchDeployments: {
+      create: async ({ params, body }) => ws.batch.createDeployment({ ...body.spec, endpoint_name: params.name } as Parameters<typeof ws.batch.createDeployment>[0], !!body.set_default),
+      list: async ({ params }) => ({ value: await ws.batch.listDeployments(params.name) }),
+      show: async ({ params }) => ws.batch.showDeployment(params.name, params.deployment),
+      delete: async ({ params }) => emptyAfter(ws.batch.deleteDeployment(params.name, params.deployment)),
+    },
     schedules: {
       // The trigger's fields are checked by the trigger reader, which names the bad one.
       create: async ({ body }) => s.create(body as unknown as Parameters<typeof s.create>[0]),
