@@ -2,7 +2,7 @@
 import type { Db } from '../store/db.ts';
 import { alreadyExists, invalid, notFound, type StratusError } from '../util/errors.ts';
 import { CURATED, CURATED_ABOUT, CURATED_AS_OF } from '../environments/curated.ts';
-import { curatedName } from '../specs/command-job.ts';
+import { curatedName, type CuratedName } from '../specs/command-job.ts';
 import { nearest } from '../util/nearest.ts';
 import { readCondaSpec, type PythonEnvSpec } from '../environments/conda.ts';
 import { validateNameVersion, VersionedTable } from './versioned.ts';
@@ -71,7 +71,7 @@ export class EnvironmentAssetService {
   /** The registered versions, then the curated environments (as Azure's registry `azureml` lists them), unless `registered` only. */
   async list(name?: string, which: 'all' | 'registered' | 'curated' = 'all') {
     const registered = which === 'curated' ? [] : (await this.table.list(name)).map(toJson);
-    const curated = which === 'registered' ? [] : Object.keys(CURATED_ABOUT).map(curatedJson).filter((c) => !name || c.name === name || curatedName(name) === curatedName(c.name));
+    const curated = which === 'registered' ? [] : (Object.keys(CURATED_ABOUT) as CuratedName[]).map(curatedJson).filter((c) => !name || c.name === name || curatedName(name) === curatedName(c.name));
     return [...registered, ...curated];
   }
 
@@ -96,7 +96,7 @@ function toJson(r: EnvironmentRow) {
 }
 
 /** A curated environment as `environment show` prints it: its conda file is what Stratus builds, its notes where that differs from Azure's. */
-function curatedJson(key: string) {
+function curatedJson(key: CuratedName) {
   const about = CURATED_ABOUT[key];
   const conda = ['name: ' + about.displayName, 'dependencies:', '  - python=3.11', '  - pip:', ...CURATED[key].requirements.map((r) => `    - ${r}`)].join('\n') + '\n';
   return {

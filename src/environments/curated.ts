@@ -5,9 +5,10 @@
  */
 import { MLFLOW_API_VERSION } from '../version.ts';
 import type { PythonEnvSpec } from './conda.ts';
+import type { CuratedName } from '../specs/command-job.ts';
 import { IPYKERNEL, NOTEBOOK_ENVIRONMENT, PAPERMILL } from './notebook.ts';
 
-export const CURATED: Record<string, PythonEnvSpec> = {
+export const CURATED: Record<CuratedName, PythonEnvSpec> = {
   // Azure's published AzureML-sklearn-1.5 (azureml-assets, conda_dependencies.yaml), where Python 3.11 allows: see CURATED_ABOUT.
   'sklearn-1.5': {
     requirements: [
@@ -67,7 +68,7 @@ export interface CuratedAbout {
   differences: string[];
 }
 
-export const CURATED_ABOUT: Record<string, CuratedAbout> = {
+export const CURATED_ABOUT: Record<CuratedName, CuratedAbout> = {
   'sklearn-1.5': {
     displayName: 'AzureML-sklearn-1.5',
     description: 'Azure ML\'s curated scikit-learn 1.5 environment (CPU) with its published pins: pandas~=1.5.3, scipy~=1.10.0, scikit-learn~=1.5.0, joblib~=1.2.0',

@@ -27,7 +27,7 @@ export async function resolveEnvironment(env: EnvironmentRef, registered: Regist
   switch (env.kind) {
     case 'host': return undefined;
     case 'curated': {
-      const spec = CURATED[env.name];
+      const spec = (CURATED as Record<string, PythonEnvSpec | undefined>)[env.name];
       if (!spec) throw notFound(`Curated environment '${env.name}' is not available. Available: ${Object.keys(CURATED).join(', ')}.`);
       return spec;
     }

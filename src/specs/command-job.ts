@@ -84,15 +84,18 @@ export const NOT_APPLIED_KEYS: Record<string, string> = {
 };
 
 /** The curated environments Azure ML samples use, under every spelling they use. */
-export function curatedName(ref: string): string | undefined {
+export function curatedName(ref: string): CuratedName | undefined {
   const m =
     /^azureml:\/\/registries\/azureml\/environments\/([^/]+)(?:\/(?:labels|versions)\/[^/]+)?$/i.exec(ref) ??
     /^(?:azureml:)?(?:AzureML-)?([A-Za-z][\w.-]*?)(?:@latest|:\d+)?$/i.exec(ref);
   // Older samples name the image too: AzureML-sklearn-1.0-ubuntu20.04-py38-cpu.
   const name = m?.[1]?.toLowerCase().replace(/-ubuntu\d+(?:\.\d+)?-py\d+-cpu(?:-inference)?$/, '');
-  return name && CURATED_NAMES.has(name) ? name : undefined;
+  return name && CURATED_SET.has(name) ? (name as CuratedName) : undefined;
 }
-export const CURATED_NAMES = new Set(['sklearn-1.5', 'sklearn-1.0', 'lightgbm-3.3', 'stratus-notebook', 'stratus-spark', 'stratus-automl', 'stratus-designer', 'stratus-sql-python']);
+/** The curated environments; environments/curated.ts defines one for each, and the compiler holds the two together. */
+export const CURATED_NAMES = ['sklearn-1.5', 'sklearn-1.0', 'lightgbm-3.3', 'stratus-notebook', 'stratus-spark', 'stratus-automl', 'stratus-designer', 'stratus-sql-python'] as const;
+export type CuratedName = (typeof CURATED_NAMES)[number];
+const CURATED_SET: ReadonlySet<string> = new Set(CURATED_NAMES);
 
 /** Type: from `type`, else `$schema`, else the verb (`job create` means command). */
 export function jobType(data: Record<string, unknown>): string {
