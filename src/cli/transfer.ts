@@ -4,36 +4,32 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StratusClient } from '../client/index.ts';
-import { collectFiles, contentHash } from '../specs/snapshot.ts';
+import { collectFiles, contentAddress } from '../specs/snapshot.ts';
 import { uploadProgress } from './progress.ts';
-import { COMPLETE_MARKER, uploadFolder, uploadRef, type UploadKind } from '../specs/uploads.ts';
+import { COMPLETE_MARKER, type UploadKind } from '../specs/uploads.ts';
 
 const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
 
 /** Uploads a folder or file once per content hash; returns the hash and, for an upload, how a spec names it. */
 export async function upload(client: StratusClient, target: string, kind: UploadKind, what: string): Promise<{ hash: string; base: string; ref: string }> {
   const files = collectFiles(target, what, kind === 'snapshots');
-  const base = path.basename(target);
-  const hash = contentHash(files, kind === 'uploads' ? base : '');
+  const { hash, base, folder, ref, destOf } = contentAddress(target, files, kind);
   const state = await client.jobs.snapshot(hash);
   const done = kind === 'snapshots' ? state.snapshot_complete : state.upload_complete;
   if (!done) {
-    const isFile = fs.statSync(target).isFile();
     const total = files.reduce((n, f) => n + f.size, 0);
     // Progress only where it helps: an upload that takes a moment.
     const report = total >= PROGRESS_FROM_BYTES ? uploadProgress(`Uploading ${what} ${base}`, total) : undefined;
     let sent = 0;
     for (const f of files) {
-      const folder = uploadFolder(kind, hash);
-      const dest = kind === 'snapshots' ? `${folder}/${f.rel}` : isFile ? `${folder}/${base}` : `${folder}/${base}/${f.rel}`;
       const stream = fs.createReadStream(f.abs);
       if (report) stream.on('data', (chunk) => report((sent += chunk.length)));
-      await client.putArtifact(dest, Readable.toWeb(stream) as ReadableStream);
+      await client.putArtifact(destOf(f), Readable.toWeb(stream) as ReadableStream);
     }
     if (report && total === 0) report(0);
-    await client.putArtifact(`${uploadFolder(kind, hash)}/${COMPLETE_MARKER}`, Buffer.from(new Date().toISOString()));
+    await client.putArtifact(`${folder}/${COMPLETE_MARKER}`, Buffer.from(new Date().toISOString()));
   }
-  return { hash, base, ref: uploadRef(hash, base) };
+  return { hash, base, ref };
 }
 
 /** Downloads a stored folder (or one file) to `dest`; returns the number of files. */

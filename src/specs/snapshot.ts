@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ignore from 'ignore';
 import { invalid } from '../util/errors.ts';
+import { uploadFolder, uploadRef, type UploadKind } from './uploads.ts';
 
 export interface LocalFile {
   rel: string;
@@ -65,4 +66,19 @@ export function contentHash(files: LocalFile[], salt = ''): string {
     h.update(f.rel).update('\0').update(crypto.createHash('sha256').update(fs.readFileSync(f.abs)).digest()).update('\0');
   }
   return h.digest('hex').slice(0, 32);
+}
+
+/**
+ * Where a local file or folder goes in the store, the same for the CLI and the server: its hash
+ * (an upload's name is part of it), its folder, where each of its files goes, and how a spec names it.
+ */
+export function contentAddress(target: string, files: LocalFile[], kind: UploadKind) {
+  const base = path.basename(target);
+  const hash = contentHash(files, kind === 'uploads' ? base : '');
+  const folder = uploadFolder(kind, hash);
+  const isFile = files.length === 1 && files[0].abs === target;
+  return {
+    hash, base, folder, ref: uploadRef(hash, base),
+    destOf: (f: LocalFile) => (kind === 'snapshots' ? `${folder}/${f.rel}` : isFile ? `${folder}/${base}` : `${folder}/${base}/${f.rel}`),
+  };
 }
