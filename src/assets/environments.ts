@@ -68,10 +68,10 @@ export class EnvironmentAssetService {
     }
   }
 
-  /** The registered versions, then the curated environments (as Azure's registry `azureml` lists them), unless `registered` only. */
-  async list(name?: string, which: 'all' | 'registered' | 'curated' = 'all') {
-    const registered = which === 'curated' ? [] : (await this.table.list(name)).map(toJson);
-    const curated = which === 'registered' ? [] : (Object.keys(CURATED_ABOUT) as CuratedName[]).map(curatedJson).filter((c) => !name || c.name === name || curatedName(name) === curatedName(c.name));
+  /** The registered versions, then the curated environments (as Azure's registry `azureml` lists them; each has `curated: true`). */
+  async list(name?: string) {
+    const registered = (await this.table.list(name)).map(toJson);
+    const curated = (Object.keys(CURATED_ABOUT) as CuratedName[]).map(curatedJson).filter((c) => !name || c.name === name || curatedName(name) === curatedName(c.name));
     return [...registered, ...curated];
   }
 

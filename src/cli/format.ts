@@ -76,7 +76,7 @@ export function print(value: unknown, format: OutputFormat, query: string | unde
   if (text !== undefined) process.stdout.write(`${text}\n`);
 }
 
-export function render(value: unknown, format: OutputFormat, asTable: () => string): string | undefined {
+function render(value: unknown, format: OutputFormat, asTable: () => string): string | undefined {
   switch (format) {
     case 'none': return undefined;
     case 'json': return JSON.stringify(value ?? null, null, 2);

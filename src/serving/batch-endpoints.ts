@@ -12,11 +12,17 @@ import { HARNESS } from '../util/python-harness.ts';
 interface Row { name: string; spec: string; created_at: number }
 interface DeploymentRow { endpoint: string; name: string; spec: string; created_at: number; updated_at: number }
 
-/** How invoke submits: the job service's submit, taking a command job spec. */
-export type SubmitJob = (spec: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/** What batch endpoints need of the job service: submit a job, list jobs. */
+export interface BatchJobs {
+  submit(spec: Record<string, unknown>): Promise<Record<string, unknown>>;
+  list(opts: { maxResults?: number }): Promise<Record<string, unknown>[]>;
+}
+
+/** A batch scoring job names its endpoint in this tag. */
+const ENDPOINT_TAG = 'stratus.batch_endpoint';
 
 export class BatchEndpointService {
-  constructor(private db: Db, private submit: SubmitJob, private baseUrl: () => string) {}
+  constructor(private db: Db, private jobs: BatchJobs, private baseUrl: () => string) {}
 
   private async row(name: string): Promise<Row> {
     const row = await this.db.get<Row>('SELECT * FROM batch_endpoints WHERE name = ?', [name]);
@@ -120,9 +126,9 @@ export class BatchEndpointService {
       `--max-retries ${s.retry_settings.max_retries}`, `--timeout ${s.retry_settings.timeout}`, `--error-threshold ${s.error_threshold}`,
       `--output-action ${s.output_action}`, `--output-file-name ${s.output_file_name}`,
     ];
-    return this.submit({
+    return this.jobs.submit({
       type: 'command', experiment_name: opts.experiment ?? endpoint, display_name: `${endpoint}-${name}`,
-      tags: { 'stratus.batch_endpoint': endpoint, 'stratus.batch_deployment': name },
+      tags: { [ENDPOINT_TAG]: endpoint, 'stratus.batch_deployment': name },
       ...(d.code ? { code: d.code } : {}),
       command: `python -m stratus_batch.driver ${args.join(' ')}`,
       environment: d.environment ?? { kind: 'host' },
@@ -132,5 +138,11 @@ export class BatchEndpointService {
       compute: d.compute?.replace(/^azureml:/, '') ?? 'cpu-cluster',
       notes: [],
     });
+  }
+
+  /** The batch scoring jobs of an endpoint, newest first (among the workspace's newest 10,000 jobs). */
+  async listJobs(endpoint: string) {
+    await this.row(endpoint);
+    return (await this.jobs.list({ maxResults: 10_000 })).filter((j) => (j.tags as Record<string, string> | undefined)?.[ENDPOINT_TAG] === endpoint);
   }
 }

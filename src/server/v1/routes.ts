@@ -114,11 +114,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       update: async ({ params, body }) => ws.batch.updateEndpoint(params.name, body),
       delete: async ({ params }) => emptyAfter(ws.batch.deleteEndpoint(params.name)),
       invoke: async ({ params, body }) => ws.batch.invoke(params.name, { input: body.input, inputType: body.input_type, deployment: body.deployment_name, experiment: body.experiment_name }),
-      listJobs: async ({ params }) => {
-        await ws.batch.showEndpoint(params.name);
-        const all = await ws.jobs.list({ maxResults: 10_000 });
-        return { value: all.filter((j) => (j.tags as Record<string, string> | undefined)?.['stratus.batch_endpoint'] === params.name) };
-      },
+      listJobs: async ({ params }) => ({ value: await ws.batch.listJobs(params.name) }),
     },
     batchDeployments: {
       create: async ({ params, body }) => ws.batch.createDeployment({ ...body.spec, endpoint_name: params.name } as Parameters<typeof ws.batch.createDeployment>[0], !!body.set_default),
