@@ -133,7 +133,10 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const livySessions = new LivySessions(builder, managed, files.root, path.join(opts.dataDir, 'livy-sessions'));
   const databricks = new DatabricksApi(db, computes, jobs, files.root);
   const designer = new DesignerInference(jobs, artifacts, models, endpoints);
-  const batch = new BatchEndpointService(db, jobs, () => endpoints.publicUrl());
+  const batch = new BatchEndpointService(db, jobs, {
+    component: (ref) => components.fromRef(ref),
+    modelFolder: async (ref) => artifacts.resolve(await inputs.resolve('model', ref, 'mlflow_model')),
+  }, () => endpoints.publicUrl());
   return {
     db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks, designer, batch,
     async close() {

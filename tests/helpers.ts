@@ -20,9 +20,9 @@ process.env.STRATUS_CHECK_REPLIES = '1';
  * started (tests stop what they start), unless `keepComputes` asks to leave them running for a
  * restarted server to adopt.
  */
-export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; storeUrl?: string } = {}): Promise<Omit<RunningServer, 'close'> & { dataDir: string; close(o?: { keepComputes?: boolean }): Promise<void> }> {
+export async function startServer(opts: { auth?: AuthConfig; dataDir?: string; storeUrl?: string; port?: number } = {}): Promise<Omit<RunningServer, 'close'> & { dataDir: string; close(o?: { keepComputes?: boolean }): Promise<void> }> {
   const dataDir = opts.dataDir ?? tempDir();
-  const server = await serve({ host: '127.0.0.1', port: 0, dataDir, auth: opts.auth, storeUrl: opts.storeUrl });
+  const server = await serve({ host: '127.0.0.1', port: opts.port ?? 0, dataDir, auth: opts.auth, storeUrl: opts.storeUrl });
   const close = server.close.bind(server);
   return Object.assign(server, {
     dataDir,

@@ -9,8 +9,11 @@ The input's files are cut into mini-batches of `mini_batch_size` files. Worker p
 of file paths; what run() returns (a pandas DataFrame or a list) is appended, in mini-batch order,
 to `output_file_name` (append_row). A mini-batch that raises or runs past `timeout` seconds is
 retried up to `max_retries` times, then counted as failed; past `error_threshold` failed files the
-job stops (-1: never). Without a scoring script an MLflow model scores every row of every file
-(CSV or Parquet), its predictions appended beside the file's name. Progress lines go to stdout.
+job stops (-1: never), and a job where no mini-batch succeeded fails. Without a scoring script an
+MLflow model scores every row of every file (CSV or Parquet), its predictions appended beside the
+file's name; files whose columns do not fit the model's signature are refused before any worker
+starts. Progress goes to stdout and to the job's metrics (progress.py). The output file appears
+whole or not at all.
 """
 import argparse
 import importlib.util
@@ -20,6 +23,8 @@ import os
 import sys
 import time
 import traceback
+
+from stratus_batch.progress import Progress
 
 _run = None
 
@@ -51,17 +56,46 @@ def _mlflow_runner(model_path):
     import mlflow.pyfunc
     import pandas as pd
     model = mlflow.pyfunc.load_model(model_path)
+    # A CSV column of whole numbers reads as int64, which MLflow will not pass as a double: the
+    # signature says what each column is, so such columns are widened to it first.
+    signature = model.metadata.signature
+    floats = [c.name for c in signature.inputs.inputs if getattr(c, "name", None) and str(getattr(c, "type", "")).lower().endswith(("double", "float"))] if signature else []
 
     def run(mini_batch):
         frames = []
         for f in mini_batch:
             data = pd.read_parquet(f) if f.endswith(".parquet") else pd.read_csv(f)
+            for c in floats:
+                if c in data.columns and pd.api.types.is_integer_dtype(data[c]):
+                    data[c] = data[c].astype("float64")
             predictions = model.predict(data)
             frame = pd.DataFrame({"file": os.path.basename(f), "row": range(len(data))})
             frame["prediction"] = list(predictions.iloc[:, 0] if hasattr(predictions, "iloc") and predictions.ndim == 2 else predictions)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
     return run
+
+
+def _read_columns(path):
+    import pandas as pd
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+        return list(pq.read_schema(path).names)
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
+def check_signature(model_path, files):
+    """A no-code model's input signature against every file's columns: a mismatch is said once, before scoring."""
+    from mlflow.models import Model
+    signature = Model.load(model_path).signature
+    if signature is None or not signature.inputs.has_input_names():
+        return
+    wanted = [spec.name for spec in signature.inputs.inputs if not getattr(spec, "optional", False)]
+    for f in files:
+        missing = [c for c in wanted if c not in set(_read_columns(f))]
+        if missing:
+            raise SystemExit(f"batch scoring: {os.path.basename(f)} does not fit the model's signature: it lacks column(s) "
+                             f"{', '.join(missing)} (the model takes {', '.join(wanted)}). Nothing was scored.")
 
 
 def _worker_init(script, model):
@@ -108,7 +142,13 @@ def main(argv=None):
     if a.scoring_script and a.model:
         # Where a scoring script finds its model, as in Azure ML (the worker processes inherit it).
         os.environ["AZUREML_MODEL_DIR"] = os.path.abspath(a.model)
-    batches = mini_batches(files_of(a.input), max(1, a.mini_batch_size))
+    files = files_of(a.input)
+    if not a.scoring_script:
+        check_signature(a.model, files)
+    batches = mini_batches(files, max(1, a.mini_batch_size))
+    progress = Progress(len(batches))
+    progress.report(0, 0)
+    failed_batches = 0
     print(f"batch scoring: {sum(map(len, batches))} files in {len(batches)} mini-batches, {a.max_concurrency} worker(s)", flush=True)
     results, failed_files, attempts = {}, 0, {i: 0 for i in range(len(batches))}
     ctx = mp.get_context("spawn")
@@ -127,6 +167,7 @@ def main(argv=None):
                 if outcome["ok"]:
                     results[i] = outcome["result"]
                     print(f"mini-batch {i + 1}/{len(batches)} done ({len(results)} of {len(batches)})", flush=True)
+                    progress.report(len(results), failed_batches)
                 elif attempts[i] < a.max_retries:
                     attempts[i] += 1
                     print(f"mini-batch {i + 1} failed, retry {attempts[i]} of {a.max_retries}: {outcome['error'].strip().splitlines()[-1]}", flush=True)
@@ -134,11 +175,15 @@ def main(argv=None):
                     started[i] = time.time()
                 else:
                     failed_files += len(batches[i])
+                    failed_batches += 1
+                    progress.report(len(results), failed_batches)
                     print(f"mini-batch {i + 1} failed after {a.max_retries} retries:\n{outcome['error']}", file=sys.stderr, flush=True)
                     if 0 <= a.error_threshold < failed_files:
                         pool.terminate()
                         raise SystemExit(f"batch scoring stopped: {failed_files} files failed, more than error_threshold {a.error_threshold}")
             time.sleep(0.05)
+    if not results:
+        raise SystemExit(f"batch scoring failed: all {len(batches)} mini-batches failed (the errors are in the log above). Nothing was written.")
     os.makedirs(a.output, exist_ok=True)
     if a.output_action == "append_row":
         tmp = os.path.join(a.output, f".{a.output_file_name}.part")

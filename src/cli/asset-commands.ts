@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import type { AssetJson, StratusClient } from '../client/index.ts';
 import { YamlSource } from '../specs/yaml-source.ts';
 import { applySets } from '../specs/command-job.ts';
-import { parseComponent } from '../specs/pipeline-yaml.ts';
-import { runUploads } from './pending-uploads.ts';
+import { registerComponentFile } from './component-file.ts';
 import { registerPromoteCommand } from './promote-command.ts';
 import { print, table } from './format.ts';
 import { downloadPath, downloadTree, upload } from './transfer.ts';
@@ -177,16 +176,7 @@ export function registerAssetCommands(program: Command): void {
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const src = YamlSource.read(opts.file);
-      applySets(src.data, opts.set ?? []);
-      const ctx = { uploads: [], warnings: [], notes: [] };
-      const spec = parseComponent(src, ctx);
-      for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
-      if (opts.name) spec.name = opts.name;
-      if (opts.version) spec.version = String(opts.version);
-      if (!spec.name) fail(`${opts.file}: a component needs 'name' (or --name).`);
-      await runUploads(client, ctx.uploads);
-      const a = await client.components.create(spec as unknown as Record<string, unknown>);
+      const a = await registerComponentFile(client, opts.file, { sets: opts.set, name: opts.name, version: opts.version });
       print(a, opts.output, opts.query, () => describe(a));
     }));
   commonVerbs(component, (c) => c.components);

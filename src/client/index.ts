@@ -191,6 +191,8 @@ export class StratusClient {
     delete: (name: string) => this.v1(API_V1.batchEndpoints.delete, { name }),
     invoke: (name: string, body: BodyOf<typeof API_V1.batchEndpoints.invoke>) => this.v1(API_V1.batchEndpoints.invoke, { name }, { body }),
     listJobs: (name: string) => this.v1(API_V1.batchEndpoints.listJobs, { name }),
+    keys: (name: string) => this.v1(API_V1.batchEndpoints.keys, { name }),
+    regenerateKeys: (name: string, keyType: 'primary' | 'secondary') => this.v1(API_V1.batchEndpoints.regenerateKeys, { name }, { body: { key_type: keyType } }),
   };
 
   readonly batchDeployments = {
@@ -198,6 +200,8 @@ export class StratusClient {
       this.v1(API_V1.batchDeployments.create, { name: endpoint }, { body: { spec, set_default: setDefault } as BodyOf<typeof API_V1.batchDeployments.create> }),
     list: (endpoint: string) => this.v1(API_V1.batchDeployments.list, { name: endpoint }),
     show: (endpoint: string, name: string) => this.v1(API_V1.batchDeployments.show, { name: endpoint, deployment: name }),
+    update: (endpoint: string, name: string, spec: Record<string, unknown>) =>
+      this.v1(API_V1.batchDeployments.update, { name: endpoint, deployment: name }, { body: { spec } as BodyOf<typeof API_V1.batchDeployments.update> }),
     delete: (endpoint: string, name: string) => this.v1(API_V1.batchDeployments.delete, { name: endpoint, deployment: name }),
   };
 

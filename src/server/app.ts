@@ -9,6 +9,7 @@ import { artifactRoutes } from './mlflow/artifact-routes.ts';
 import { requestArgs } from './mlflow/request.ts';
 import { registerV1 } from './v1/routes.ts';
 import { endpointDataPlane } from './endpoints-routes.ts';
+import { batchDataPlane } from './batch-data-plane.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
 import { serveStudio } from './studio.ts';
 import { installAuthGate, PUBLIC_ROUTE } from './auth-gate.ts';
@@ -117,6 +118,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   registerV1(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
+  batchDataPlane(app, ws, opts.auth);
   await app.register(async (scope) => fileRoutes(scope, SHARE_FILES, () => ws.files));
   await app.register(async (scope) => fileRoutes(scope, DATASTORE_FILES, (req) => ws.datastores.files((req.params as { name: string }).name)));
   sqlExportRoute(app, ws.sql);

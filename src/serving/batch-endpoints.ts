@@ -6,10 +6,15 @@
  */
 import type { Db } from '../store/db.ts';
 import type { BatchDeploymentSpec, BatchEndpointSpec } from '../specs/batch-yaml.ts';
-import { alreadyExists, invalid, notFound } from '../util/errors.ts';
+import type { InputSpec } from '../specs/command-job.ts';
+import { ASSET_TYPES, type ComponentSpec } from '../specs/pipeline-types.ts';
+import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
 import { HARNESS } from '../util/python-harness.ts';
+import { newEndpointKeys, opensWith, regenerated, type EndpointKeys } from '../util/secrets.ts';
+import { INVALID_KEY } from './endpoints.ts';
+import { mlflowModelEnvironment } from '../environments/mlflow-model.ts';
 
-interface Row { name: string; spec: string; created_at: number }
+interface Row { name: string; spec: string; keys: string | null; created_at: number }
 interface DeploymentRow { endpoint: string; name: string; spec: string; created_at: number; updated_at: number }
 
 /** What batch endpoints need of the job service: submit a job, list jobs. */
@@ -18,11 +23,32 @@ export interface BatchJobs {
   list(opts: { maxResults?: number }): Promise<Record<string, unknown>[]>;
 }
 
+/** What a deployment names, found: a registered component (`azureml:<name>:<version>` or `@latest`), and a model's folder on disk. */
+export interface BatchLookups {
+  component(ref: string): Promise<ComponentSpec>;
+  modelFolder(ref: string): Promise<string>;
+}
+
+/** What an invocation scores: one data input for a model deployment, or a pipeline component's inputs by name. */
+export interface Invocation {
+  /** The one data input (a model deployment's, or a pipeline component's only data input). */
+  input?: string;
+  inputType?: 'uri_folder' | 'uri_file';
+  /** Named inputs: data (`{type, path}`) or literal values. */
+  inputs?: Record<string, InputSpec>;
+  deployment?: string;
+  experiment?: string;
+}
+
+/** A batch scoring job's progress, from the metrics its driver reports. */
+export interface BatchProgress { completed: number; failed: number; total: number }
+
 /** A batch scoring job names its endpoint in this tag. */
 const ENDPOINT_TAG = 'stratus.batch_endpoint';
+const DEPLOYMENT_TAG = 'stratus.batch_deployment';
 
 export class BatchEndpointService {
-  constructor(private db: Db, private jobs: BatchJobs, private baseUrl: () => string) {}
+  constructor(private db: Db, private jobs: BatchJobs, private lookups: BatchLookups, private baseUrl: () => string) {}
 
   private async row(name: string): Promise<Row> {
     const row = await this.db.get<Row>('SELECT * FROM batch_endpoints WHERE name = ?', [name]);
@@ -33,7 +59,7 @@ export class BatchEndpointService {
   async createEndpoint(spec: BatchEndpointSpec) {
     await this.db.tx(async (t) => {
       if (await t.get('SELECT 1 AS x FROM batch_endpoints WHERE name = ?', [spec.name])) throw alreadyExists(`Batch endpoint '${spec.name}' already exists.`);
-      await t.run('INSERT INTO batch_endpoints (name, spec, created_at) VALUES (?, ?, ?)', [spec.name, JSON.stringify(spec), Date.now()]);
+      await t.run('INSERT INTO batch_endpoints (name, spec, keys, created_at) VALUES (?, ?, ?, ?)', [spec.name, JSON.stringify(spec), JSON.stringify(newEndpointKeys()), Date.now()]);
     });
     return this.showEndpoint(spec.name);
   }
@@ -72,6 +98,33 @@ export class BatchEndpointService {
     });
   }
 
+  /** The endpoint's keys; an endpoint made before keys existed gets its keys now. */
+  async keys(name: string): Promise<EndpointKeys> {
+    const row = await this.row(name);
+    if (row.keys) return JSON.parse(row.keys) as EndpointKeys;
+    const keys = newEndpointKeys();
+    await this.db.run('UPDATE batch_endpoints SET keys = ? WHERE name = ? AND keys IS NULL', [JSON.stringify(keys), name]);
+    return JSON.parse((await this.row(name)).keys!) as EndpointKeys;
+  }
+
+  async regenerateKeys(name: string, keyType: string) {
+    const keys = regenerated(await this.keys(name), keyType);
+    if (!keys) throw invalid(`Invalid key type '${keyType}': use primary or secondary.`);
+    await this.db.run('UPDATE batch_endpoints SET keys = ? WHERE name = ?', [JSON.stringify(keys), name]);
+    return keys;
+  }
+
+  /**
+   * Whether a caller without workspace credentials may start jobs on this endpoint: only with one
+   * of its keys, and only when its auth_mode is key. A wrong key and an unknown endpoint answer alike.
+   */
+  async authorizeKey(name: string, token: string | undefined): Promise<void> {
+    const row = await this.db.get<Row>('SELECT * FROM batch_endpoints WHERE name = ?', [name]);
+    const spec = row ? (JSON.parse(row.spec) as BatchEndpointSpec) : undefined;
+    const ok = !!token && !!spec && spec.auth_mode === 'key' && opensWith(await this.keys(name), token);
+    if (!ok) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
+  }
+
   private async deploymentRow(endpoint: string, name: string): Promise<DeploymentRow> {
     const row = await this.db.get<DeploymentRow>('SELECT * FROM batch_deployments WHERE endpoint = ? AND name = ?', [endpoint, name]);
     if (!row) throw notFound(`Batch deployment '${name}' does not exist on batch endpoint '${endpoint}'.`);
@@ -93,6 +146,13 @@ export class BatchEndpointService {
     return this.showDeployment(spec.endpoint_name, spec.name);
   }
 
+  /** Replaces a deployment's definition (its name and endpoint stay); later invocations use it, running jobs keep theirs. */
+  async updateDeployment(spec: BatchDeploymentSpec) {
+    await this.deploymentRow(spec.endpoint_name, spec.name);
+    await this.db.run('UPDATE batch_deployments SET spec = ?, updated_at = ? WHERE endpoint = ? AND name = ?', [JSON.stringify(spec), Date.now(), spec.endpoint_name, spec.name]);
+    return this.showDeployment(spec.endpoint_name, spec.name);
+  }
+
   async showDeployment(endpoint: string, name: string) {
     const row = await this.deploymentRow(endpoint, name);
     return { ...(JSON.parse(row.spec) as BatchDeploymentSpec), provisioning_state: 'Succeeded' };
@@ -111,13 +171,32 @@ export class BatchEndpointService {
     await this.db.run('DELETE FROM batch_deployments WHERE endpoint = ? AND name = ?', [endpoint, name]);
   }
 
-  /** Starts a batch scoring job over `input` (a data asset, a datastore path or an upload). */
-  async invoke(endpoint: string, opts: { input: string; inputType?: 'uri_folder' | 'uri_file'; deployment?: string; experiment?: string }) {
+  /** Starts a batch scoring job: a command job running the batch driver, or the pipeline component's job. */
+  async invoke(endpoint: string, opts: Invocation) {
     const ep = JSON.parse((await this.row(endpoint)).spec) as BatchEndpointSpec;
     const name = opts.deployment ?? ep.defaults.deployment_name;
     if (!name) throw invalid(`Batch endpoint '${endpoint}' has no default deployment: name one (--deployment-name) or set defaults.deployment_name.`);
     const d = JSON.parse((await this.deploymentRow(endpoint, name)).spec) as BatchDeploymentSpec;
-    if (d.type !== 'model') throw invalid('Pipeline component batch deployments (type: pipeline) are not available yet: deploy a model with a scoring script or an MLflow model.');
+    const header = {
+      experiment_name: opts.experiment ?? endpoint, display_name: `${endpoint}-${name}`,
+      tags: { [ENDPOINT_TAG]: endpoint, [DEPLOYMENT_TAG]: name }, notes: [],
+    };
+    return this.jobs.submit(d.type === 'pipeline' ? await this.pipelineJob(d, opts, header) : await this.scoringJob(d, opts, header));
+  }
+
+  /**
+   * Where the scoring runs: the deployment's environment; for a no-code MLflow deployment without
+   * one, the environment the model's MLmodel names (as Azure ML does), written as an inline conda file.
+   */
+  private async scoringEnvironment(d: BatchDeploymentSpec): Promise<Record<string, unknown>> {
+    if (d.environment) return d.environment;
+    if (d.scoring_script || !d.model) return { kind: 'host' };
+    const env = mlflowModelEnvironment(await this.lookups.modelFolder(d.model));
+    const conda = { name: 'mlflow-model', dependencies: [...(env.python ? [`python=${env.python}`] : []), 'pip', { pip: env.requirements }] };
+    return { kind: 'inline', conda: JSON.stringify(conda) };
+  }
+
+  private async scoringJob(d: BatchDeploymentSpec, opts: Invocation, header: Record<string, unknown>): Promise<Record<string, unknown>> {
     const s = d.settings;
     const args = [
       '--input ${{inputs.input_data}}', '--output ${{outputs.score}}',
@@ -126,23 +205,71 @@ export class BatchEndpointService {
       `--max-retries ${s.retry_settings.max_retries}`, `--timeout ${s.retry_settings.timeout}`, `--error-threshold ${s.error_threshold}`,
       `--output-action ${s.output_action}`, `--output-file-name ${s.output_file_name}`,
     ];
-    return this.jobs.submit({
-      type: 'command', experiment_name: opts.experiment ?? endpoint, display_name: `${endpoint}-${name}`,
-      tags: { [ENDPOINT_TAG]: endpoint, 'stratus.batch_deployment': name },
+    return {
+      type: 'command', ...header,
       ...(d.code ? { code: d.code } : {}),
       command: `python -m stratus_batch.driver ${args.join(' ')}`,
-      environment: d.environment ?? { kind: 'host' },
+      environment: await this.scoringEnvironment(d),
       environment_variables: { ...s.environment_variables, PYTHONPATH: HARNESS },
-      inputs: { input_data: { type: opts.inputType ?? 'uri_folder', path: opts.input }, ...(d.model ? { model: { type: 'custom_model', path: d.model } } : {}) },
+      inputs: { input_data: oneDataInput(d, opts), ...(d.model ? { model: { type: 'custom_model', path: d.model } } : {}) },
       outputs: { score: { type: 'uri_folder' } },
       compute: d.compute?.replace(/^azureml:/, '') ?? 'cpu-cluster',
-      notes: [],
-    });
+    };
   }
 
-  /** The batch scoring jobs of an endpoint, newest first (among the workspace's newest 10,000 jobs). */
+  /** A pipeline job of one step, the registered component, its inputs and outputs the job's own. */
+  private async pipelineJob(d: BatchDeploymentSpec, opts: Invocation, header: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (!d.component) throw invalid(`Batch deployment '${d.name}' names no component.`);
+    const component = await this.lookups.component(d.component);
+    const inputs: Record<string, InputSpec> = { ...(opts.inputs ?? {}) };
+    const unknown = Object.keys(inputs).filter((k) => !(k in component.inputs));
+    if (unknown.length) throw invalid(`Component '${component.name}' has no input ${unknown.join(', ')}; its inputs are: ${Object.keys(component.inputs).join(', ') || '(none)'}.`);
+    if (opts.input) {
+      const data = Object.entries(component.inputs).filter(([, i]) => (ASSET_TYPES as readonly string[]).includes(i.type));
+      if (data.length !== 1) {
+        throw invalid(`--input binds a component's only data input, but '${component.name}' has ${data.length} (${data.map(([k]) => k).join(', ') || 'none'}): name each with --set inputs.<name>=<path> or an inputs file.`);
+      }
+      const [key, spec] = data[0];
+      inputs[key] = { type: spec.type as (typeof ASSET_TYPES)[number], path: opts.input };
+    }
+    const step = String(component.name ?? 'component').replace(/[^A-Za-z0-9_]/g, '_');
+    return {
+      type: 'pipeline', ...header,
+      settings: { default_compute: d.pipeline_settings?.default_compute?.replace(/^azureml:/, '') ?? d.compute?.replace(/^azureml:/, ''), continue_on_step_failure: d.pipeline_settings?.continue_on_step_failure ?? false, force_rerun: false },
+      inputs,
+      outputs: Object.fromEntries(Object.entries(component.outputs).map(([k, o]) => [k, { type: o.type }])),
+      jobs: {
+        [step]: {
+          type: component.type, component: { ref: d.component },
+          inputs: Object.fromEntries(Object.keys(inputs).map((k) => [k, { kind: 'parent_input', name: k }])),
+          outputs: Object.fromEntries(Object.keys(component.outputs).map((k) => [k, { parent_output: k }])),
+        },
+      },
+    };
+  }
+
+  /** The batch scoring jobs of an endpoint, newest first (among the workspace's newest 10,000 jobs), each with its progress. */
   async listJobs(endpoint: string) {
     await this.row(endpoint);
-    return (await this.jobs.list({ maxResults: 10_000 })).filter((j) => (j.tags as Record<string, string> | undefined)?.[ENDPOINT_TAG] === endpoint);
+    const jobs = (await this.jobs.list({ maxResults: 10_000 })).filter((j) => (j.tags as Record<string, string> | undefined)?.[ENDPOINT_TAG] === endpoint);
+    return Promise.all(jobs.map(async (j) => ({ ...j, batch_progress: await this.progress(String((j.properties as Record<string, string>)['mlflow.run_id'])) })));
   }
+
+  /** Mini-batches completed, failed and in all, as the driver last reported them (undefined before its first report). */
+  private async progress(runId: string): Promise<BatchProgress | undefined> {
+    const rows = await this.db.all<{ key: string; value: number }>(
+      "SELECT key, value FROM latest_metrics WHERE run_uuid = ? AND key IN ('mini_batches_completed', 'mini_batches_failed', 'mini_batches_total')", [runId]);
+    const m = Object.fromEntries(rows.map((r) => [r.key, Number(r.value)]));
+    return m.mini_batches_total === undefined ? undefined : { completed: m.mini_batches_completed ?? 0, failed: m.mini_batches_failed ?? 0, total: m.mini_batches_total };
+  }
+}
+
+/** A model deployment scores one data input: `input`, or the only one of `inputs` (any name, as Azure allows). */
+function oneDataInput(d: BatchDeploymentSpec, opts: Invocation): InputSpec {
+  if (opts.input) return { type: opts.inputType ?? 'uri_folder', path: opts.input };
+  const given = Object.values(opts.inputs ?? {});
+  if (given.length !== 1 || given[0].type === 'literal') {
+    throw invalid(`Model batch deployment '${d.name}' scores one data input: give --input (or one entry of inputs, a uri_folder or uri_file); got ${given.length}.`);
+  }
+  return given[0];
 }

@@ -5,7 +5,6 @@
  * its answers dropped. Updating a deployment starts the new workers before the old ones stop,
  * so requests in flight finish and none fail.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/db.ts';
@@ -17,7 +16,7 @@ import { resolveEnvironment } from '../environments/resolve.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { ModelAssetService } from '../assets/models.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
-import { sameSecret } from '../util/secrets.ts';
+import { newEndpointKeys, opensWith, regenerated, sameSecret, type EndpointKeys } from '../util/secrets.ts';
 import { childEnv } from '../util/child-env.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { HARNESS } from '../util/python-harness.ts';
@@ -36,8 +35,6 @@ interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: 
 /** An endpoint whose caller passed `authorize()`: the one read of the endpoint a request needs. */
 export type AuthorizedEndpoint = EndpointRow;
 interface DeploymentRow { endpoint: string; name: string; spec: string; provisioning_state: string; error: string | null; created_at: number; updated_at: number }
-
-const newKey = () => crypto.randomBytes(24).toString('base64url');
 
 /** The one answer to a wrong key, whether or not the endpoint exists (names cannot be probed). */
 export const INVALID_KEY = 'The key is not valid for this endpoint (it may have been regenerated).';
@@ -98,7 +95,7 @@ export class EndpointService {
     await this.db.tx(async (t) => {
       if (await t.get('SELECT 1 AS x FROM online_endpoints WHERE name = ?', [input.name])) throw alreadyExists(`Online endpoint '${input.name}' already exists.`);
       await t.run('INSERT INTO online_endpoints (name, auth_mode, keys, traffic, mirror_traffic, description, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [input.name, auth, JSON.stringify({ primaryKey: newKey(), secondaryKey: newKey() }), '{}', '{}', input.description ?? null, JSON.stringify(input.tags ?? {}), Date.now()]);
+        [input.name, auth, JSON.stringify(newEndpointKeys()), '{}', '{}', input.description ?? null, JSON.stringify(input.tags ?? {}), Date.now()]);
     });
     return this.showEndpoint(input.name);
   }
@@ -150,14 +147,12 @@ export class EndpointService {
 
   async credentials(name: string) {
     const row = await this.endpointRow(name);
-    return JSON.parse(row.keys) as { primaryKey: string; secondaryKey: string };
+    return JSON.parse(row.keys) as EndpointKeys;
   }
 
   async regenerateKeys(name: string, keyType: 'primary' | 'secondary' = 'primary') {
-    const keys = await this.credentials(name);
-    if (keyType === 'primary') keys.primaryKey = newKey();
-    else if (keyType === 'secondary') keys.secondaryKey = newKey();
-    else throw invalid(`Invalid key type '${keyType}': use primary or secondary.`);
+    const keys = regenerated(await this.credentials(name), keyType);
+    if (!keys) throw invalid(`Invalid key type '${keyType}': use primary or secondary.`);
     await this.db.run('UPDATE online_endpoints SET keys = ? WHERE name = ?', [JSON.stringify(keys), name]);
     return keys;
   }
@@ -381,9 +376,8 @@ export class EndpointService {
     const token = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new StratusError('UNAUTHENTICATED', `Missing Authorization header: send "Authorization: Bearer <key>" (stratus online-endpoint get-credentials --name ${endpoint}).`);
     const row = await this.endpointRow(endpoint);
-    const keys = JSON.parse(row.keys) as { primaryKey: string; secondaryKey: string };
     const ok = row.auth_mode === 'key'
-      ? sameSecret(token, keys.primaryKey) || sameSecret(token, keys.secondaryKey)
+      ? opensWith(JSON.parse(row.keys) as EndpointKeys, token)
       : !!workspaceToken && sameSecret(token, workspaceToken);
     if (!ok) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
     return row;

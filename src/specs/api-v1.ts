@@ -9,7 +9,7 @@ import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateMo
 import { DeployInferencePipeline, SubmitJob, UpdateJob } from './jobs.ts';
 import { CreateSchedule } from './schedules.ts';
 import { SqlQuery } from './sql.ts';
-import { BatchDeploymentReply, BatchEndpointReply, CreateBatchDeployment, CreateBatchEndpoint, InvokeBatchEndpoint, UpdateBatchEndpoint } from './batch.ts';
+import { BatchDeploymentReply, BatchEndpointReply, BatchKeysReply, CreateBatchDeployment, CreateBatchEndpoint, InvokeBatchEndpoint, UpdateBatchDeployment, UpdateBatchEndpoint } from './batch.ts';
 import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
 import {
   ComponentReply, ComputeReply, DataPreviewReply, DataReply, DeploymentLogsReply, DeploymentReply, Empty, EndpointKeysReply,
@@ -128,12 +128,15 @@ export const API_V1 = {
     update: op('PATCH', `${batch}/:name`, 'Change the default deployment (defaults.deployment_name) or the description', BatchEndpointReply, { body: UpdateBatchEndpoint }),
     delete: op('DELETE', `${batch}/:name`, 'Delete a batch endpoint and its deployments (their jobs stay)', Empty),
     invoke: op('POST', `${batch}/:name/jobs`, 'Start a batch scoring job over an input (the default deployment unless one is named)', JobReply, { body: InvokeBatchEndpoint }),
-    listJobs: op('GET', `${batch}/:name/jobs`, 'The batch scoring jobs of an endpoint, newest first', listOf(JobReply)),
+    listJobs: op('GET', `${batch}/:name/jobs`, 'The batch scoring jobs of an endpoint, newest first, each with `batch_progress` {completed, failed, total} mini-batches', listOf(JobReply)),
+    keys: op('POST', `${batch}/:name/list-keys`, 'The endpoint keys (they start jobs at its scoring_uri when auth_mode is key)', BatchKeysReply),
+    regenerateKeys: op('POST', `${batch}/:name/regenerate-keys`, 'Regenerate the primary or secondary key', BatchKeysReply, { body: RegenerateKeys }),
   },
   batchDeployments: {
     create: op('POST', `${batch}/:name/deployments`, 'Create a batch deployment (body: {spec, set_default})', BatchDeploymentReply, { body: CreateBatchDeployment }),
     list: op('GET', `${batch}/:name/deployments`, 'List a batch endpoint\'s deployments', listOf(BatchDeploymentReply)),
     show: op('GET', `${batch}/:name/deployments/:deployment`, 'Show a batch deployment', BatchDeploymentReply),
+    update: op('PATCH', `${batch}/:name/deployments/:deployment`, 'Replace a batch deployment\'s definition (body: {spec}); running jobs keep theirs', BatchDeploymentReply, { body: UpdateBatchDeployment }),
     delete: op('DELETE', `${batch}/:name/deployments/:deployment`, 'Delete a batch deployment (not the default)', Empty),
   },
   schedules: {

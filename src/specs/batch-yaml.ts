@@ -31,7 +31,10 @@ export interface BatchDeploymentSpec {
   type: 'model' | 'pipeline';
   /** azureml:<name>:<version> | @latest, or a local path to upload. */
   model?: string;
+  /** A pipeline deployment's registered component: azureml:<name>:<version> or @latest. */
   component?: string;
+  /** A pipeline deployment's settings (Azure's pipelineComponentBatchDeployment). */
+  pipeline_settings?: { default_compute?: string; continue_on_step_failure: boolean };
   code?: string;
   scoring_script?: string;
   environment?: EnvironmentRef;
@@ -62,7 +65,10 @@ function whole(src: YamlSource, where: string[], v: unknown, dflt: number, min: 
   return n;
 }
 
-export function parseBatchDeployment(src: YamlSource, opts: { sets?: string[]; name?: string; endpointName?: string }): { spec: BatchDeploymentSpec; uploads: { code?: string; model?: string }; warnings: string[] } {
+/** Local files a deployment names, for the CLI to upload (or register, for a component file) before it is sent. */
+export interface BatchUploads { code?: string; model?: string; component?: string }
+
+export function parseBatchDeployment(src: YamlSource, opts: { sets?: string[]; name?: string; endpointName?: string }): { spec: BatchDeploymentSpec; uploads: BatchUploads; warnings: string[] } {
   const d = src.data as Record<string, any>;
   applySets(d, opts.sets ?? []);
   const base = path.dirname(path.resolve(src.file));
@@ -78,8 +84,14 @@ export function parseBatchDeployment(src: YamlSource, opts: { sets?: string[]; n
   if (typeof endpoint !== 'string' || !endpoint) throw src.error(['endpoint_name'], "a batch deployment needs 'endpoint_name' (or --endpoint-name).");
   const type = d.type ?? (d.component ? 'pipeline' : 'model');
   if (type !== 'model' && type !== 'pipeline') throw src.error(['type'], `expected model or pipeline, got '${type}'.`);
-  const uploads: { code?: string; model?: string } = {};
+  const uploads: BatchUploads = {};
   let model: string | undefined;
+  let component: string | undefined;
+  if (type === 'pipeline') {
+    if (typeof d.component !== 'string' || !d.component) throw src.error(['component'], 'a pipeline deployment needs component: azureml:<name>:<version> (or @latest), or the path of a pipeline component YAML.');
+    if (/^azureml:/.test(d.component)) component = d.component;
+    else uploads.component = path.resolve(base, d.component);
+  }
   if (type === 'model') {
     if (typeof d.model === 'string') model = d.model.startsWith('azureml:') ? d.model : `azureml:${d.model}`;
     else if (d.model && typeof d.model === 'object' && typeof d.model.path === 'string') uploads.model = path.resolve(base, d.model.path);
@@ -94,7 +106,8 @@ export function parseBatchDeployment(src: YamlSource, opts: { sets?: string[]; n
   const action = s.output_action ?? 'append_row';
   if (action !== 'append_row' && action !== 'summary_only') throw src.error(['settings', 'output_action'], `expected append_row or summary_only, got '${action}'.`);
   const spec: BatchDeploymentSpec = {
-    name, endpoint_name: endpoint, type, model, component: type === 'pipeline' ? String(d.component ?? '') : undefined,
+    name, endpoint_name: endpoint, type, model, component,
+    pipeline_settings: type === 'pipeline' ? { default_compute: s.default_compute, continue_on_step_failure: s.continue_on_step_failure === true } : undefined,
     scoring_script: cc?.scoring_script,
     environment: d.environment === undefined ? undefined : parseEnvironment(src, d.environment, base, notes),
     compute: d.compute, instance_count: whole(src, ['resources', 'instance_count'], d.resources?.instance_count, 1, 1),

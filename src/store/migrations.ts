@@ -190,6 +190,12 @@ const MIGRATIONS: Migration[] = [
       `CREATE TABLE batch_deployments (endpoint TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (endpoint, name))`,
     ],
   },
+  {
+    version: 11,
+    name: 'batch endpoint keys',
+    // Endpoints made before keys existed get theirs on first use (keys IS NULL).
+    statements: [`ALTER TABLE batch_endpoints ADD COLUMN keys TEXT`],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -113,13 +113,19 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       show: async ({ params }) => ws.batch.showEndpoint(params.name),
       update: async ({ params, body }) => ws.batch.updateEndpoint(params.name, body),
       delete: async ({ params }) => emptyAfter(ws.batch.deleteEndpoint(params.name)),
-      invoke: async ({ params, body }) => ws.batch.invoke(params.name, { input: body.input, inputType: body.input_type, deployment: body.deployment_name, experiment: body.experiment_name }),
+      invoke: async ({ params, body }) => ws.batch.invoke(params.name, { input: body.input, inputs: body.inputs, inputType: body.input_type, deployment: body.deployment_name, experiment: body.experiment_name }),
       listJobs: async ({ params }) => ({ value: await ws.batch.listJobs(params.name) }),
+      keys: async ({ params }) => ws.batch.keys(params.name),
+      regenerateKeys: async ({ params, body }) => ws.batch.regenerateKeys(params.name, body.key_type ?? 'primary'),
     },
     batchDeployments: {
       create: async ({ params, body }) => ws.batch.createDeployment({ ...body.spec, endpoint_name: params.name } as Parameters<typeof ws.batch.createDeployment>[0], !!body.set_default),
       list: async ({ params }) => ({ value: await ws.batch.listDeployments(params.name) }),
       show: async ({ params }) => ws.batch.showDeployment(params.name, params.deployment),
+      update: async ({ params, body }) => {
+        if (body.spec.name !== params.deployment || body.spec.endpoint_name !== params.name) throw invalid(`The definition names deployment '${body.spec.name}' of '${body.spec.endpoint_name}', not '${params.deployment}' of '${params.name}'.`);
+        return ws.batch.updateDeployment(body.spec as Parameters<typeof ws.batch.updateDeployment>[0]);
+      },
       delete: async ({ params }) => emptyAfter(ws.batch.deleteDeployment(params.name, params.deployment)),
     },
     schedules: {
