@@ -228,6 +228,24 @@ outputs:
     await shot('computes');
   });
 
+  test('batch endpoints: deployments, invoking over a data asset from the page, and each job\'s mini-batch progress', async () => {
+    const BATCH = path.resolve(import.meta.dirname, 'fixtures/batch');
+    await open('#/batch-endpoints');
+    await page.getByText('No batch endpoints').waitFor();
+    await cli(['batch-endpoint', 'create', '--file', 'endpoint.yml'], BATCH);
+    await cli(['batch-deployment', 'create', '--file', 'deployment.yml'], BATCH);
+    await cli(['data', 'create', '--name', 'parts', '--type', 'uri_folder', '--path', 'data'], BATCH);
+    await open('#/batch-endpoints');
+    await page.getByTestId('batch-endpoints-table').getByRole('link', { name: 'sums' }).click();
+    await page.getByTestId('batch-deployments').getByText('append_row → predictions.csv').waitFor();
+    await page.getByLabel('input data').fill('azureml:parts:1');
+    await page.getByTestId('invoke').click();
+    // The job's row fills its progress bar as the driver reports mini-batches: 3 of 3 when done.
+    await page.getByTestId('batch-jobs').getByText('Completed').waitFor({ timeout: 120_000 });
+    await page.getByTestId('batch-progress').getByText('3/3').waitFor();
+    await shot('batch-endpoint');
+  });
+
   test('a run\'s page at the address the MLflow client prints: params, metrics, charts, tags, description, artifacts previewed and downloaded, child runs', async () => {
     // The real MLflow client logs a run with a child, metrics over steps, a dict, a table, HTML and text.
     const script = `

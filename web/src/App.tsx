@@ -13,13 +13,14 @@ import { RunPage } from './pages/Run.tsx';
 import { ComparePage } from './pages/Compare.tsx';
 import { ModelsPage, ModelVersionPage } from './pages/Models.tsx';
 import { EndpointsPage, EndpointPage } from './pages/Endpoints.tsx';
+import { BatchEndpointsPage, BatchEndpointPage } from './pages/BatchEndpoints.tsx';
 import { DataPage, EnvironmentsPage, ComputesPage } from './pages/Assets.tsx';
 import { NotebooksPage } from './pages/Notebooks.tsx';
 import { SqlPage } from './pages/Sql.tsx';
 import { DesignerPage } from './pages/Designer.tsx';
 import { AutomlPage } from './pages/Automl.tsx';
 
-const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['designer', 'Designer'], ['automl', 'AutoML'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
+const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['designer', 'Designer'], ['automl', 'AutoML'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['batch-endpoints', 'Batch endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
 
 function TokenPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) {
   const [token, setToken] = useState('');
@@ -46,6 +47,7 @@ function Page() {
     case 'compare': return <ComparePage />;
     case 'models': return a && b ? <ModelVersionPage name={a} version={b} /> : <ModelsPage name={a} />;
     case 'endpoints': return a ? <EndpointPage name={a} /> : <EndpointsPage />;
+    case 'batch-endpoints': return a ? <BatchEndpointPage name={a} /> : <BatchEndpointsPage />;
     case 'data': return <DataPage name={a} version={b} />;
     case 'environments': return <EnvironmentsPage name={a} version={b} />;
     case 'computes': return <ComputesPage name={a} />;
