@@ -20,7 +20,9 @@ import importlib.util
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -84,13 +86,23 @@ def _read_columns(path):
     return list(pd.read_csv(path, nrows=0).columns)
 
 
+def _signature_inputs(model_path):
+    """The named inputs of the model's signature, read from MLmodel (importing mlflow here would cost seconds)."""
+    import yaml
+    with open(os.path.join(model_path, "MLmodel")) as f:
+        meta = yaml.safe_load(f) or {}
+    inputs = (meta.get("signature") or {}).get("inputs")
+    if not inputs:
+        return []
+    specs = json.loads(inputs) if isinstance(inputs, str) else inputs
+    return [s["name"] for s in specs if isinstance(s, dict) and s.get("name") and not s.get("optional", False)]
+
+
 def check_signature(model_path, files):
     """A no-code model's input signature against every file's columns: a mismatch is said once, before scoring."""
-    from mlflow.models import Model
-    signature = Model.load(model_path).signature
-    if signature is None or not signature.inputs.has_input_names():
+    wanted = _signature_inputs(model_path)
+    if not wanted:
         return
-    wanted = [spec.name for spec in signature.inputs.inputs if not getattr(spec, "optional", False)]
     for f in files:
         missing = [c for c in wanted if c not in set(_read_columns(f))]
         if missing:
@@ -109,9 +121,13 @@ def _worker_init(script, model):
         _run = _mlflow_runner(model)
 
 
-def _score(batch):
+def _score(batch, part):
+    """Scores one mini-batch into its own part file (rows stay in the worker: nothing large crosses the pipe)."""
     try:
-        return {"ok": True, "result": _serialise(_run(batch))}
+        text = _serialise(_run(batch))
+        with open(part, "w") as f:
+            f.write(text)
+        return {"ok": True}
     except Exception:
         return {"ok": False, "error": traceback.format_exc()}
 
@@ -119,8 +135,8 @@ def _score(batch):
 def _serialise(result):
     """Rows as text lines, as Azure's append_row writes them (a DataFrame as CSV without its header)."""
     if hasattr(result, "to_csv"):
-        return result.to_csv(index=False, header=False).splitlines()
-    return [str(r) for r in (result or [])]
+        return result.to_csv(index=False, header=False)
+    return "".join(f"{r}\n" for r in (result or []))
 
 
 def main(argv=None):
@@ -148,12 +164,21 @@ def main(argv=None):
     batches = mini_batches(files, max(1, a.mini_batch_size))
     progress = Progress(len(batches))
     progress.report(0, 0)
-    failed_batches = 0
     print(f"batch scoring: {sum(map(len, batches))} files in {len(batches)} mini-batches, {a.max_concurrency} worker(s)", flush=True)
-    results, failed_files, attempts = {}, 0, {i: 0 for i in range(len(batches))}
+    parts = tempfile.mkdtemp(prefix="batch-parts-")
+    try:
+        _score_all(a, batches, parts, progress)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+
+
+def _score_all(a, batches, parts, progress):
+    """Runs the mini-batches on the worker pool; writes the output file whole once they are settled."""
+    part = lambda i: os.path.join(parts, f"{i:08d}")  # noqa: E731
+    results, failed_files, failed_batches, attempts = {}, 0, 0, {i: 0 for i in range(len(batches))}
     ctx = mp.get_context("spawn")
     with ctx.Pool(a.max_concurrency, initializer=_worker_init, initargs=(a.scoring_script, None if a.scoring_script else a.model)) as pool:
-        pending = {i: pool.apply_async(_score, (b,)) for i, b in enumerate(batches)}
+        pending = {i: pool.apply_async(_score, (b, part(i))) for i, b in enumerate(batches)}
         started = {i: time.time() for i in pending}
         while pending:
             for i in list(pending):
@@ -165,13 +190,13 @@ def main(argv=None):
                 outcome = job.get() if done else {"ok": False, "error": f"timed out after {a.timeout} s"}
                 del pending[i]
                 if outcome["ok"]:
-                    results[i] = outcome["result"]
+                    results[i] = part(i)
                     print(f"mini-batch {i + 1}/{len(batches)} done ({len(results)} of {len(batches)})", flush=True)
                     progress.report(len(results), failed_batches)
                 elif attempts[i] < a.max_retries:
                     attempts[i] += 1
                     print(f"mini-batch {i + 1} failed, retry {attempts[i]} of {a.max_retries}: {outcome['error'].strip().splitlines()[-1]}", flush=True)
-                    pending[i] = pool.apply_async(_score, (batches[i],))
+                    pending[i] = pool.apply_async(_score, (batches[i], part(i)))
                     started[i] = time.time()
                 else:
                     failed_files += len(batches[i])
@@ -189,8 +214,8 @@ def main(argv=None):
         tmp = os.path.join(a.output, f".{a.output_file_name}.part")
         with open(tmp, "w") as out:
             for i in sorted(results):
-                for line in results[i]:
-                    out.write(line + "\n")
+                with open(results[i]) as f:
+                    shutil.copyfileobj(f, out)
         os.replace(tmp, os.path.join(a.output, a.output_file_name))
     summary = {"mini_batches": len(batches), "succeeded": len(results), "failed_files": failed_files}
     print(f"batch scoring done: {json.dumps(summary)}", flush=True)
