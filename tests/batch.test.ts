@@ -75,13 +75,14 @@ describe('batch endpoints', { timeout: 600_000 }, () => {
   });
 
   test('batch-deployment update changes what later invocations run; list-jobs shows each job\'s progress', async () => {
-    const updated = await cli(['batch-deployment', 'update', '-n', 'weighted', '-e', 'sums', '--set', 'settings.mini_batch_size=3', '-o', 'json']);
+    const updated = await cli(['batch-deployment', 'update', '-n', 'weighted', '-e', 'sums', '--set', 'settings.mini_batch_size=3', 'settings.logging_level=debug', '-o', 'json']);
     assert.equal(updated.code, 0, updated.stderr);
     assert.equal(JSON.parse(updated.stdout).settings.mini_batch_size, 3);
     assert.equal((await client.batchDeployments.show('sums', 'weighted')).settings.mini_batch_size, 3, 'show reports the setting in force');
     const run = await cli(['batch-endpoint', 'invoke', '-n', 'sums', '--input', 'data', '--stream', '-o', 'json']);
     assert.equal(run.code, 0, run.stderr + run.stdout);
     assert.match(run.stdout, /6 files in 2 mini-batches/);
+    assert.match(run.stdout, /files: part-1\.csv, part-2\.csv, part-3\.csv/, 'logging_level debug names each mini-batch\'s files');
     const { value } = await client.batchEndpoints.listJobs('sums');
     const job = value.find((j) => j.name === lastJson(run.stdout).name)!;
     assert.deepEqual(job.batch_progress, { completed: 2, failed: 0, total: 2 });

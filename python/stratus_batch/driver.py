@@ -152,6 +152,7 @@ def main(argv=None):
     ap.add_argument("--error-threshold", type=int, default=-1)
     ap.add_argument("--output-action", choices=["append_row", "summary_only"], default="append_row")
     ap.add_argument("--output-file-name", default="predictions.csv")
+    ap.add_argument("--logging-level", choices=["debug", "info", "warning"], default="info")
     a = ap.parse_args(argv)
     if not a.scoring_script and not a.model:
         raise SystemExit("batch scoring needs --scoring-script (init()/run(mini_batch)) or --model (an MLflow model)")
@@ -191,7 +192,10 @@ def _score_all(a, batches, parts, progress):
                 del pending[i]
                 if outcome["ok"]:
                     results[i] = part(i)
-                    print(f"mini-batch {i + 1}/{len(batches)} done ({len(results)} of {len(batches)})", flush=True)
+                    if a.logging_level != "warning":
+                        print(f"mini-batch {i + 1}/{len(batches)} done ({len(results)} of {len(batches)})", flush=True)
+                    if a.logging_level == "debug":
+                        print(f"  files: {', '.join(os.path.basename(f) for f in batches[i])}", flush=True)
                     progress.report(len(results), failed_batches)
                 elif attempts[i] < a.max_retries:
                     attempts[i] += 1

@@ -203,7 +203,7 @@ export class BatchEndpointService {
       ...(d.scoring_script ? [`--scoring-script ${d.scoring_script}`] : []), ...(d.model ? ['--model ${{inputs.model}}'] : []),
       `--mini-batch-size ${s.mini_batch_size}`, `--max-concurrency ${d.instance_count * s.max_concurrency_per_instance}`,
       `--max-retries ${s.retry_settings.max_retries}`, `--timeout ${s.retry_settings.timeout}`, `--error-threshold ${s.error_threshold}`,
-      `--output-action ${s.output_action}`, `--output-file-name ${s.output_file_name}`,
+      `--output-action ${s.output_action}`, `--output-file-name ${s.output_file_name}`, `--logging-level ${s.logging_level}`,
     ];
     return {
       type: 'command', ...header,
