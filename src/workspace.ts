@@ -43,6 +43,7 @@ import { PipelineRunner } from './pipelines/pipeline-runner.ts';
 import { SweepRunner } from './sweeps/sweep-runner.ts';
 import { ScheduleService } from './schedules/schedule-service.ts';
 import { BatchEndpointService } from './serving/batch-endpoints.ts';
+import { Access, defaultPermissionFrom } from './access/access.ts';
 
 export interface Workspace {
   db: Db;
@@ -80,6 +81,8 @@ export interface Workspace {
   designer: DesignerInference;
   /** Batch endpoints: deployments that score whole data assets as jobs. */
   batch: BatchEndpointService;
+  /** Users, groups, roles, tokens, the audit log and MLflow's permissions. */
+  access: Access;
   close(): Promise<void>;
 }
 
@@ -137,8 +140,9 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
     component: (ref) => components.fromRef(ref),
     modelFolder: async (ref) => artifacts.resolve(await inputs.resolve('model', ref, 'mlflow_model')),
   }, () => endpoints.publicUrl());
+  const access = new Access(db, defaultPermissionFrom(process.env));
   return {
-    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks, designer, batch,
+    db, artifacts, artifactAccess, experiments, runs, loggedModels, registry, computes, jobs, environments, data, models, endpoints, components, schedules, builder, files, datastores, sql, conversions, livy, livySessions, databricks, designer, batch, access,
     async close() {
       await livySessions.closeAll();
       schedules.stop();
@@ -147,6 +151,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
       await jobs.stop();
       await endpoints.stop();
       await scorers.closeAll();
+      await access.audit.close();
       await db.close();
     },
   };

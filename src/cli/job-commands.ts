@@ -208,10 +208,11 @@ export function registerJobCommands(program: Command): void {
     .option('--status <status>', 'only jobs in this status')
     .option('--max-results <n>', 'at most this many', '50')
     .option('-p, --parent-job-name <name>', 'the steps of a pipeline or the trials of a sweep')
+    .option('--created-by <user>', 'only jobs this user submitted')
     .addOption(outputOption())
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
-      const { value } = await client.jobs.list({ status: opts.status, max_results: opts.maxResults, parent_job_name: opts.parentJobName });
+      const { value } = await client.jobs.list({ status: opts.status, max_results: opts.maxResults, parent_job_name: opts.parentJobName, created_by: opts.createdBy });
       print(value, opts.output, opts.query, () => table(value.map(jobRow), JOB_COLUMNS));
     }));
 

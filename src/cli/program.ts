@@ -12,6 +12,7 @@ import { registerEndpointCommands } from './endpoint-commands.ts';
 import { registerScheduleCommands } from './schedule-commands.ts';
 import { acceptAzGlobals } from './az-globals.ts';
 import { registerBatchCommands } from './batch-commands.ts';
+import { registerAccessCommands } from './access-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerEndpointCommands(program);
   registerScheduleCommands(program);
   registerBatchCommands(program);
+  registerAccessCommands(program);
   acceptAzGlobals(program);
   return program;
 }

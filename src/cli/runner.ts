@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import { ApiError, ServerUnreachableError, StratusClient } from '../client/index.ts';
 import { StratusError } from '../util/errors.ts';
 import { OUTPUT_FORMATS, QueryError } from './format.ts';
+import { cliToken } from './credentials.ts';
 
 export const outputOption = () => new Option('-o, --output <format>', 'output format, as az prints it').choices(OUTPUT_FORMATS).default('table');
 /** `--no-wait` where az has it and the work here finishes at once anyway: accepted, and said so. */
@@ -17,7 +18,7 @@ export function fail(message: string, code = 1): never {
 
 export async function withClient(fn: (client: StratusClient) => Promise<void>): Promise<void> {
   try {
-    await fn(new StratusClient({ baseUrl: workspaceUrl(), token: process.env.STRATUS_TOKEN || process.env.MLFLOW_TRACKING_TOKEN }));
+    await fn(new StratusClient({ baseUrl: workspaceUrl(), token: cliToken(workspaceUrl()) }));
   } catch (err) {
     if (err instanceof ServerUnreachableError) fail(err.message, 3);
     if (err instanceof ApiError) fail(`${err.code}: ${err.message}`, err.status === 404 ? 4 : 1);

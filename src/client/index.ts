@@ -39,6 +39,8 @@ export class ServerUnreachableError extends Error {
 export interface ClientOptions {
   baseUrl: string;
   token?: string;
+  /** HTTP Basic instead of a token (stratus login exchanges it for a token). */
+  basic?: { username: string; password: string };
 }
 
 export interface SearchRunsRequest {
@@ -53,14 +55,26 @@ export interface SearchRunsRequest {
 export class StratusClient {
   readonly baseUrl: string;
   private token?: string;
+  private basic?: { username: string; password: string };
+  /** A studio session's CSRF token, sent with every request (its cookie goes by itself). */
+  private csrf?: string;
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.token = opts.token;
+    this.basic = opts.basic;
+  }
+
+  setCsrfToken(token: string | undefined): void {
+    this.csrf = token;
   }
 
   private authHeaders(): Record<string, string> {
-    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
+    const h: Record<string, string> = {};
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
+    else if (this.basic) h.Authorization = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${this.basic.username}:${this.basic.password}`)))}`;
+    if (this.csrf) h['X-CSRF-Token'] = this.csrf;
+    return h;
   }
 
   private async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>, signal?: AbortSignal): Promise<T> {
@@ -145,7 +159,7 @@ export class StratusClient {
     create: (spec: BodyOf<typeof API_V1.jobs.create>['spec'] | Record<string, unknown>) => this.v1(API_V1.jobs.create, {}, { body: { spec } as BodyOf<typeof API_V1.jobs.create> }),
     validate: (spec: BodyOf<typeof API_V1.jobs.validate>['spec'] | Record<string, unknown>) => this.v1(API_V1.jobs.validate, {}, { body: { spec } as BodyOf<typeof API_V1.jobs.validate> }),
     get: (name: string) => this.v1(API_V1.jobs.get, { name }),
-    list: (query: { status?: string; max_results?: string; parent_job_name?: string; compute?: string } = {}) => this.v1(API_V1.jobs.list, {}, { query }),
+    list: (query: { status?: string; max_results?: string; parent_job_name?: string; compute?: string; created_by?: string } = {}) => this.v1(API_V1.jobs.list, {}, { query }),
     update: (name: string, changes: BodyOf<typeof API_V1.jobs.update>) => this.v1(API_V1.jobs.update, { name }, { body: changes }),
     cancel: (name: string) => this.v1(API_V1.jobs.cancel, { name }),
     logs: (name: string, offsets: { stdout: number; stderr: number; build: number }) =>
@@ -256,6 +270,51 @@ export class StratusClient {
 
   /** The workspace file share (compute instances' Jupyter root). */
   readonly files = this.fileArea('/api/v1/files');
+
+  readonly users = {
+    create: (body: BodyOf<typeof API_V1.users.create>) => this.v1(API_V1.users.create, {}, { body }),
+    list: () => this.v1(API_V1.users.list),
+    show: (name: string) => this.v1(API_V1.users.show, { name }),
+    update: (name: string, body: BodyOf<typeof API_V1.users.update>) => this.v1(API_V1.users.update, { name }, { body }),
+    setPassword: (name: string, password: string) => this.v1(API_V1.users.setPassword, { name }, { body: { password } }),
+    delete: (name: string) => this.v1(API_V1.users.delete, { name }),
+    tokens: (name: string) => this.v1(API_V1.users.tokens, { name }),
+    revokeToken: (name: string, id: string) => this.v1(API_V1.users.revokeToken, { name, id }),
+  };
+
+  readonly groups = {
+    create: (body: BodyOf<typeof API_V1.groups.create>) => this.v1(API_V1.groups.create, {}, { body }),
+    list: () => this.v1(API_V1.groups.list),
+    show: (name: string) => this.v1(API_V1.groups.show, { name }),
+    delete: (name: string) => this.v1(API_V1.groups.delete, { name }),
+    addMember: (name: string, username: string) => this.v1(API_V1.groups.addMember, { name }, { body: { username } }),
+    removeMember: (name: string, username: string) => this.v1(API_V1.groups.removeMember, { name, username }),
+  };
+
+  readonly roles = {
+    list: () => this.v1(API_V1.roles.list),
+    assignments: () => this.v1(API_V1.roles.assignments),
+    assign: (body: BodyOf<typeof API_V1.roles.assign>) => this.v1(API_V1.roles.assign, {}, { body }),
+    unassign: (principalType: 'user' | 'group', principal: string, role: string) => this.v1(API_V1.roles.unassign, { principal_type: principalType, principal, role }),
+  };
+
+  readonly tokens = {
+    create: (name: string, lifetimeDays?: number) => this.v1(API_V1.tokens.create, {}, { body: { name, ...(lifetimeDays ? { lifetime_days: lifetimeDays } : {}) } }),
+    list: () => this.v1(API_V1.tokens.list),
+    revoke: (id: string) => this.v1(API_V1.tokens.revoke, { id }),
+  };
+
+  readonly audit = {
+    list: (query: { since?: string; user?: string; action?: string; outcome?: string; max_results?: string } = {}) => this.v1(API_V1.audit.list, {}, { query }),
+  };
+
+  /** Studio sign-in: a session cookie (the browser keeps it) and the CSRF token its writes send. */
+  readonly auth = {
+    login: (username: string, password: string) =>
+      this.call<{ username: string; roles: string[]; admin: boolean; csrf_token: string }>('POST', '/api/v1/auth/login', { username, password }),
+    logout: () => this.call<Record<string, never>>('POST', '/api/v1/auth/logout', {}),
+    me: () => this.call<{ username: string; roles: string[]; admin: boolean; via: string; auth_enabled: boolean; csrf_token?: string }>('GET', '/api/v1/auth/me'),
+  };
 
   readonly sql = {
     schema: () => this.v1(API_V1.sql.schema),

@@ -39,7 +39,7 @@ export function jobJson(r: JobRow, ctx: {
     // store_path: where the files are in this workspace's store (a reused step's are its original's).
     outputs: Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, v]) => [k, { ...v, path: `azureml://jobs/${r.name}/outputs/${k}`, store_path: ctx.outputPath(k) }])),
     limits: spec.timeout_seconds ? { timeout: spec.timeout_seconds } : undefined,
-    creation_context: { created_at: new Date(Number(r.created_at)).toISOString() },
+    creation_context: { created_at: new Date(Number(r.created_at)).toISOString(), ...(r.created_by ? { created_by: r.created_by } : {}) },
     start_time: r.started_at ? new Date(Number(r.started_at)).toISOString() : undefined,
     end_time: r.ended_at ? new Date(Number(r.ended_at)).toISOString() : undefined,
     services: { Tracking: { job_service_type: 'Tracking', endpoint: ctx.trackingUri } },

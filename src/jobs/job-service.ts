@@ -100,7 +100,7 @@ export class JobService {
     return this.toJson(await this.store.get(name));
   }
 
-  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string } = {}): Promise<Record<string, unknown>[]> {
+  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string; createdBy?: string } = {}): Promise<Record<string, unknown>[]> {
     return Promise.all((await this.store.list(opts)).map((r) => this.toJson(r)));
   }
 

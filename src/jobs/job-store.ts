@@ -6,6 +6,7 @@
  * Status words are Azure ML's: Queued → Preparing → Running → Finalizing → Completed | Failed | Canceled.
  */
 import crypto from 'node:crypto';
+import { currentActor } from '../util/actor.ts';
 import type { Db } from '../store/db.ts';
 import type { ExperimentService } from '../tracking/experiments.ts';
 import type { RunService } from '../tracking/runs.ts';
@@ -22,6 +23,8 @@ export interface JobRow {
   name: string; type: string; status: string; experiment_id: number; run_id: string; display_name: string | null;
   description: string | null; compute: string; spec: string; tags: string; created_at: number; started_at: number | null;
   ended_at: number | null; error: string | null; pid: number | null; environment_hash: string | null;
+  /** Who submitted it (Azure ML's creation_context.created_by). */
+  created_by: string | null;
   /** A step or trial: the pipeline or sweep it belongs to, and its step name there. */
   parent_job: string | null; step_name: string | null;
   /** Step reuse: the hash of what the step ran on; step_info: reused or why not, or a trial's parameters. */
@@ -110,11 +113,13 @@ export class JobStore {
     await this.runs.update(run.info.run_id, { status: j.runStatus, ...(j.runStatus === 'FINISHED' ? { endTime: Date.now() } : {}) });
     await this.db.run(
       `INSERT INTO jobs (name, type, status, experiment_id, run_id, display_name, description, compute, spec, tags, created_at, started_at, ended_at,
-         parent_job, step_name, step_key, reuse_hash, step_info, outputs_map)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         parent_job, step_name, step_key, reuse_hash, step_info, outputs_map, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT p.created_by FROM jobs p WHERE p.name = ?)))`,
       [j.name, j.type, j.status, Number(experimentId), run.info.run_id, displayName, j.description ?? null, j.compute, JSON.stringify(j.spec),
         JSON.stringify(j.tags), Date.now(), j.startedAt ?? null, j.endedAt ?? null, j.placement?.parent.job ?? null, j.placement?.stepName ?? null,
-        j.placement?.stepKey ?? null, j.placement?.reuseHash ?? null, j.placement?.info ? JSON.stringify(j.placement.info) : null, j.outputsMap ? JSON.stringify(j.outputsMap) : null],
+        j.placement?.stepKey ?? null, j.placement?.reuseHash ?? null, j.placement?.info ? JSON.stringify(j.placement.info) : null, j.outputsMap ? JSON.stringify(j.outputsMap) : null,
+        // Who submitted it; a pipeline's step or a sweep's trial was submitted by whoever submitted its parent.
+        currentActor() ?? null, j.placement?.parent.job ?? null],
     );
     return this.get(j.name);
   }
@@ -186,10 +191,11 @@ export class JobStore {
   }
 
   /** Top-level jobs, newest first; the steps/trials of `parent` (as `az ml job list --parent-job-name`); or the jobs of a compute. */
-  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string } = {}): Promise<JobRow[]> {
+  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string; createdBy?: string } = {}): Promise<JobRow[]> {
     // A compute's view lists the command jobs it runs, steps and trials included.
-    const where = [opts.compute ? `compute = ? AND type IN (${PROCESS_TYPES_SQL})` : opts.parent ? 'parent_job = ?' : 'parent_job IS NULL', ...(opts.status ? ['status = ?'] : [])];
-    const args = [...(opts.compute ? [opts.compute] : opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), opts.maxResults ?? 100];
+    const where = [opts.compute ? `compute = ? AND type IN (${PROCESS_TYPES_SQL})` : opts.parent ? 'parent_job = ?' : 'parent_job IS NULL',
+      ...(opts.status ? ['status = ?'] : []), ...(opts.createdBy ? ['created_by = ?'] : [])];
+    const args = [...(opts.compute ? [opts.compute] : opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), ...(opts.createdBy ? [opts.createdBy] : []), opts.maxResults ?? 100];
     return this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ?`, args);
   }
 

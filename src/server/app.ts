@@ -12,7 +12,13 @@ import { endpointDataPlane } from './endpoints-routes.ts';
 import { batchDataPlane } from './batch-data-plane.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
 import { serveStudio } from './studio.ts';
-import { installAuthGate, PUBLIC_ROUTE } from './auth-gate.ts';
+import { PUBLIC_ROUTE } from './auth-gate.ts';
+import { installAccessGate, principalOf } from './access-gate.ts';
+import { accessRoutes, grantCreators } from './access-routes.ts';
+import { mlflowPermissionCheck } from './mlflow-permission-check.ts';
+import { Authenticator } from '../access/authenticator.ts';
+import { newKey } from '../util/secrets.ts';
+import { rolesAllow } from '../access/roles.ts';
 import { parseJsonText } from './json-body.ts';
 import { rejectHostileInput } from './input-guard.ts';
 import { fromStoreError, storeProblem } from '../store/health.ts';
@@ -29,6 +35,8 @@ export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 export interface AppOptions {
   auth?: AuthConfig;
   logger?: boolean;
+  /** The credential jobs and notebooks use to reach the server when no workspace token is set (a Contributor). */
+  jobsSecret?: string;
 }
 
 function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
@@ -85,8 +93,20 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
     return sendError(reply, 'ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${req.url.split('?')[0]}. See docs/rest-api.md for the routes this server offers.`);
   });
 
-  if (authEnabled(opts.auth)) installAuthGate(app, opts.auth!, (reply) => sendError(reply, 'UNAUTHENTICATED',
-    'Authentication required: send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN) or HTTP Basic credentials (MLFLOW_TRACKING_USERNAME/PASSWORD).'));
+  const enabled = authEnabled(opts.auth);
+  const authn = new Authenticator(ws.access.accounts, ws.access.tokens, opts.auth ?? {}, opts.jobsSecret ?? newKey());
+  ws.access.onRevoke(() => authn.forget());
+  installAccessGate(app, { authn, audit: ws.access.audit, enabled, resourceCheck: mlflowPermissionCheck(ws.db, ws.access.permissions) });
+  grantCreators(app, ws);
+  /**
+   * Whether a request carries a user's credentials that may score (the data planes, which also take
+   * endpoint keys). A server without authentication has no users: its endpoints take their keys.
+   */
+  const workspaceCaller = async (req: FastifyRequest) => {
+    if (!enabled) return false;
+    const p = await principalOf(req, { authn, enabled }).catch(() => undefined);
+    return !!p && rolesAllow(p.roles, { area: 'endpoints', verb: 'execute' });
+  };
   app.addHook('preHandler', (req, _reply, done) => {
     try {
       rejectHostileInput(req);
@@ -116,15 +136,22 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
     }
   }
   registerV1(app, ws);
+  accessRoutes(app, ws, authn, enabled);
   await app.register(async (scope) => artifactRoutes(scope, ws));
-  await app.register(async (scope) => endpointDataPlane(scope, ws, opts.auth));
-  batchDataPlane(app, ws, opts.auth);
+  await app.register(async (scope) => endpointDataPlane(scope, ws, workspaceCaller));
+  // A batch invocation on a server without authentication needs no key, as every other route there.
+  batchDataPlane(app, ws, async (req) => !enabled || workspaceCaller(req));
   await app.register(async (scope) => fileRoutes(scope, SHARE_FILES, () => ws.files));
   await app.register(async (scope) => fileRoutes(scope, DATASTORE_FILES, (req) => ws.datastores.files((req.params as { name: string }).name)));
   sqlExportRoute(app, ws.sql);
   livyRoutes(app, ws.livy, ws.livySessions);
   databricksRoutes(app, ws.databricks);
-  registerJupyterProxy(app, ws.computes.managed, opts.auth);
+  // WebSockets arrive before any route: the proxy asks with what the upgrade carried.
+  registerJupyterProxy(app, ws.computes.managed, async (credentials) => {
+    if (!enabled) return 'ok';
+    const p = credentials ? await authn.fromHeader(credentials).catch(() => undefined) : undefined;
+    return !p ? 'unauthenticated' : rolesAllow(p.roles, { area: 'notebooks', verb: 'execute' }) ? 'ok' : 'forbidden';
+  });
   registerSparkUiProxy(app, ws.computes.managed);
   return app;
 }

@@ -1,12 +1,8 @@
 /**
- * The workspace's authentication gate, decided on the route the router matched — never on the
- * raw URL, which the router decodes (`/%61pi/…`) and strips (absolute-form targets) before it
- * matches. Every matched route needs credentials unless it was registered as public; a request
- * that matched no route only ever reaches the not-found handler, which serves the studio's
- * static files (they hold no data) or a 404.
+ * How routes declare what credentials they take (access-gate.ts decides on them): public routes
+ * check their own or have none to protect; some take `?token=` or a UI cookie besides headers.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAuthorized, type AuthConfig } from './auth.ts';
+import type { FastifyRequest } from 'fastify';
 
 /** Route config that exempts a route from workspace auth (it checks its own credentials, or has none to protect). */
 export const PUBLIC_ROUTE = { public: true } as const;
@@ -33,29 +29,26 @@ function queryToken(req: FastifyRequest): string | undefined {
 
 function cookieToken(req: FastifyRequest): string | undefined {
   if ((req.routeOptions.config as { cookieToken?: boolean } | undefined)?.cookieToken !== true) return undefined;
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, v] = part.trim().split('=', 2);
-    if (k === UI_TOKEN_COOKIE && v) return decodeURIComponent(v);
-  }
-  return undefined;
+  return cookie(req, UI_TOKEN_COOKIE) || undefined;
 }
 
-function isPublic(req: FastifyRequest): boolean {
+export function isPublic(req: FastifyRequest): boolean {
   if (req.is404) return true;
   return (req.routeOptions.config as { public?: boolean } | undefined)?.public === true;
 }
 
-export function installAuthGate(
-  app: FastifyInstance,
-  auth: AuthConfig,
-  deny: (reply: FastifyReply) => FastifyReply,
-): void {
-  app.addHook('onRequest', async (req, reply) => {
-    if (isPublic(req)) return;
-    const fromQuery = req.headers.authorization ? undefined : queryToken(req) ?? cookieToken(req);
-    if (!isAuthorized(auth, req.headers.authorization ?? (fromQuery !== undefined ? `Bearer ${fromQuery}` : undefined))) {
-      reply.header('WWW-Authenticate', 'Basic realm="stratus", Bearer');
-      return deny(reply);
-    }
-  });
+/** The credentials a request presents: its Authorization header, else a `?token=` or UI cookie where the route takes them. */
+export function presentedCredentials(req: FastifyRequest): string | undefined {
+  if (req.headers.authorization) return req.headers.authorization;
+  const fromQuery = queryToken(req) ?? cookieToken(req);
+  return fromQuery !== undefined ? `Bearer ${fromQuery}` : undefined;
+}
+
+/** A named cookie of the request. */
+export function cookie(req: { headers: { cookie?: string } }, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
 }

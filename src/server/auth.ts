@@ -11,10 +11,12 @@ export interface AuthConfig {
   token?: string;
   username?: string;
   password?: string;
+  /** User accounts (and personal access tokens) without a shared token: STRATUS_AUTH=users. */
+  accounts?: boolean;
 }
 
 export function authEnabled(auth: AuthConfig | undefined): boolean {
-  return !!(auth && (auth.token || (auth.username && auth.password)));
+  return !!(auth && (auth.accounts || auth.token || (auth.username && auth.password)));
 }
 
 export function isAuthorized(auth: AuthConfig, header: string | undefined): boolean {

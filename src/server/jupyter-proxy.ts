@@ -12,7 +12,6 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ManagedComputes } from '../compute/managed.ts';
 import { instanceBaseUrl } from '../compute/jupyter-runtime.ts';
-import { authEnabled, isAuthorized, type AuthConfig } from './auth.ts';
 import { StratusError } from '../util/errors.ts';
 import { QUERY_TOKEN_ROUTE } from './auth-gate.ts';
 import { forwardHeaders, pipeRequest, proxyProblem } from './http-pipe.ts';
@@ -31,12 +30,8 @@ function withoutToken(query: string | undefined): { query: string; token?: strin
   return { query: rest ? `?${rest}` : '', token };
 }
 
-/** Whether a proxied request carries workspace credentials, in any of the forms Jupyter clients use. */
-export function proxyAuthorized(auth: AuthConfig | undefined, header: string | undefined, queryToken: string | undefined): boolean {
-  if (!authEnabled(auth)) return true;
-  if (header) return isAuthorized(auth!, header);
-  return queryToken !== undefined && isAuthorized(auth!, `Bearer ${queryToken}`);
-}
+/** Whether credentials (a header, or `Bearer <?token=>`) may use a Jupyter server: the workspace's access gate decides. */
+export type UpgradeCheck = (credentials: string | undefined) => Promise<'ok' | 'unauthenticated' | 'forbidden'>;
 
 /** Where a running compute instance's Jupyter listens, and with which token. */
 async function jupyterTarget(computes: ManagedComputes, name: string): Promise<{ port: number; token: string; baseUrl: string }> {
@@ -55,7 +50,7 @@ function jupyterHeaders(headers: http.IncomingHttpHeaders, port: number, token: 
 
 const problem = proxyProblem("The instance's Jupyter server");
 
-export function registerJupyterProxy(app: FastifyInstance, instances: ManagedComputes, auth: AuthConfig | undefined): void {
+export function registerJupyterProxy(app: FastifyInstance, instances: ManagedComputes, check: UpgradeCheck): void {
   // Bodies pass through untouched: no parser reads them.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -68,7 +63,7 @@ export function registerJupyterProxy(app: FastifyInstance, instances: ManagedCom
     });
   });
   app.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    void proxyUpgrade(req, socket, head, instances, auth);
+    void proxyUpgrade(req, socket, head, instances, check);
   });
 }
 
@@ -106,17 +101,19 @@ async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: Ma
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error_code: status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'ENDPOINT_NOT_FOUND' : 'INVALID_STATE', message });
+  const body = JSON.stringify({ error_code: status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 404 ? 'ENDPOINT_NOT_FOUND' : 'INVALID_STATE', message });
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /** A WebSocket (kernel channels, terminals, events): checked, then spliced to Jupyter byte for byte. */
-async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, instances: ManagedComputes, auth: AuthConfig | undefined): Promise<void> {
+async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, instances: ManagedComputes, check: UpgradeCheck): Promise<void> {
   socket.on('error', () => socket.destroy());
   const m = PATH.exec(req.url ?? '');
   const { query, token } = withoutToken(m?.[3]);
   // Credentials first, whatever the path: nothing about instances is told to a stranger.
-  if (!proxyAuthorized(auth, req.headers.authorization, token)) return refuse(socket, 401, 'Authentication required: send the workspace token (Authorization header or ?token=).');
+  const verdict = await check(req.headers.authorization ?? (token !== undefined ? `Bearer ${token}` : undefined));
+  if (verdict === 'unauthenticated') return refuse(socket, 401, 'Authentication required: send a token (Authorization header or ?token=).');
+  if (verdict === 'forbidden') return refuse(socket, 403, 'Permission denied: notebooks run code, which needs notebooks/execute (Owner, Contributor or AzureML Data Scientist).');
   if (!m) return refuse(socket, 404, 'WebSockets are served only under /compute-instances/<name>/jupyter/.');
   let target;
   try {

@@ -5,6 +5,7 @@ import { openWorkspace, type Workspace } from '../workspace.ts';
 import { buildApp } from './app.ts';
 import { authEnabled, type AuthConfig } from './auth.ts';
 import type { FastifyInstance } from 'fastify';
+import { newKey } from '../util/secrets.ts';
 
 export interface ServeOptions {
   host: string;
@@ -19,6 +20,8 @@ export interface RunningServer {
   app: FastifyInstance;
   workspace: Workspace;
   url: string;
+  /** The first admin, when this start made one (a generated password is in it, to print once). */
+  initialAdmin?: { username: string; password?: string };
   close(): Promise<void>;
 }
 
@@ -61,17 +64,24 @@ export function checkExposure(host: string, auth: AuthConfig | undefined): void 
   }
 }
 
-/** What a job's MLflow client needs to authenticate to this server. */
-function jobCredentials(auth: AuthConfig | undefined): Record<string, string> {
+/**
+ * What a job's (or notebook's) MLflow client needs to authenticate to this server: the workspace
+ * token when one is set, else the server's own jobs credential (a Contributor, made at start).
+ */
+function jobCredentials(auth: AuthConfig | undefined, jobsSecret: string): Record<string, string> {
   if (auth?.token) return { MLFLOW_TRACKING_TOKEN: auth.token };
   if (auth?.username && auth.password) return { MLFLOW_TRACKING_USERNAME: auth.username, MLFLOW_TRACKING_PASSWORD: auth.password };
+  if (authEnabled(auth)) return { MLFLOW_TRACKING_TOKEN: jobsSecret };
   return {};
 }
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   checkExposure(opts.host, opts.auth);
   const workspace = await openWorkspace({ dataDir: opts.dataDir, storeUrl: opts.storeUrl });
-  const app = await buildApp(workspace, { auth: opts.auth, logger: opts.logger });
+  const jobsSecret = newKey();
+  // A server with authentication and no users yet gets its first admin.
+  const initialAdmin = authEnabled(opts.auth) ? await workspace.access.ensureInitialAdmin(process.env) : undefined;
+  const app = await buildApp(workspace, { auth: opts.auth, logger: opts.logger, jobsSecret });
   try {
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
@@ -89,15 +99,16 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   // Jobs reach the server on loopback even when it listens on all interfaces.
   const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
-  await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth) });
+  await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth, jobsSecret) });
   await workspace.endpoints.start(`http://${advertisedHost(opts.host)}:${port}`);
   await workspace.schedules.start();
   await workspace.computes.managed.start({
-    publicUrl: `http://${advertisedHost(opts.host)}:${port}`, trackingUri: `http://${jobHost}:${port}`, trackingEnv: jobCredentials(opts.auth),
+    publicUrl: `http://${advertisedHost(opts.host)}:${port}`, trackingUri: `http://${jobHost}:${port}`, trackingEnv: jobCredentials(opts.auth, jobsSecret),
   });
   return {
     app,
     workspace,
+    initialAdmin,
     url: `http://${hostForUrl}:${port}`,
     async close() {
       await workspace.jobs.stop();

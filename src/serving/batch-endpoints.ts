@@ -12,9 +12,10 @@ import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.t
 import { HARNESS } from '../util/python-harness.ts';
 import { newEndpointKeys, opensWith, regenerated, type EndpointKeys } from '../util/secrets.ts';
 import { INVALID_KEY } from './endpoints.ts';
+import { currentActor } from '../util/actor.ts';
 import { mlflowModelEnvironment } from '../environments/mlflow-model.ts';
 
-interface Row { name: string; spec: string; keys: string | null; created_at: number }
+interface Row { name: string; spec: string; keys: string | null; created_at: number; created_by: string | null }
 interface DeploymentRow { endpoint: string; name: string; spec: string; created_at: number; updated_at: number }
 
 /** What batch endpoints need of the job service: submit a job, list jobs. */
@@ -59,7 +60,7 @@ export class BatchEndpointService {
   async createEndpoint(spec: BatchEndpointSpec) {
     await this.db.tx(async (t) => {
       if (await t.get('SELECT 1 AS x FROM batch_endpoints WHERE name = ?', [spec.name])) throw alreadyExists(`Batch endpoint '${spec.name}' already exists.`);
-      await t.run('INSERT INTO batch_endpoints (name, spec, keys, created_at) VALUES (?, ?, ?, ?)', [spec.name, JSON.stringify(spec), JSON.stringify(newEndpointKeys()), Date.now()]);
+      await t.run('INSERT INTO batch_endpoints (name, spec, keys, created_at, created_by) VALUES (?, ?, ?, ?, ?)', [spec.name, JSON.stringify(spec), JSON.stringify(newEndpointKeys()), Date.now(), currentActor() ?? null]);
     });
     return this.showEndpoint(spec.name);
   }
@@ -71,7 +72,7 @@ export class BatchEndpointService {
       ...spec,
       scoring_uri: `${this.baseUrl()}/batch-endpoints/${name}/jobs`,
       provisioning_state: 'Succeeded',
-      creation_context: { created_at: new Date(Number(row.created_at)).toISOString() },
+      creation_context: { created_at: new Date(Number(row.created_at)).toISOString(), ...(row.created_by ? { created_by: row.created_by } : {}) },
     };
   }
 

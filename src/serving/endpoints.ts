@@ -16,7 +16,8 @@ import { resolveEnvironment } from '../environments/resolve.ts';
 import type { EnvironmentAssetService } from '../assets/environments.ts';
 import type { ModelAssetService } from '../assets/models.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
-import { newEndpointKeys, opensWith, regenerated, sameSecret, type EndpointKeys } from '../util/secrets.ts';
+import { currentActor } from '../util/actor.ts';
+import { newEndpointKeys, opensWith, regenerated, type EndpointKeys } from '../util/secrets.ts';
 import { childEnv } from '../util/child-env.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { HARNESS } from '../util/python-harness.ts';
@@ -31,7 +32,7 @@ import { mlflowModelEnvironment } from '../environments/mlflow-model.ts';
 import type { DeploymentSpec } from '../specs/deployment-yaml.ts';
 
 
-interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: string; mirror_traffic: string; description: string | null; tags: string; created_at: number }
+interface EndpointRow { name: string; auth_mode: string; keys: string; traffic: string; mirror_traffic: string; description: string | null; tags: string; created_at: number; created_by: string | null }
 /** An endpoint whose caller passed `authorize()`: the one read of the endpoint a request needs. */
 export type AuthorizedEndpoint = EndpointRow;
 interface DeploymentRow { endpoint: string; name: string; spec: string; provisioning_state: string; error: string | null; created_at: number; updated_at: number }
@@ -94,8 +95,8 @@ export class EndpointService {
     if (auth !== 'key' && auth !== 'aml_token') throw invalid(`Invalid auth_mode '${auth}': use key or aml_token.`);
     await this.db.tx(async (t) => {
       if (await t.get('SELECT 1 AS x FROM online_endpoints WHERE name = ?', [input.name])) throw alreadyExists(`Online endpoint '${input.name}' already exists.`);
-      await t.run('INSERT INTO online_endpoints (name, auth_mode, keys, traffic, mirror_traffic, description, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [input.name, auth, JSON.stringify(newEndpointKeys()), '{}', '{}', input.description ?? null, JSON.stringify(input.tags ?? {}), Date.now()]);
+      await t.run('INSERT INTO online_endpoints (name, auth_mode, keys, traffic, mirror_traffic, description, tags, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [input.name, auth, JSON.stringify(newEndpointKeys()), '{}', '{}', input.description ?? null, JSON.stringify(input.tags ?? {}), Date.now(), currentActor() ?? null]);
     });
     return this.showEndpoint(input.name);
   }
@@ -116,7 +117,7 @@ export class EndpointService {
       description: row.description ?? undefined,
       tags: JSON.parse(row.tags),
       deployments: deployments.map((d) => ({ name: d.name, provisioning_state: d.provisioning_state, metrics: this.stats.get(this.key(name, d.name))?.summary() })),
-      creation_context: { created_at: new Date(Number(row.created_at)).toISOString() },
+      creation_context: { created_at: new Date(Number(row.created_at)).toISOString(), ...(row.created_by ? { created_by: row.created_by } : {}) },
     };
   }
 
@@ -372,13 +373,12 @@ export class EndpointService {
    * Checks the caller's key (or workspace token for aml_token endpoints), in constant time. A
    * caller without a key learns nothing: the header is checked before the endpoint is looked up.
    */
-  async authorize(endpoint: string, header: string | undefined, workspaceToken?: string): Promise<AuthorizedEndpoint> {
+  async authorize(endpoint: string, header: string | undefined, workspaceUser: boolean): Promise<AuthorizedEndpoint> {
     const token = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
-    if (!token) throw new StratusError('UNAUTHENTICATED', `Missing Authorization header: send "Authorization: Bearer <key>" (stratus online-endpoint get-credentials --name ${endpoint}).`);
+    if (!token && !workspaceUser) throw new StratusError('UNAUTHENTICATED', `Missing Authorization header: send "Authorization: Bearer <key>" (stratus online-endpoint get-credentials --name ${endpoint}).`);
     const row = await this.endpointRow(endpoint);
-    const ok = row.auth_mode === 'key'
-      ? opensWith(JSON.parse(row.keys) as EndpointKeys, token)
-      : !!workspaceToken && sameSecret(token, workspaceToken);
+    // A workspace user's own credentials open every endpoint; a key opens only its own.
+    const ok = workspaceUser || (row.auth_mode === 'key' && !!token && opensWith(JSON.parse(row.keys) as EndpointKeys, token));
     if (!ok) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
     return row;
   }

@@ -9,6 +9,7 @@ import { CreateCompute, CreateComponent, CreateData, CreateEnvironment, CreateMo
 import { DeployInferencePipeline, SubmitJob, UpdateJob } from './jobs.ts';
 import { CreateSchedule } from './schedules.ts';
 import { SqlQuery } from './sql.ts';
+import { AuditReply, CreateGroup, CreateToken, CreateUser, GroupMember, GroupReply, NewTokenReply, RoleAssignment, RoleAssignmentReply, RoleReply, SetPassword, TokenReply, UpdateUser, UserReply } from './access.ts';
 import { BatchDeploymentReply, BatchEndpointReply, BatchKeysReply, CreateBatchDeployment, CreateBatchEndpoint, InvokeBatchEndpoint, UpdateBatchDeployment, UpdateBatchEndpoint } from './batch.ts';
 import { CreateDeployment, CreateEndpoint, RegenerateKeys, UpdateDeployment, UpdateEndpoint } from './serving.ts';
 import {
@@ -66,7 +67,7 @@ export const API_V1 = {
   jobs: {
     create: op('POST', '/api/v1/jobs', 'Submit a job (body: {spec}; stratus job create --file job.yml builds it)', JobReply, { body: SubmitJob }),
     list: op('GET', '/api/v1/jobs', 'List top-level jobs, newest first, the steps or trials of a parent, or the jobs of a compute', listOf(JobReply), {
-      query: { status: 'only jobs in this status', max_results: 'at most this many (1 to 10000)', parent_job_name: 'the steps or trials of this job', compute: 'the jobs of this compute' },
+      query: { status: 'only jobs in this status', max_results: 'at most this many (1 to 10000)', parent_job_name: 'the steps or trials of this job', compute: 'the jobs of this compute', created_by: 'only jobs this user submitted' },
     }),
     validate: op('POST', '/api/v1/jobs/validate', 'Check a job (command, pipeline or sweep) as submit would, without running it (body: {spec})', JobValidation, { body: SubmitJob }),
     get: op('GET', '/api/v1/jobs/:name', 'Show a job', JobReply),
@@ -157,6 +158,40 @@ export const API_V1 = {
   },
   snapshots: {
     get: op('GET', '/api/v1/snapshots/:hash', 'Whether a code snapshot or upload is complete', SnapshotReply),
+  },
+  users: {
+    create: op('POST', '/api/v1/users', 'Create a user (password hashed with scrypt; roles optional)', UserReply, { body: CreateUser }),
+    list: op('GET', '/api/v1/users', 'List users with their roles and groups', listOf(UserReply)),
+    show: op('GET', '/api/v1/users/:name', 'Show a user', UserReply),
+    update: op('PATCH', '/api/v1/users/:name', 'Change a user\'s display name or admin flag (the last Owner stays)', UserReply, { body: UpdateUser }),
+    setPassword: op('POST', '/api/v1/users/:name/password', 'Set a user\'s password', Empty, { body: SetPassword }),
+    delete: op('DELETE', '/api/v1/users/:name', 'Delete a user: their tokens revoked, sessions ended (not the last Owner)', Empty),
+    tokens: op('GET', '/api/v1/users/:name/tokens', 'A user\'s personal access tokens (never their secrets)', listOf(TokenReply)),
+    revokeToken: op('DELETE', '/api/v1/users/:name/tokens/:id', 'Revoke one of a user\'s tokens', TokenReply),
+  },
+  groups: {
+    create: op('POST', '/api/v1/groups', 'Create a group', GroupReply, { body: CreateGroup }),
+    list: op('GET', '/api/v1/groups', 'List groups with members and roles', listOf(GroupReply)),
+    show: op('GET', '/api/v1/groups/:name', 'Show a group', GroupReply),
+    delete: op('DELETE', '/api/v1/groups/:name', 'Delete a group (its role assignments go with it)', Empty),
+    addMember: op('POST', '/api/v1/groups/:name/members', 'Add a user to a group', GroupReply, { body: GroupMember }),
+    removeMember: op('DELETE', '/api/v1/groups/:name/members/:username', 'Remove a user from a group', GroupReply),
+  },
+  roles: {
+    list: op('GET', '/api/v1/roles', 'The workspace roles (Azure ML\'s built-in roles) and what each may do', listOf(RoleReply)),
+    assignments: op('GET', '/api/v1/role-assignments', 'Every role assignment', listOf(RoleAssignmentReply)),
+    assign: op('POST', '/api/v1/role-assignments', 'Give a user or group a role', RoleAssignmentReply, { body: RoleAssignment }),
+    unassign: op('DELETE', '/api/v1/role-assignments/:principal_type/:principal/:role', 'Take a role from a user or group (not the last Owner\'s)', Empty),
+  },
+  tokens: {
+    create: op('POST', '/api/v1/tokens', 'Create a personal access token for yourself: the secret is in this reply only', NewTokenReply, { body: CreateToken }),
+    list: op('GET', '/api/v1/tokens', 'Your personal access tokens (never their secrets)', listOf(TokenReply)),
+    revoke: op('DELETE', '/api/v1/tokens/:id', 'Revoke one of your tokens (refused at once from then on)', TokenReply),
+  },
+  audit: {
+    list: op('GET', '/api/v1/audit', 'The audit log, newest first: every write and every denied request', listOf(AuditReply), {
+      query: { since: 'an ISO time or a duration (30m, 12h, 7d)', user: 'only this user', action: 'actions starting with this (jobs/, access/write)', outcome: 'allowed, denied or failed', max_results: 'at most this many (≤ 1000, default 100)' },
+    }),
   },
 } as const;
 

@@ -196,6 +196,36 @@ const MIGRATIONS: Migration[] = [
     // Endpoints made before keys existed get theirs on first use (keys IS NULL).
     statements: [`ALTER TABLE batch_endpoints ADD COLUMN keys TEXT`],
   },
+  {
+    version: 12,
+    name: 'users, groups, roles, tokens, sessions, audit log, MLflow permissions, creators',
+    statements: [
+      `CREATE TABLE users (
+        id BIGINT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT, display_name TEXT, is_admin INTEGER NOT NULL,
+        created_at BIGINT NOT NULL, created_by TEXT)`,
+      `CREATE TABLE user_groups (name TEXT PRIMARY KEY, description TEXT, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE group_members (group_name TEXT NOT NULL, username TEXT NOT NULL, PRIMARY KEY (group_name, username))`,
+      // principal_type: user | group; role: Azure ML's role names.
+      `CREATE TABLE role_assignments (principal_type TEXT NOT NULL, principal TEXT NOT NULL, role TEXT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (principal_type, principal, role))`,
+      // Personal access tokens: the secret is kept only as its SHA-256 (it is random, 32 bytes).
+      `CREATE TABLE access_tokens (
+        id TEXT PRIMARY KEY, username TEXT NOT NULL, name TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at BIGINT NOT NULL,
+        expires_at BIGINT, revoked_at BIGINT, last_used_at BIGINT)`,
+      `CREATE INDEX access_tokens_user ON access_tokens (username)`,
+      `CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)`,
+      `CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, username TEXT, action TEXT NOT NULL, method TEXT NOT NULL, route TEXT NOT NULL,
+        target TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL, ip TEXT, detail TEXT)`,
+      `CREATE INDEX audit_log_at ON audit_log (at)`,
+      `CREATE TABLE experiment_permissions (experiment_id TEXT NOT NULL, username TEXT NOT NULL, permission TEXT NOT NULL, PRIMARY KEY (experiment_id, username))`,
+      `CREATE TABLE registered_model_permissions (name TEXT NOT NULL, username TEXT NOT NULL, permission TEXT NOT NULL, PRIMARY KEY (name, username))`,
+      `ALTER TABLE jobs ADD COLUMN created_by TEXT`,
+      `ALTER TABLE online_endpoints ADD COLUMN created_by TEXT`,
+      `ALTER TABLE batch_endpoints ADD COLUMN created_by TEXT`,
+      `ALTER TABLE registered_models ADD COLUMN created_by TEXT`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,4 +1,5 @@
 /** The model registry: registered models, versions, stages, tags and aliases. */
+import { currentActor } from '../util/actor.ts';
 import type { Db } from '../store/db.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
 import { mlflowArtifactsPath, storeSegments, validateModelSource } from '../artifacts/uri-policy.ts';
@@ -152,7 +153,7 @@ export class RegistryService {
           throw alreadyExists(`Registered Model (name=${name}) already exists.`);
         }
         const now = Date.now();
-        await t.run('INSERT INTO registered_models (name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?)', [name, now, now, description ?? null]);
+        await t.run('INSERT INTO registered_models (name, creation_time, last_updated_time, description, created_by) VALUES (?, ?, ?, ?, ?)', [name, now, now, description ?? null, currentActor() ?? null]);
         for (const tag of tags) await t.run('INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?) ON CONFLICT (name, key) DO UPDATE SET value = excluded.value', [name, tag.key, tag.value]);
       });
     } catch (err) {
@@ -343,7 +344,7 @@ export class RegistryService {
         `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source,
            run_id, run_link, status, status_message, storage_location, model_id)
          VALUES (?, ?, ?, ?, ?, ?, 'None', ?, ?, ?, 'READY', NULL, ?, ?)`,
-        [opts.name, v, now, now, opts.description ?? null, opts.userId ?? null, opts.source, runId ?? null, opts.runLink ?? null, storage, modelId ?? null],
+        [opts.name, v, now, now, opts.description ?? null, opts.userId || currentActor() || null, opts.source, runId ?? null, opts.runLink ?? null, storage, modelId ?? null],
       );
       for (const tag of opts.tags ?? []) {
         await t.run('INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value', [opts.name, v, tag.key, tag.value]);

@@ -9,6 +9,8 @@ import { checked } from '../../specs/validate.ts';
 import { operations, pathParams, type ApiV1, type Operation } from '../../specs/api-v1.ts';
 import { ApiErrorReply } from '../../specs/replies.ts';
 import { clientGone } from '../client-gone.ts';
+import { currentActor } from '../../util/actor.ts';
+import { ROLE_DESCRIPTIONS, ROLE_NAMES } from '../../access/roles.ts';
 
 type BodyOf<O> = O extends Operation<infer B> ? (B extends z.ZodType ? z.infer<B> : undefined) : never;
 /** `signal` fires when the client goes away before the reply (long work such as a SQL query stops then). */
@@ -36,6 +38,15 @@ function assetHandlers(s: AssetService) {
 
 const emptyAfter = (work: Promise<unknown>) => work.then(() => ({}));
 
+/** The signed-in user a /tokens request is for (tokens belong to users: a server without accounts has none). */
+async function selfUser(ws: Workspace): Promise<string> {
+  const name = currentActor();
+  if (!name || !(await ws.access.accounts.exists(name))) {
+    throw invalid(`Personal access tokens belong to users, and '${name ?? 'this caller'}' is not one: sign in as a user (stratus login) on a server with authentication.`);
+  }
+  return name;
+}
+
 export function v1Handlers(ws: Workspace): V1Handlers {
   const e = ws.endpoints;
   const s = ws.schedules;
@@ -54,7 +65,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       create: async ({ body }) => ws.jobs.submit(body.spec),
       list: async ({ query }) => ({
         value: await ws.jobs.list({
-          status: query.status, maxResults: intQuery(query, 'max_results', undefined, 1, 10_000), parent: query.parent_job_name, compute: query.compute,
+          status: query.status, maxResults: intQuery(query, 'max_results', undefined, 1, 10_000), parent: query.parent_job_name, compute: query.compute, createdBy: query.created_by,
         }),
       }),
       validate: async ({ body }) => ws.jobs.validate(body.spec),
@@ -144,6 +155,41 @@ export function v1Handlers(ws: Workspace): V1Handlers {
     datastores: {
       list: async () => ws.datastores.list(),
       get: async ({ params }) => ws.datastores.show(params.name),
+    },
+    users: {
+      create: async ({ body }) => ws.access.accounts.create(body, currentActor()),
+      list: async () => ({ value: await ws.access.accounts.list() }),
+      show: async ({ params }) => ws.access.accounts.show(params.name),
+      update: async ({ params, body }) => ws.access.accounts.update(params.name, body),
+      setPassword: async ({ params, body }) => emptyAfter(ws.access.accounts.setPassword(params.name, body.password)),
+      delete: async ({ params }) => emptyAfter(ws.access.accounts.delete(params.name)),
+      tokens: async ({ params }) => ({ value: await ws.access.tokens.list((await ws.access.accounts.show(params.name)).username) }),
+      revokeToken: async ({ params }) => ws.access.revokeToken(params.id, params.name),
+    },
+    groups: {
+      create: async ({ body }) => ws.access.accounts.createGroup(body.name, body.description),
+      list: async () => ({ value: await ws.access.accounts.listGroups() }),
+      show: async ({ params }) => ws.access.accounts.showGroup(params.name),
+      delete: async ({ params }) => emptyAfter(ws.access.accounts.deleteGroup(params.name)),
+      addMember: async ({ params, body }) => ws.access.accounts.addMember(params.name, body.username),
+      removeMember: async ({ params }) => ws.access.accounts.removeMember(params.name, params.username),
+    },
+    roles: {
+      list: async () => ({ value: ROLE_NAMES.map((name) => ({ name, description: ROLE_DESCRIPTIONS[name] })) }),
+      assignments: async () => ({ value: await ws.access.accounts.listAssignments() }),
+      assign: async ({ body }) => ws.access.accounts.assign(body.principal_type, body.principal, body.role),
+      unassign: async ({ params }) => {
+        if (params.principal_type !== 'user' && params.principal_type !== 'group') throw invalid(`principal_type is user or group, not '${params.principal_type}'.`);
+        return emptyAfter(ws.access.accounts.unassign(params.principal_type, params.principal, params.role));
+      },
+    },
+    tokens: {
+      create: async ({ body }) => ws.access.tokens.create(await selfUser(ws), body.name, body.lifetime_days),
+      list: async () => ({ value: await ws.access.tokens.list(await selfUser(ws)) }),
+      revoke: async ({ params }) => ws.access.revokeToken(params.id, await selfUser(ws)),
+    },
+    audit: {
+      list: async ({ query }) => ({ value: await ws.access.audit.list({ since: query.since, user: query.user, action: query.action, outcome: query.outcome, limit: intQuery(query, 'max_results', 100, 1, 1000) }) }),
     },
     snapshots: {
       get: async ({ params }) => {

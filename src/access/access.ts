@@ -1,0 +1,50 @@
+/** The access-control services of a workspace, over its store. */
+import type { Db } from '../store/db.ts';
+import { Accounts } from './accounts.ts';
+import { AuditLog } from './audit.ts';
+import { checkPermission, MlflowPermissions, type PermissionName } from './mlflow-permissions.ts';
+import { generatePassword } from './passwords.ts';
+import { Tokens } from './tokens.ts';
+
+export class Access {
+  readonly accounts: Accounts;
+  readonly tokens: Tokens;
+  readonly audit: AuditLog;
+  readonly permissions: MlflowPermissions;
+
+  constructor(db: Db, defaultPermission: PermissionName) {
+    this.accounts = new Accounts(db);
+    this.tokens = new Tokens(db);
+    this.audit = new AuditLog(db);
+    this.permissions = new MlflowPermissions(db, defaultPermission);
+  }
+
+  /** Revokes a token (`owner`: only among that user's) and forgets cached credentials, so it is refused at once. */
+  async revokeToken(id: string, owner?: string) {
+    const revoked = await this.tokens.revoke(id, owner);
+    for (const fn of this.revocationListeners) fn();
+    return revoked;
+  }
+
+  private revocationListeners: (() => void)[] = [];
+  onRevoke(fn: () => void): void { this.revocationListeners.push(fn); }
+
+  /**
+   * The first admin, made when a server with authentication starts with no users: named by
+   * STRATUS_ADMIN_USERNAME (else `admin`), with STRATUS_ADMIN_PASSWORD or a generated password
+   * that the caller prints once. Undefined when users exist.
+   */
+  async ensureInitialAdmin(env: NodeJS.ProcessEnv): Promise<{ username: string; password?: string } | undefined> {
+    if ((await this.accounts.count()) > 0) return undefined;
+    const username = env.STRATUS_ADMIN_USERNAME || 'admin';
+    const given = env.STRATUS_ADMIN_PASSWORD;
+    const password = given || generatePassword();
+    await this.accounts.create({ username, password, is_admin: true, roles: ['Owner'] }, 'stratus up');
+    return { username, password: given ? undefined : password };
+  }
+}
+
+/** STRATUS_MLFLOW_DEFAULT_PERMISSION, else EDIT (workspace roles already keep Readers read-only). */
+export function defaultPermissionFrom(env: NodeJS.ProcessEnv): PermissionName {
+  return checkPermission(env.STRATUS_MLFLOW_DEFAULT_PERMISSION || 'EDIT');
+}

@@ -1,0 +1,64 @@
+/**
+ * MLflow's per-resource permissions on the tracking and registry routes, as MLflow's auth app
+ * applies them: the experiment a request names (by experiment_id, a run's id, or the experiment's
+ * name) or the registered model (by name) must grant the principal what the route does — READ to
+ * read, EDIT to change, MANAGE to delete. Admins and the jobs' own credential are not checked;
+ * requests that name no existing resource (creating one, searching) get the workspace role's
+ * answer alone.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../access/authenticator.ts';
+import type { Action } from '../access/roles.ts';
+import { allows, type MlflowPermissions, type Need, type ResourceType } from '../access/mlflow-permissions.ts';
+import type { Db } from '../store/db.ts';
+import { StratusError } from '../util/errors.ts';
+import { requestArgs } from './mlflow/request.ts';
+
+const DELETES = /\/(experiments|runs|registered-models|model-versions)\/delete$/;
+
+function needOf(url: string, action: Action): Need {
+  if (action.verb === 'read') return 'read';
+  return DELETES.test(url) ? 'delete' : 'update';
+}
+
+const one = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+/** The experiments a tracking request names. */
+async function experimentsOf(db: Db, args: Record<string, unknown>, url: string): Promise<string[]> {
+  if (/\/experiments\/create$/.test(url)) return [];
+  const ids = new Set<string>();
+  const id = one(args.experiment_id);
+  if (id !== undefined) ids.add(id);
+  if (Array.isArray(args.experiment_ids)) for (const e of args.experiment_ids) if (one(e) !== undefined) ids.add(one(e)!);
+  const run = one(args.run_id) ?? one(args.run_uuid);
+  if (run !== undefined) {
+    const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM runs WHERE run_uuid = ?', [run]);
+    if (row) ids.add(String(row.experiment_id));
+  }
+  if (/\/experiments\/get-by-name$/.test(url) && one(args.experiment_name)) {
+    const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM experiments WHERE name = ?', [one(args.experiment_name)!]);
+    if (row) ids.add(String(row.experiment_id));
+  }
+  return [...ids];
+}
+
+export function mlflowPermissionCheck(db: Db, permissions: MlflowPermissions) {
+  return async (req: FastifyRequest, principal: Principal, action: Action): Promise<void> => {
+    if (principal.admin) return;
+    const url = (req.routeOptions.url ?? '').replace(/^\/ajax-api\//, '/api/');
+    if (!url.startsWith('/api/2.0/mlflow/')) return;
+    const args = requestArgs(req) as Record<string, unknown>;
+    const need = needOf(url, action);
+    const targets: [ResourceType, string][] = [];
+    if (action.area === 'experiments') for (const e of await experimentsOf(db, args, url)) targets.push(['experiment', e]);
+    if (action.area === 'models' && !/\/registered-models\/create$/.test(url) && one(args.name)) targets.push(['registered_model', one(args.name)!]);
+    for (const [type, id] of targets) {
+      const p = await permissions.effective(type, id, principal.name);
+      if (!allows(p, need)) {
+        const label = type === 'experiment' ? `experiment ${id}` : `registered model '${id}'`;
+        throw new StratusError('PERMISSION_DENIED', `Permission denied: '${principal.name}' has ${p} on ${label}; this request needs ${need === 'read' ? 'READ' : need === 'update' ? 'EDIT' : 'MANAGE'}. `
+          + `Someone with MANAGE on it (or an admin) can grant it.`);
+      }
+    }
+  };
+}
