@@ -14,6 +14,7 @@ import { DATASTORE_FILES, fileRouteTable, SHARE_FILES } from '../src/server/file
 import { LIVY_ROUTES } from '../src/server/livy-routes.ts';
 import { SQL_EXPORT_ROUTES } from '../src/server/sql-export-route.ts';
 import { DATABRICKS_ROUTES } from '../src/server/databricks-routes.ts';
+import { ACCESS_ROUTES } from '../src/server/access-routes.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -58,6 +59,23 @@ export function renderRestDocs(): string {
     '| method | path | operation | what |',
     '|---|---|---|---|',
     ...operations().map(({ group, name, op }) => `| ${op.method} | \`${op.path}\` | \`${group}.${name}\` | ${op.summary} |`),
+    '',
+    '## Sign-in and MLflow\'s auth API',
+    '',
+    'With authentication on, every route needs credentials and a role that allows what it does (see docs/access.md);',
+    'MLflow\'s auth routes are also served under `/ajax-api/…`. Users, groups, roles, tokens and the audit log are v1 operations above.',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    ...ACCESS_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    '',
+    '## Scoring URIs',
+    '',
+    '| method | path | what |',
+    '|---|---|---|',
+    '| POST | `/endpoints/<name>/score` | an online endpoint: its key (or a workspace user\'s token); `azureml-model-deployment` pins a deployment |',
+    '| GET | `/endpoints/<name>/swagger.json` | the endpoint\'s swagger document |',
+    '| POST | `/batch-endpoints/<name>/jobs` | start a batch scoring job with Azure\'s body `{properties: {InputData: {…}}}` (see docs/batch.md); its key when auth_mode is key, or a workspace user\'s token |',
     '',
     '## Workspace files',
     '',

@@ -353,13 +353,57 @@ with mlflow.start_run(run_name="parent-run") as run:
       assert.equal(await p.getByText('Jobs', { exact: true }).count(), 0, 'no navigation or data before a token');
       await p.screenshot({ path: path.join(SHOTS, 'sign-in.png') });
       await p.getByLabel('token').fill('wrong');
-      await p.getByRole('button', { name: 'Continue' }).click();
+      await p.getByRole('button', { name: 'Use token' }).click();
       await p.getByText('That token was not accepted.').waitFor();
       await p.getByLabel('token').fill('s3cret');
-      await p.getByRole('button', { name: 'Continue' }).click();
+      await p.getByRole('button', { name: 'Use token' }).click();
       await p.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
       await p.getByText('No jobs yet').waitFor();
       await p.close();
+    } finally {
+      await secured.close();
+    }
+  });
+
+  test('signing in with a user name and password: a session cookie, writes with its CSRF token, Access for Owners, sign-out', async () => {
+    process.env.STRATUS_ADMIN_PASSWORD = 'studio-admin-password';
+    const secured = await startServer({ auth: { accounts: true } });
+    delete process.env.STRATUS_ADMIN_PASSWORD;
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const p = await ctx.newPage();
+      await p.goto(`${secured.url}/#/jobs`);
+      await p.getByLabel('user name').fill('admin');
+      await p.getByLabel('password', { exact: true }).fill('not-it');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('Wrong user name or password.').waitFor();
+      await p.getByLabel('password', { exact: true }).fill('studio-admin-password');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByTestId('whoami').getByText('admin').waitFor();
+      const cookie = (await ctx.cookies()).find((c) => c.name === 'stratus_session')!;
+      assert.ok(cookie.httpOnly && cookie.sameSite === 'Strict', JSON.stringify(cookie));
+      // An Owner adds a user from the Access page: a write that needs the session's CSRF token.
+      await p.getByRole('link', { name: 'Access' }).click();
+      await p.getByLabel('new user name').fill('dana');
+      await p.getByLabel('new user password').fill('dana-password-1');
+      await p.getByLabel('new user role').selectOption('Reader');
+      await p.getByTestId('create-user').click();
+      await p.getByTestId('users').getByText('dana').waitFor();
+      await p.getByTestId('audit-log').getByText('POST /api/v1/users').first().waitFor();
+      await p.screenshot({ path: path.join(SHOTS, 'access.png') });
+      // The same cookie without the CSRF token (as another site's form would send it) is refused.
+      const forged = await p.evaluate(async () => (await fetch('/api/v1/users', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'eve', password: 'eve-password-1' }) })).status);
+      assert.equal(forged, 403);
+      await p.getByTestId('sign-out').click();
+      await p.getByRole('heading', { name: 'Sign in to this workspace' }).waitFor();
+      assert.equal(await p.evaluate(async () => (await fetch('/api/v1/jobs')).status), 401, 'the session ended');
+      // A Reader signs in and sees no Access page.
+      await p.getByLabel('user name').fill('dana');
+      await p.getByLabel('password', { exact: true }).fill('dana-password-1');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByTestId('whoami').getByText('dana').waitFor();
+      assert.equal(await p.getByRole('link', { name: 'Access' }).count(), 0);
+      await ctx.close();
     } finally {
       await secured.close();
     }

@@ -351,6 +351,11 @@ export class StratusClient {
     return this.token;
   }
 
+  /** A signed-in studio session's CSRF token (Jupyter clients send it too). */
+  get csrfToken(): string | undefined {
+    return this.csrf;
+  }
+
 
   /** A raw request (bytes in or out); errors become ApiError like every other call. */
   private async send(method: string, url: string, body?: BodyInit | ReadableStream): Promise<Response> {

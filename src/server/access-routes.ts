@@ -15,6 +15,31 @@ import { PUBLIC_ROUTE, cookie } from './auth-gate.ts';
 import { SESSION_COOKIE } from './access-gate.ts';
 import { requestArgs } from './mlflow/request.ts';
 
+/** The routes below, for docs/rest-api.md. */
+export const ACCESS_ROUTES: [string, string, string][] = [
+  ['POST', '/api/v1/auth/login', 'studio sign-in `{username, password}`: a session cookie (HttpOnly, SameSite=Strict) and `csrf_token`, which the session\'s writes send as `X-CSRF-Token`; a wrong password and an unknown user answer alike; rate-limited'],
+  ['POST', '/api/v1/auth/logout', 'ends the session'],
+  ['GET', '/api/v1/auth/me', 'who the credentials are: `{username, roles, admin, via}` (and the session\'s `csrf_token`)'],
+  ['POST', '/api/2.0/mlflow/users/create', 'MLflow: create a user `{username, password}` (role AzureML Data Scientist) → `{user}`'],
+  ['GET', '/api/2.0/mlflow/users/get?username=', 'MLflow: `{user: {id, username, is_admin, experiment_permissions, registered_model_permissions}}`'],
+  ['GET', '/api/2.0/mlflow/users/current', 'MLflow: the caller as `{user}`'],
+  ['GET', '/api/2.0/mlflow/users/list', 'MLflow: `{users}`'],
+  ['PATCH', '/api/2.0/mlflow/users/update-password', 'MLflow: `{username, password, current_password}` (your own with your current one; admins anyone\'s)'],
+  ['PATCH', '/api/2.0/mlflow/users/update-admin', 'MLflow: `{username, is_admin}`'],
+  ['DELETE', '/api/2.0/mlflow/users/delete', 'MLflow: `{username}`'],
+  ['POST', '/api/2.0/mlflow/experiments/permissions/create', 'MLflow: `{experiment_id, username, permission}` → `{experiment_permission}`'],
+  ['GET', '/api/2.0/mlflow/experiments/permissions/get?experiment_id=&username=', 'MLflow: `{experiment_permission: {experiment_id, user_id, permission}}`'],
+  ['PATCH', '/api/2.0/mlflow/experiments/permissions/update', 'MLflow: `{experiment_id, username, permission}`'],
+  ['DELETE', '/api/2.0/mlflow/experiments/permissions/delete', 'MLflow: `{experiment_id, username}`'],
+  ['POST', '/api/2.0/mlflow/registered-models/permissions/create', 'MLflow: `{name, username, permission}` → `{registered_model_permission}`'],
+  ['GET', '/api/2.0/mlflow/registered-models/permissions/get?name=&username=', 'MLflow: `{registered_model_permission: {name, user_id, permission}}`'],
+  ['PATCH', '/api/2.0/mlflow/registered-models/permissions/update', 'MLflow: `{name, username, permission}`'],
+  ['DELETE', '/api/2.0/mlflow/registered-models/permissions/delete', 'MLflow: `{name, username}`'],
+  ['POST', '/api/3.0/mlflow/users/permissions/grant', 'MLflow 3: `{username, resource_type: experiment|registered_model, resource_id, permission}`'],
+  ['POST', '/api/3.0/mlflow/users/permissions/revoke', 'MLflow 3: `{username, resource_type, resource_id}`'],
+  ['GET', '/api/3.0/mlflow/users/permissions/get?username=&resource_type=&resource_id=', 'MLflow 3: `{allowed, permission}` (the permission in force)'],
+];
+
 const str = (args: Record<string, unknown>, field: string): string => {
   const v = args[field];
   if (v === undefined || v === null || v === '') throw invalid(`Missing value for required parameter '${field}'.`);

@@ -12,8 +12,8 @@ import { endpointDataPlane } from './endpoints-routes.ts';
 import { batchDataPlane } from './batch-data-plane.ts';
 import { MLFLOW_API_VERSION, STRATUS_VERSION } from '../version.ts';
 import { serveStudio } from './studio.ts';
-import { PUBLIC_ROUTE } from './auth-gate.ts';
-import { installAccessGate, principalOf } from './access-gate.ts';
+import { cookie, PUBLIC_ROUTE } from './auth-gate.ts';
+import { installAccessGate, principalOf, SESSION_COOKIE } from './access-gate.ts';
 import { accessRoutes, grantCreators } from './access-routes.ts';
 import { mlflowPermissionCheck } from './mlflow-permission-check.ts';
 import { Authenticator } from '../access/authenticator.ts';
@@ -147,9 +147,10 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   livyRoutes(app, ws.livy, ws.livySessions);
   databricksRoutes(app, ws.databricks);
   // WebSockets arrive before any route: the proxy asks with what the upgrade carried.
-  registerJupyterProxy(app, ws.computes.managed, async (credentials) => {
+  registerJupyterProxy(app, ws.computes.managed, async (credentials, cookies) => {
     if (!enabled) return 'ok';
-    const p = credentials ? await authn.fromHeader(credentials).catch(() => undefined) : undefined;
+    const session = cookie({ headers: { cookie: cookies } }, SESSION_COOKIE);
+    const p = credentials ? await authn.fromHeader(credentials).catch(() => undefined) : session ? await authn.fromSession(session).catch(() => undefined) : undefined;
     return !p ? 'unauthenticated' : rolesAllow(p.roles, { area: 'notebooks', verb: 'execute' }) ? 'ok' : 'forbidden';
   });
   registerSparkUiProxy(app, ws.computes.managed);

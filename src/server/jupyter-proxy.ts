@@ -30,8 +30,8 @@ function withoutToken(query: string | undefined): { query: string; token?: strin
   return { query: rest ? `?${rest}` : '', token };
 }
 
-/** Whether credentials (a header, or `Bearer <?token=>`) may use a Jupyter server: the workspace's access gate decides. */
-export type UpgradeCheck = (credentials: string | undefined) => Promise<'ok' | 'unauthenticated' | 'forbidden'>;
+/** Whether credentials (a header, or `Bearer <?token=>`, else the studio session's cookie) may use a Jupyter server: the workspace's access gate decides. */
+export type UpgradeCheck = (credentials: string | undefined, cookies: string | undefined) => Promise<'ok' | 'unauthenticated' | 'forbidden'>;
 
 /** Where a running compute instance's Jupyter listens, and with which token. */
 async function jupyterTarget(computes: ManagedComputes, name: string): Promise<{ port: number; token: string; baseUrl: string }> {
@@ -111,7 +111,7 @@ async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buf
   const m = PATH.exec(req.url ?? '');
   const { query, token } = withoutToken(m?.[3]);
   // Credentials first, whatever the path: nothing about instances is told to a stranger.
-  const verdict = await check(req.headers.authorization ?? (token !== undefined ? `Bearer ${token}` : undefined));
+  const verdict = await check(req.headers.authorization ?? (token !== undefined ? `Bearer ${token}` : undefined), req.headers.cookie);
   if (verdict === 'unauthenticated') return refuse(socket, 401, 'Authentication required: send a token (Authorization header or ?token=).');
   if (verdict === 'forbidden') return refuse(socket, 403, 'Permission denied: notebooks run code, which needs notebooks/execute (Owner, Contributor or AzureML Data Scientist).');
   if (!m) return refuse(socket, 404, 'WebSockets are served only under /compute-instances/<name>/jupyter/.');

@@ -19,20 +19,42 @@ import { NotebooksPage } from './pages/Notebooks.tsx';
 import { SqlPage } from './pages/Sql.tsx';
 import { DesignerPage } from './pages/Designer.tsx';
 import { AutomlPage } from './pages/Automl.tsx';
+import { AccessPage } from './pages/Access.tsx';
+
+type Me = Awaited<ReturnType<typeof client.auth.me>>;
 
 const NAV: [string, string][] = [['notebooks', 'Notebooks'], ['sql', 'SQL'], ['designer', 'Designer'], ['automl', 'AutoML'], ['jobs', 'Jobs'], ['experiments', 'Experiments'], ['models', 'Models'], ['endpoints', 'Endpoints'], ['batch-endpoints', 'Batch endpoints'], ['data', 'Data'], ['environments', 'Environments'], ['computes', 'Computes']];
 
-function TokenPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) {
+function SignIn({ onDone, failed }: { onDone: () => void; failed: boolean }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
   const [token, setToken] = useState('');
+  const [error, setError] = useState<string>();
+  const signIn = async () => {
+    setError(undefined);
+    try {
+      const session = await client.auth.login(username, password);
+      client.setCsrfToken(session.csrf_token);
+      onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
   return (
     <div className="login">
-      <form onSubmit={(e) => { e.preventDefault(); saveToken(token); reconnect(); onDone(); }}>
+      <form onSubmit={(e) => { e.preventDefault(); void signIn(); }}>
         <h2>Sign in to this workspace</h2>
-        <p>This Stratus server requires authentication. Paste the token it was started with
-          (<code className="cmd">STRATUS_AUTH_TOKEN</code>), or <code className="cmd">user:password</code> for basic auth users.</p>
         {failed && <div className="error" role="alert">That token was not accepted.</div>}
-        <input type="password" aria-label="token" placeholder="token" value={token} onChange={(e) => setToken(e.target.value)} autoFocus />
-        <button type="submit" className="primary">Continue</button>
+        {error && <div className="error" role="alert">{error}</div>}
+        <input aria-label="user name" placeholder="user name" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
+        <input type="password" aria-label="password" placeholder="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <button type="submit" className="primary" disabled={!username || !password}>Sign in</button>
+      </form>
+      <form onSubmit={(e) => { e.preventDefault(); saveToken(token); reconnect(); onDone(); }}>
+        <p className="muted">Or paste a token: a personal access token (<code className="cmd">stratus token create</code>) or the
+          workspace token the server was started with (<code className="cmd">STRATUS_AUTH_TOKEN</code>).</p>
+        <input type="password" aria-label="token" placeholder="token" value={token} onChange={(e) => setToken(e.target.value)} />
+        <button type="submit" disabled={!token}>Use token</button>
       </form>
     </div>
   );
@@ -55,24 +77,36 @@ function Page() {
     case 'sql': return <SqlPage />;
     case 'designer': return <DesignerPage draft={a} />;
     case 'automl': return <AutomlPage />;
+    case 'access': return <AccessPage />;
     default: return <div className="error">No page {parts.join('/')}{c}</div>;
   }
 }
 
 export function App() {
   const [state, setState] = useState<'checking' | 'ready' | 'login' | 'rejected'>('checking');
+  const [me, setMe] = useState<Me>();
   const check = async (afterLogin = false) => {
     try {
-      await client.experiments.search({ max_results: 1 });
+      const who = await client.auth.me();
+      // A signed-in session's writes carry its CSRF token.
+      client.setCsrfToken(who.csrf_token);
+      setMe(who);
       setState('ready');
     } catch (err) {
       setState(isAuthError(err) ? (afterLogin ? 'rejected' : 'login') : 'ready');
     }
   };
+  const signOut = async () => {
+    await client.auth.logout().catch(() => undefined);
+    forgetToken();
+    reconnect();
+    setMe(undefined);
+    setState('login');
+  };
   useEffect(() => { void check(); return onUnauthorized(() => { forgetToken(); reconnect(); setState('login'); }); }, []);
   const { parts } = useRoute();
   if (state === 'checking') return <div className="muted pad">Connecting…</div>;
-  if (state === 'login' || state === 'rejected') return <TokenPrompt failed={state === 'rejected'} onDone={() => void check(true)} />;
+  if (state === 'login' || state === 'rejected') return <SignIn failed={state === 'rejected'} onDone={() => void check(true)} />;
   const section = parts[0] ?? 'jobs';
   return (
     <div className="app">
@@ -81,6 +115,13 @@ export function App() {
         {NAV.map(([id, label]) => (
           <a key={id} href={`#/${id}`} className={section === id || (section === 'compare' && id === 'experiments') ? 'active' : ''}>{label}</a>
         ))}
+        {me?.roles.includes('Owner') && me.auth_enabled && <a href="#/access" className={section === 'access' ? 'active' : ''}>Access</a>}
+        {me?.auth_enabled && (
+          <div className="whoami" data-testid="whoami">
+            <span title={me.roles.join(', ')}>{me.username}</span>
+            <button onClick={() => void signOut()} data-testid="sign-out">Sign out</button>
+          </div>
+        )}
       </nav>
       <main className="main"><Page /></main>
     </div>

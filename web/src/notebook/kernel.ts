@@ -5,9 +5,20 @@
 import { KernelSpecAPI, ServerConnection, SessionManager, KernelManager, type Session, type KernelMessage } from '@jupyterlab/services';
 import type { Output } from './model.ts';
 
-export function serverSettings(instance: string, token: string | undefined): ServerConnection.ISettings {
+/** A token when the studio has one; else the signed-in session's cookie, its writes carrying the CSRF token. */
+export function serverSettings(instance: string, token: string | undefined, csrf?: string): ServerConnection.ISettings {
   const baseUrl = `${window.location.origin}/compute-instances/${encodeURIComponent(instance)}/jupyter/`;
-  return ServerConnection.makeSettings({ baseUrl, wsUrl: baseUrl.replace(/^http/, 'ws'), token: token ?? '', appendToken: true });
+  // Every request carries the CSRF token, whatever headers its call sets.
+  class WithCsrf extends Request {
+    constructor(input: RequestInfo | URL, init?: RequestInit) {
+      super(input, init);
+      if (csrf) this.headers.set('X-CSRF-Token', csrf);
+    }
+  }
+  return ServerConnection.makeSettings({
+    baseUrl, wsUrl: baseUrl.replace(/^http/, 'ws'), token: token ?? '', appendToken: !!token,
+    init: { credentials: 'same-origin' }, Request: WithCsrf,
+  });
 }
 
 export async function kernelSpecs(settings: ServerConnection.ISettings): Promise<{ name: string; display_name: string; language: string }[]> {

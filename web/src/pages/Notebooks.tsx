@@ -121,7 +121,7 @@ function NotebookEditor({ path }: { path: string }) {
 
   const computes = useData(() => client.computes.list(), [], 10_000);
   const instances = (computes.data?.value ?? []).filter((c) => c.type === 'computeinstance');
-  const specs = useData(() => (instance ? kernelSpecs(serverSettings(instance, client.credentials)) : Promise.resolve([])), [instance]);
+  const specs = useData(() => (instance ? kernelSpecs(serverSettings(instance, client.credentials, client.csrfToken)) : Promise.resolve([])), [instance]);
 
   useEffect(() => {
     setNb(undefined);
@@ -169,7 +169,7 @@ function NotebookEditor({ path }: { path: string }) {
   const startKernel = async () => {
     if (!instance || !kernel) return;
     session.current?.dispose();
-    const s = new NotebookSession(serverSettings(instance, client.credentials), path);
+    const s = new NotebookSession(serverSettings(instance, client.credentials, client.csrfToken), path);
     session.current = s;
     setStatus('starting');
     try {
