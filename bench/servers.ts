@@ -70,12 +70,12 @@ async function start(name: string, cmd: string, args: string[], env: NodeJS.Proc
 }
 
 /** `store` is empty for SQLite in a fresh data dir, or a PostgreSQL database URL. */
-export async function startStratus(store: string | undefined): Promise<Peer> {
+export async function startStratus(store: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<Peer> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stratus-'));
   const args = [path.join(REPO, 'bin/stratus.js'), 'up', '--port', String(port), '--data-dir', dataDir];
   if (store) args.push('--store', store);
-  return { ...(await start('stratus', process.execPath, args, {}, port)), dataDir };
+  return { ...(await start('stratus', process.execPath, args, env, port)), dataDir };
 }
 
 /** The real MLflow tracking server with its default workers and a SQLite or PostgreSQL store. */

@@ -204,7 +204,7 @@ print(json.dumps(out))
       page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'studio.ipynb' : undefined));
       await page.goto(`${server.url}/#/notebooks/Users`);
       await page.getByLabel('token').fill(TOKEN);
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Use token' }).click();
       await page.getByTestId('new-notebook').click();
       await page.waitForURL(/#\/notebooks\/Users\/studio\.ipynb$/);
       await page.getByTestId('notebook').waitFor();

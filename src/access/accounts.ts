@@ -243,5 +243,5 @@ export class Accounts {
 
 function checkRoles(roles: string[]): RoleName[] {
   for (const r of roles) if (!isRoleName(r)) throw invalid(`Unknown role '${r}': the roles are ${ROLE_NAMES.join(', ')}.`);
-  return roles as RoleName[];
+  return [...new Set(roles)] as RoleName[];
 }

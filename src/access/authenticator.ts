@@ -23,6 +23,8 @@ export interface Principal {
   admin: boolean;
   via: 'open' | 'workspace-token' | 'jobs' | 'password' | 'token' | 'session';
   tokenId?: string;
+  /** When the token it came from expires (the cache never outlives it). */
+  expiresAt?: number;
   session?: { id: string; csrf: string };
 }
 
@@ -55,7 +57,7 @@ export class Authenticator {
     const principal = await this.resolve(header, ip);
     if (principal) {
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, { principal, until: Date.now() + CACHE_MS });
+      this.cache.set(key, { principal, until: Math.min(Date.now() + CACHE_MS, principal.expiresAt ?? Infinity) });
     }
     return principal;
   }
@@ -85,7 +87,7 @@ export class Authenticator {
     const t = await this.tokens.verify(secret);
     if (!t) return undefined;
     void this.tokens.touch(t.id).catch(() => undefined);
-    return { ...(await this.principalOf(t.username)), via: 'token', tokenId: t.id };
+    return { ...(await this.principalOf(t.username)), via: 'token', tokenId: t.id, expiresAt: t.expiresAt };
   }
 
   private async principalOf(username: string): Promise<Omit<Principal, 'via'>> {

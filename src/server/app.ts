@@ -138,7 +138,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   registerV1(app, ws);
   accessRoutes(app, ws, authn, enabled);
   await app.register(async (scope) => artifactRoutes(scope, ws));
-  await app.register(async (scope) => endpointDataPlane(scope, ws, workspaceCaller));
+  await app.register(async (scope) => endpointDataPlane(scope, ws, workspaceCaller, enabled));
   // A batch invocation on a server without authentication needs no key, as every other route there.
   batchDataPlane(app, ws, async (req) => !enabled || workspaceCaller(req));
   await app.register(async (scope) => fileRoutes(scope, SHARE_FILES, () => ws.files));

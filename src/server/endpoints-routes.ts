@@ -8,7 +8,7 @@ import { invalid, StratusError } from '../util/errors.ts';
 import { INVALID_KEY } from '../serving/endpoints.ts';
 import { PUBLIC_ROUTE } from './auth-gate.ts';
 
-export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, workspaceCaller: (req: FastifyRequest) => Promise<boolean>): Promise<void> {
+export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, workspaceCaller: (req: FastifyRequest) => Promise<boolean>, authEnabled: boolean): Promise<void> {
   /** The endpoint, if the caller's key opens it; an unknown name looks like a wrong key unless the caller is a workspace user. */
   const authorize = async (req: FastifyRequest, name: string) => {
     const header = req.headers.authorization;
@@ -16,7 +16,7 @@ export async function endpointDataPlane(app: FastifyInstance, ws: Workspace, wor
       return await ws.endpoints.authorize(name, header, await workspaceCaller(req));
     } catch (err) {
       const unknown = err instanceof StratusError && err.code === 'RESOURCE_DOES_NOT_EXIST';
-      if (unknown && !(await workspaceCaller(req))) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
+      if (unknown && authEnabled && !(await workspaceCaller(req))) throw new StratusError('UNAUTHENTICATED', INVALID_KEY);
       throw err;
     }
   };
