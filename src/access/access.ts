@@ -17,6 +17,7 @@ export class Access {
     this.tokens = new Tokens(db);
     this.audit = new AuditLog(db);
     this.permissions = new MlflowPermissions(db, defaultPermission);
+    this.accounts.onChange(() => this.permissions.forget());
   }
 
   /** Revokes a token (`owner`: only among that user's) and forgets cached credentials, so it is refused at once. */

@@ -37,7 +37,11 @@ export function checkResourceType(t: string): ResourceType {
   return t;
 }
 
+/** How long an effective permission is reused for the same user and resource (any change empties the cache). */
+const CACHE_MS = 10_000;
+
 export class MlflowPermissions {
+  private cache = new Map<string, { permission: PermissionName; until: number }>();
   constructor(private db: Db, readonly defaultPermission: PermissionName) {}
 
   async explicit(type: ResourceType, id: string, username: string): Promise<PermissionName | undefined> {
@@ -45,8 +49,15 @@ export class MlflowPermissions {
     return (await this.db.get<{ permission: PermissionName }>(`SELECT permission FROM ${table} WHERE ${key} = ? AND username = ?`, [id, username]))?.permission;
   }
 
+  /** The permission in force: explicit, else the default (cached briefly: hot routes such as log-metric ask on every call). */
   async effective(type: ResourceType, id: string, username: string): Promise<PermissionName> {
-    return (await this.explicit(type, id, username)) ?? this.defaultPermission;
+    const k = `${type}\u0000${id}\u0000${username}`;
+    const hit = this.cache.get(k);
+    if (hit && hit.until > Date.now()) return hit.permission;
+    const permission = (await this.explicit(type, id, username)) ?? this.defaultPermission;
+    if (this.cache.size > 100_000) this.cache.clear();
+    this.cache.set(k, { permission, until: Date.now() + CACHE_MS });
+    return permission;
   }
 
   async set(type: ResourceType, id: string, username: string, permission: string): Promise<void> {
@@ -56,12 +67,17 @@ export class MlflowPermissions {
       await t.run(`DELETE FROM ${table} WHERE ${key} = ? AND username = ?`, [id, username]);
       await t.run(`INSERT INTO ${table} (${key}, username, permission) VALUES (?, ?, ?)`, [id, username, p]);
     });
+    this.cache.clear();
   }
 
   async remove(type: ResourceType, id: string, username: string): Promise<boolean> {
     const { table, key } = TABLE[type];
+    this.cache.clear();
     return (await this.db.run(`DELETE FROM ${table} WHERE ${key} = ? AND username = ?`, [id, username])) > 0;
   }
+
+  /** Forget cached answers (a user was deleted: their rows went with them). */
+  forget(): void { this.cache.clear(); }
 
   async ofUser(username: string) {
     const experiments = await this.db.all<{ experiment_id: string; permission: string }>('SELECT experiment_id, permission FROM experiment_permissions WHERE username = ? ORDER BY experiment_id', [username]);
@@ -72,5 +88,6 @@ export class MlflowPermissions {
   /** A registered model's permissions follow its rename. */
   async renameModel(from: string, to: string): Promise<void> {
     await this.db.run('UPDATE registered_model_permissions SET name = ? WHERE name = ?', [to, from]);
+    this.cache.clear();
   }
 }

@@ -23,8 +23,24 @@ function needOf(url: string, action: Action): Need {
 
 const one = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
+type ExperimentOfRun = (run: string) => Promise<string | undefined>;
+
+/** A run's experiment never changes: remembered (bounded) so log-metric does not look it up on every call. */
+function runExperiments(db: Db): ExperimentOfRun {
+  const known = new Map<string, string>();
+  return async (run) => {
+    const hit = known.get(run);
+    if (hit !== undefined) return hit;
+    const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM runs WHERE run_uuid = ?', [run]);
+    if (!row) return undefined;
+    if (known.size > 100_000) known.clear();
+    known.set(run, String(row.experiment_id));
+    return String(row.experiment_id);
+  };
+}
+
 /** The experiments a tracking request names. */
-async function experimentsOf(db: Db, args: Record<string, unknown>, url: string): Promise<string[]> {
+async function experimentsOf(db: Db, experimentOfRun: ExperimentOfRun, args: Record<string, unknown>, url: string): Promise<string[]> {
   if (/\/experiments\/create$/.test(url)) return [];
   const ids = new Set<string>();
   const id = one(args.experiment_id);
@@ -32,8 +48,8 @@ async function experimentsOf(db: Db, args: Record<string, unknown>, url: string)
   if (Array.isArray(args.experiment_ids)) for (const e of args.experiment_ids) if (one(e) !== undefined) ids.add(one(e)!);
   const run = one(args.run_id) ?? one(args.run_uuid);
   if (run !== undefined) {
-    const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM runs WHERE run_uuid = ?', [run]);
-    if (row) ids.add(String(row.experiment_id));
+    const experiment = await experimentOfRun(run);
+    if (experiment !== undefined) ids.add(experiment);
   }
   if (/\/experiments\/get-by-name$/.test(url) && one(args.experiment_name)) {
     const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM experiments WHERE name = ?', [one(args.experiment_name)!]);
@@ -43,6 +59,7 @@ async function experimentsOf(db: Db, args: Record<string, unknown>, url: string)
 }
 
 export function mlflowPermissionCheck(db: Db, permissions: MlflowPermissions) {
+  const experimentOfRun = runExperiments(db);
   return async (req: FastifyRequest, principal: Principal, action: Action): Promise<void> => {
     if (principal.admin) return;
     const url = (req.routeOptions.url ?? '').replace(/^\/ajax-api\//, '/api/');
@@ -50,7 +67,7 @@ export function mlflowPermissionCheck(db: Db, permissions: MlflowPermissions) {
     const args = requestArgs(req) as Record<string, unknown>;
     const need = needOf(url, action);
     const targets: [ResourceType, string][] = [];
-    if (action.area === 'experiments') for (const e of await experimentsOf(db, args, url)) targets.push(['experiment', e]);
+    if (action.area === 'experiments') for (const e of await experimentsOf(db, experimentOfRun, args, url)) targets.push(['experiment', e]);
     if (action.area === 'models' && !/\/registered-models\/create$/.test(url) && one(args.name)) targets.push(['registered_model', one(args.name)!]);
     for (const [type, id] of targets) {
       const p = await permissions.effective(type, id, principal.name);
