@@ -66,12 +66,11 @@ describe('batch endpoints', { timeout: 600_000 }, () => {
     assert.match(tolerant.stdout, /mini-batch \d failed, retry 1 of 1: ValueError: .*broken\.csv cannot be scored/);
     const predictions = await (await client.fetchArtifact(`jobs/${job.name}/named-outputs/score/predictions.csv`)).text();
     assert.deepEqual(predictions.trim().split('\n'), ['part-1.csv,4.0', 'part-2.csv,6.0']);
-    // With error_threshold 0 one failed file stops the job, and it says why.
-    const strict = await cli(['batch-deployment', 'create', '--file', 'deployment.yml', '--name', 'strict', '--set', 'settings.error_threshold=0', 'settings.mini_batch_size=1']);
-    assert.equal(strict.code, 0, strict.stderr);
-    const stopped = await cli(['batch-endpoint', 'invoke', '-n', 'sums', '--input', folder, '--deployment-name', 'strict', '--stream']);
+    // With error_threshold 0 (for this invocation only: az's --set) one failed file stops the job, and it says why.
+    const stopped = await cli(['batch-endpoint', 'invoke', '-n', 'sums', '--input', folder, '--deployment-name', 'single', '--set', 'settings.error_threshold=0', '--stream']);
     assert.notEqual(stopped.code, 0);
     assert.match(stopped.stdout + stopped.stderr, /batch scoring stopped: 1 files failed, more than error_threshold 0/);
+    assert.equal((await client.batchDeployments.show('sums', 'single')).settings.error_threshold, -1, 'the deployment keeps its own setting');
   });
 
   test('batch-deployment update changes what later invocations run; list-jobs shows each job\'s progress', async () => {

@@ -93,12 +93,24 @@ export function registerBatchCommands(program: Command): void {
     .option('-i, --input <input>', 'a data asset (azureml:<name>:<version>), an azureml://datastores/… path, or a local file or folder (uploaded)')
     .option('-f, --file <file>', 'YAML with the job\'s inputs: (a pipeline component\'s, by name)')
     .option('-d, --deployment-name <name>', 'this deployment instead of the default').option('--input-type <type>', 'uri_folder or uri_file')
-    .option('-e, --experiment-name <name>').option('-s, --stream', 'follow the job until it ends').addOption(outputOption()).addOption(queryOption())
+    .option('-e, --experiment-name <name>').option('-s, --stream', 'follow the job until it ends')
+    .option('--mini-batch-size <n>', 'files per mini-batch, for this job only').option('--instance-count <n>', 'instances, for this job only')
+    .option('--set <key=value...>', 'a deployment setting for this job only, e.g. settings.error_threshold=0')
+    .addOption(outputOption()).addOption(queryOption())
     .action((opts) => withClient(async (client) => {
       if (!opts.input && !opts.file) fail('Give --input <data> (or --file with the inputs).');
+      const sets: Record<string, any> = {};
+      applySets(sets, opts.set ?? []);
+      const unknown = Object.keys(sets).filter((k) => k !== 'settings' && k !== 'mini_batch_size' && k !== 'instance_count');
+      if (unknown.length) fail(`--set ${unknown.join(', ')}: an invocation can set settings.<name>, mini_batch_size or instance_count.`);
+      const overrides = {
+        ...(sets.settings ? { settings: sets.settings } : {}),
+        ...(opts.miniBatchSize ?? sets.mini_batch_size ? { mini_batch_size: Number(opts.miniBatchSize ?? sets.mini_batch_size) } : {}),
+        ...(opts.instanceCount ?? sets.instance_count ? { instance_count: Number(opts.instanceCount ?? sets.instance_count) } : {}),
+      };
       const input = opts.input ? await dataRef(client, String(opts.input), '--input') : undefined;
       const inputs = opts.file ? await inputsFile(client, opts.file) : undefined;
-      const started = await client.batchEndpoints.invoke(opts.name, { input, inputs, input_type: opts.inputType, deployment_name: opts.deploymentName, experiment_name: opts.experimentName });
+      const started = await client.batchEndpoints.invoke(opts.name, { input, inputs, input_type: opts.inputType, deployment_name: opts.deploymentName, experiment_name: opts.experimentName, ...overrides });
       const job = opts.stream ? await streamJob(client, String(started.name)) : started;
       print(job, opts.output, opts.query, () => fields({ name: job.name, status: job.status, experiment: job.experiment_name }));
       if (opts.stream && job.status !== 'Completed') process.exit(1);

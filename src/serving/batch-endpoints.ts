@@ -5,7 +5,7 @@
  * output. Nothing is provisioned until an invocation: the job builds (or finds) the environment.
  */
 import type { Db } from '../store/db.ts';
-import type { BatchDeploymentSpec, BatchEndpointSpec } from '../specs/batch-yaml.ts';
+import type { BatchDeploymentSpec, BatchEndpointSpec, BatchSettings } from '../specs/batch-yaml.ts';
 import type { InputSpec } from '../specs/command-job.ts';
 import { ASSET_TYPES, type ComponentSpec } from '../specs/pipeline-types.ts';
 import { alreadyExists, invalid, notFound, StratusError } from '../util/errors.ts';
@@ -39,6 +39,8 @@ export interface Invocation {
   inputs?: Record<string, InputSpec>;
   deployment?: string;
   experiment?: string;
+  /** For this invocation only, over the deployment's own. */
+  overrides?: { instance_count?: number; settings?: Partial<BatchSettings> };
 }
 
 /** A batch scoring job's progress, from the metrics its driver reports. */
@@ -177,7 +179,9 @@ export class BatchEndpointService {
     const ep = JSON.parse((await this.row(endpoint)).spec) as BatchEndpointSpec;
     const name = opts.deployment ?? ep.defaults.deployment_name;
     if (!name) throw invalid(`Batch endpoint '${endpoint}' has no default deployment: name one (--deployment-name) or set defaults.deployment_name.`);
-    const d = JSON.parse((await this.deploymentRow(endpoint, name)).spec) as BatchDeploymentSpec;
+    const stored = JSON.parse((await this.deploymentRow(endpoint, name)).spec) as BatchDeploymentSpec;
+    const o = opts.overrides ?? {};
+    const d: BatchDeploymentSpec = { ...stored, instance_count: o.instance_count ?? stored.instance_count, settings: { ...stored.settings, ...o.settings } };
     const header = {
       experiment_name: opts.experiment ?? endpoint, display_name: `${endpoint}-${name}`,
       tags: { [ENDPOINT_TAG]: endpoint, [DEPLOYMENT_TAG]: name }, notes: [],

@@ -55,6 +55,10 @@ export const InvokeBatchEndpoint = z.strictObject({
   input_type: z.enum(['uri_folder', 'uri_file']).optional(),
   deployment_name: z.string().optional(),
   experiment_name: z.string().optional(),
+  /** This invocation only: az's --mini-batch-size, --instance-count, and settings given with --set. */
+  mini_batch_size: z.number().int().min(1).optional(),
+  instance_count: z.number().int().min(1).max(16).optional(),
+  settings: BatchSettings.partial().optional(),
 });
 
 export const BatchKeysReply = z.strictObject({ primaryKey: z.string(), secondaryKey: z.string() });

@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 const IsoTime = z.string().describe('ISO 8601 time');
 const Tags = z.record(z.string(), z.string());
-const CreationContext = z.looseObject({ created_at: IsoTime });
+const CreationContext = z.looseObject({ created_at: IsoTime, created_by: z.string().optional() });
 const Notes = z.array(z.string()).describe('settings accepted but not applied here, and why');
 
 /** A list reply: `{value: [...]}` as Azure's REST API pages its lists. */

@@ -124,7 +124,10 @@ export function v1Handlers(ws: Workspace): V1Handlers {
       show: async ({ params }) => ws.batch.showEndpoint(params.name),
       update: async ({ params, body }) => ws.batch.updateEndpoint(params.name, body),
       delete: async ({ params }) => emptyAfter(ws.batch.deleteEndpoint(params.name)),
-      invoke: async ({ params, body }) => ws.batch.invoke(params.name, { input: body.input, inputs: body.inputs, inputType: body.input_type, deployment: body.deployment_name, experiment: body.experiment_name }),
+      invoke: async ({ params, body }) => ws.batch.invoke(params.name, {
+        input: body.input, inputs: body.inputs, inputType: body.input_type, deployment: body.deployment_name, experiment: body.experiment_name,
+        overrides: { instance_count: body.instance_count, settings: { ...body.settings, ...(body.mini_batch_size ? { mini_batch_size: body.mini_batch_size } : {}) } },
+      }),
       listJobs: async ({ params }) => ({ value: await ws.batch.listJobs(params.name) }),
       keys: async ({ params }) => ws.batch.keys(params.name),
       regenerateKeys: async ({ params, body }) => ws.batch.regenerateKeys(params.name, body.key_type ?? 'primary'),

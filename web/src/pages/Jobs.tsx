@@ -1,4 +1,4 @@
-/** Jobs: status, experiment, compute and duration, with filters; pipelines and sweeps included. */
+/** Jobs: status, experiment, compute, duration and who submitted it, with filters; pipelines and sweeps included. */
 import { useMemo, useState } from 'react';
 import type { JobJson } from '../../../src/client/index.ts';
 import { client, fmtDuration, fmtTime, useData } from '../api.ts';
@@ -11,7 +11,8 @@ const STATUSES = ['', 'Queued', 'Preparing', 'Running', 'Finalizing', 'Completed
 export function JobsPage() {
   const [status, setStatus] = useState('');
   const [text, setText] = useState('');
-  const { data, error } = useData(() => client.jobs.list({ status: status || undefined, max_results: '1000' }), [status], 3000);
+  const [createdBy, setCreatedBy] = useState('');
+  const { data, error } = useData(() => client.jobs.list({ status: status || undefined, created_by: createdBy.trim() || undefined, max_results: '1000' }), [status, createdBy], 3000);
   const jobs = useMemo(() => (data?.value ?? []).filter((j) => !text || `${j.name} ${j.display_name} ${j.experiment_name} ${j.compute}`.toLowerCase().includes(text.toLowerCase())), [data, text]);
   return (
     <div>
@@ -21,9 +22,10 @@ export function JobsPage() {
           {STATUSES.map((s) => <option key={s} value={s}>{s || 'All statuses'}</option>)}
         </select>
         <input aria-label="search jobs" placeholder="Filter by name, experiment or compute" value={text} onChange={(e) => setText(e.target.value)} />
+        <input aria-label="created by" placeholder="Created by (user)" value={createdBy} onChange={(e) => setCreatedBy(e.target.value)} />
       </div>
       <ErrorNote error={error} />
-      {data && data.value.length === 0 && !status ? (
+      {data && data.value.length === 0 && !status && !createdBy ? (
         <Empty title="No jobs yet">
           Submit one from a job YAML (command, pipeline or sweep): <Code>stratus job create --file job.yml --stream</Code>.
           The example in <Code>examples/hello</Code> runs in a second.
@@ -41,6 +43,7 @@ export function JobsPage() {
             { key: 'compute', label: 'Compute', value: (j) => String(j.compute ?? '').replace(/^azureml:/, ''), render: (j) => String(j.compute ?? '').replace(/^azureml:/, ''), width: '120px' },
             { key: 'duration', label: 'Duration', value: (j) => (j.start_time ? Date.parse(j.end_time ?? new Date().toISOString()) - Date.parse(j.start_time) : undefined), render: (j) => fmtDuration(j.start_time, j.end_time), width: '100px' },
             { key: 'created', label: 'Created', value: (j) => j.creation_context?.created_at, render: (j) => fmtTime(j.creation_context?.created_at), width: '190px' },
+            { key: 'created_by', label: 'Created by', value: (j) => j.creation_context?.created_by, render: (j) => j.creation_context?.created_by ?? '', width: '130px' },
           ]}
         />
       )}
