@@ -47,6 +47,29 @@ export class Accounts {
     return this.show(input.username);
   }
 
+  /**
+   * A user signed in by the identity provider: made (without a password) on first sign-in. When
+   * its groups map to roles, those are its roles from now on; when none does, roles an Owner gave
+   * it stay.
+   */
+  async adoptExternal(username: string, roles: RoleName[], displayName?: string): Promise<void> {
+    await this.db.tx(async (t) => {
+      await t.lock('users');
+      if (!(await t.get('SELECT 1 AS x FROM users WHERE username = ?', [username]))) {
+        const id = Number((await t.get<{ m: number }>('SELECT max(id) AS m FROM users'))?.m ?? 0) + 1;
+        await t.run('INSERT INTO users (id, username, password_hash, display_name, is_admin, created_at, created_by) VALUES (?, ?, NULL, ?, 0, ?, ?)',
+          [id, username, displayName ?? null, Date.now(), 'single sign-on']);
+      }
+      if (roles.length) {
+        const current = (await t.all<{ role: RoleName }>("SELECT role FROM role_assignments WHERE principal_type = 'user' AND principal = ?", [username])).map((r) => r.role);
+        if (current.includes('Owner') && !roles.includes('Owner')) await this.keepAnOwner(t, { unassign: { principalType: 'user', principal: username } });
+        await t.run("DELETE FROM role_assignments WHERE principal_type = 'user' AND principal = ?", [username]);
+        for (const r of roles) await t.run('INSERT INTO role_assignments (principal_type, principal, role, created_at) VALUES (?, ?, ?, ?)', ['user', username, r, Date.now()]);
+      }
+    });
+    this.changed();
+  }
+
   private async row(username: string): Promise<UserRow> {
     const row = await this.db.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
     if (!row) throw notFound(`User '${username}' does not exist.`);

@@ -19,12 +19,37 @@ function passwordFrom(opts: { password?: string; passwordStdin?: boolean }, what
 const userRow = (u: Record<string, any>) => ({ username: u.username, admin: u.is_admin ? 'yes' : '', roles: (u.roles ?? []).join(', '), groups: (u.groups ?? []).join(', ') });
 const tokenRow = (t: Record<string, any>) => ({ id: t.id, name: t.name, user: t.username, state: t.state, expires: t.expires_at ?? '', last_used: t.last_used_at ?? '' });
 
+/** The device flow at the workspace's provider (its public client), then the ID token exchanged for a token of this workspace. */
+async function loginWithSso(url: string, lifetimeDays: number): Promise<void> {
+  const answer = async (res: Response) => {
+    const body = await res.json().catch(() => ({})) as Record<string, any>;
+    if (!res.ok) fail(`${body.error_code ?? res.status}: ${body.message ?? res.statusText}`);
+    return body;
+  };
+  const cfg = await answer(await fetch(`${url}/api/v1/auth/config`));
+  if (!cfg.sso) fail(`${url} has no single sign-on configured: sign in with --username.`);
+  const oidc = await import('openid-client');
+  const { insecureAllowed } = await import('../access/oidc.ts');
+  const config = await oidc.discovery(new URL(cfg.sso.issuer), cfg.sso.client_id, undefined, oidc.None(),
+    insecureAllowed(cfg.sso.issuer) ? { execute: [oidc.allowInsecureRequests] } : undefined);
+  const device = await oidc.initiateDeviceAuthorization(config, { scope: cfg.sso.scopes });
+  console.log(`To sign in, open ${device.verification_uri_complete ?? device.verification_uri} and confirm the code ${device.user_code}.`);
+  const tokens = await oidc.pollDeviceAuthorizationGrant(config, device);
+  if (!tokens.id_token) fail('The identity provider returned no ID token: does its client allow the openid scope?');
+  const t = await answer(await fetch(`${url}/api/v1/auth/oidc/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id_token: tokens.id_token, lifetime_days: lifetimeDays }) }));
+  saveLogin(url, { token: t.token, token_id: t.id, username: t.username, expires_at: t.expires_at });
+  console.log(`Signed in to ${url} as ${t.username} (token ${t.id}, until ${t.expires_at}).`);
+}
+
 export function registerAccessCommands(program: Command): void {
-  program.command('login').description('Sign in with a user name and password: a personal access token is made and saved for this workspace (STRATUS_URL)')
-    .requiredOption('-u, --username <name>').option('--password <password>').option('--password-stdin', 'read the password from stdin')
+  program.command('login').description('Sign in (a user name and password, or --sso with the identity provider): a personal access token is made and saved for this workspace (STRATUS_URL)')
+    .option('-u, --username <name>').option('--password <password>').option('--password-stdin', 'read the password from stdin')
+    .option('--sso', 'sign in with the workspace\'s OpenID Connect provider (device flow: open the address shown, enter the code)')
     .option('--lifetime-days <days>', 'how long the saved token lives', '30')
     .action(async (opts) => {
       const url = workspaceUrl();
+      if (opts.sso) return withClient(() => loginWithSso(url, Number(opts.lifetimeDays)));
+      if (!opts.username) fail('Give --username (and --password-stdin), or --sso.');
       const password = passwordFrom(opts, opts.username);
       await withClient(async () => {
         const basic = new StratusClient({ baseUrl: url, basic: { username: opts.username, password } });

@@ -25,6 +25,7 @@ export function registerUpCommand(program: Command): void {
       try {
         // Loaded only here, so client commands start without the server's modules.
         const { serve } = await import('../server/serve.ts');
+        const { oidcSettingsFrom } = await import('../access/oidc.ts');
         const server = await serve({
           host: opts.host,
           port,
@@ -36,6 +37,7 @@ export function registerUpCommand(program: Command): void {
             username: process.env.STRATUS_AUTH_USERNAME,
             password: process.env.STRATUS_AUTH_PASSWORD,
             accounts: opts.auth === 'users',
+            oidc: oidcSettingsFrom(process.env),
           },
         });
         const store = opts.store ? opts.store.replace(/\/\/[^@/]*@/, '//***@') : `SQLite in ${opts.dataDir}`;

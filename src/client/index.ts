@@ -314,6 +314,8 @@ export class StratusClient {
       this.call<{ username: string; roles: string[]; admin: boolean; csrf_token: string }>('POST', '/api/v1/auth/login', { username, password }),
     logout: () => this.call<Record<string, never>>('POST', '/api/v1/auth/logout', {}),
     me: () => this.call<{ username: string; roles: string[]; admin: boolean; via: string; auth_enabled: boolean; csrf_token?: string }>('GET', '/api/v1/auth/me'),
+    /** Whether authentication is on, and the single sign-on provider, if any (answered without credentials). */
+    config: () => this.call<{ auth_enabled: boolean; sso: { issuer: string; client_id: string; scopes: string } | null }>('GET', '/api/v1/auth/config'),
   };
 
   readonly sql = {

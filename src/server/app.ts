@@ -17,6 +17,7 @@ import { installAccessGate, principalOf, SESSION_COOKIE } from './access-gate.ts
 import { accessRoutes, grantCreators } from './access-routes.ts';
 import { mlflowPermissionCheck } from './mlflow-permission-check.ts';
 import { Authenticator } from '../access/authenticator.ts';
+import { OidcLogin } from '../access/oidc.ts';
 import { newKey } from '../util/secrets.ts';
 import { rolesAllow } from '../access/roles.ts';
 import { parseJsonText } from './json-body.ts';
@@ -136,7 +137,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
     }
   }
   registerV1(app, ws);
-  accessRoutes(app, ws, authn, enabled);
+  accessRoutes(app, ws, authn, enabled, opts.auth?.oidc ? new OidcLogin(opts.auth.oidc, ws.access.accounts) : undefined);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, workspaceCaller, enabled));
   // A batch invocation on a server without authentication needs no key, as every other route there.

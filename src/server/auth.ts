@@ -6,6 +6,7 @@
  * constant-time.
  */
 import { sameSecret as same } from '../util/secrets.ts';
+import type { OidcSettings } from '../access/oidc.ts';
 
 export interface AuthConfig {
   token?: string;
@@ -13,10 +14,12 @@ export interface AuthConfig {
   password?: string;
   /** User accounts (and personal access tokens) without a shared token: STRATUS_AUTH=users. */
   accounts?: boolean;
+  /** Single sign-on (STRATUS_OIDC_*): accounts, signed in by an OpenID Connect provider. */
+  oidc?: OidcSettings;
 }
 
 export function authEnabled(auth: AuthConfig | undefined): boolean {
-  return !!(auth && (auth.accounts || auth.token || (auth.username && auth.password)));
+  return !!(auth && (auth.accounts || auth.oidc || auth.token || (auth.username && auth.password)));
 }
 
 export function isAuthorized(auth: AuthConfig, header: string | undefined): boolean {

@@ -30,6 +30,8 @@ function SignIn({ onDone, failed }: { onDone: () => void; failed: boolean }) {
   const [password, setPassword] = useState('');
   const [token, setToken] = useState('');
   const [error, setError] = useState<string>();
+  const [sso, setSso] = useState<string>();
+  useEffect(() => { void client.auth.config().then((c) => setSso(c.sso?.issuer)).catch(() => undefined); }, []);
   const signIn = async () => {
     setError(undefined);
     try {
@@ -49,6 +51,11 @@ function SignIn({ onDone, failed }: { onDone: () => void; failed: boolean }) {
         <input aria-label="user name" placeholder="user name" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
         <input type="password" aria-label="password" placeholder="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         <button type="submit" className="primary" disabled={!username || !password}>Sign in</button>
+        {sso && (
+          <a className="button" data-testid="sso" href={`/api/v1/auth/oidc/login?next=${encodeURIComponent(`/${window.location.hash}`)}`}>
+            Sign in with single sign-on ({new URL(sso).host})
+          </a>
+        )}
       </form>
       <form onSubmit={(e) => { e.preventDefault(); saveToken(token); reconnect(); onDone(); }}>
         <p className="muted">Or paste a token: a personal access token (<code className="cmd">stratus token create</code>) or the
