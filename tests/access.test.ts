@@ -175,10 +175,25 @@ print("can read", mlflow.get_experiment("${experimentId}").name)
     const login = await runCli(['login', '-u', 'azureml-data-scientist', '--password', 'azureml-data-scientist-password'], { url: server.url, env });
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /Signed in to .* as azureml-data-scientist/);
-    const created = await as(tokens['AzureML Data Scientist']!).jobs.create({
-      type: 'command', command: 'echo hi', tags: {}, experiment_name: 'who', environment: { kind: 'host' }, environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
+    // The job's code runs with its submitter's own token (not a shared one), revoked when it ends.
+    const whoami = "import os, json, urllib.request as u; r = u.Request(os.environ['MLFLOW_TRACKING_URI'] + '/api/v1/auth/me', headers={'Authorization': 'Bearer ' + os.environ['MLFLOW_TRACKING_TOKEN']}); print('whoami', json.load(u.urlopen(r))['username'])";
+    const ds = as(tokens['AzureML Data Scientist']!);
+    const created = await ds.jobs.create({
+      type: 'command', command: `python3 -c "${whoami}"`, tags: {}, experiment_name: 'who', environment: { kind: 'host' }, environment_variables: {}, inputs: {}, outputs: {}, compute: 'local', notes: [],
     });
     assert.equal((created.creation_context as Record<string, string>).created_by, 'azureml-data-scientist');
+    for (let i = 0; i < 300 && !['Completed', 'Failed', 'Canceled'].includes(String((await ds.jobs.get(String(created.name))).status)); i++) await new Promise((r) => setTimeout(r, 200));
+    const ended = await ds.jobs.get(String(created.name));
+    assert.equal(ended.status, 'Completed', JSON.stringify(ended.error));
+    const logs = await ds.jobs.logs(String(created.name), { stdout: 0, stderr: 0, build: 0 });
+    assert.match(logs.stdout.data, /whoami azureml-data-scientist/);
+    let jobToken;
+    for (let i = 0; i < 50; i++) {
+      jobToken = (await ds.tokens.list()).value.find((t) => t.name === `job ${created.name}`);
+      if (jobToken?.state === 'revoked') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(jobToken?.state, 'revoked', 'the job\'s token ends with the job');
     const mine = await runCli(['job', 'list', '--created-by', 'azureml-data-scientist', '-o', 'json'], { url: server.url, env });
     assert.equal(mine.code, 0, mine.stderr);
     assert.ok(JSON.parse(mine.stdout).some((j: { name: string }) => j.name === created.name));

@@ -27,6 +27,20 @@ export class Access {
     return revoked;
   }
 
+  /**
+   * A job's own credentials: a token of the user who submitted it (so its code may do what they
+   * may, no more), revoked when the job ends. None for a job no user submitted.
+   */
+  async issueJobToken(job: { name: string; created_by: string | null }): Promise<string | undefined> {
+    if (!job.created_by || !(await this.accounts.exists(job.created_by))) return undefined;
+    return String((await this.tokens.create(job.created_by, jobTokenName(job.name), 30)).token);
+  }
+
+  async releaseJobToken(job: { name: string; created_by: string | null }): Promise<void> {
+    if (!job.created_by) return;
+    if (await this.tokens.revokeNamed(job.created_by, jobTokenName(job.name))) for (const fn of this.revocationListeners) fn();
+  }
+
   private revocationListeners: (() => void)[] = [];
   onRevoke(fn: () => void): void { this.revocationListeners.push(fn); }
 
@@ -44,6 +58,8 @@ export class Access {
     return { username, password: given ? undefined : password };
   }
 }
+
+const jobTokenName = (job: string) => `job ${job}`.slice(0, 100);
 
 /** STRATUS_MLFLOW_DEFAULT_PERMISSION, else EDIT (workspace roles already keep Readers read-only). */
 export function defaultPermissionFrom(env: NodeJS.ProcessEnv): PermissionName {

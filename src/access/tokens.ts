@@ -74,6 +74,11 @@ export class Tokens {
     return info((await this.row(id))!);
   }
 
+  /** Revokes every active token with this name (a job's, when the job ends). */
+  async revokeNamed(username: string, name: string): Promise<number> {
+    return this.db.run('UPDATE access_tokens SET revoked_at = ? WHERE username = ? AND name = ? AND revoked_at IS NULL', [Date.now(), username, name]);
+  }
+
   // ---- studio sessions ----
 
   async openSession(username: string): Promise<{ id: string; csrf: string; expiresAt: number }> {

@@ -31,6 +31,14 @@ import { HARNESS } from '../util/python-harness.ts';
 export interface TrackingTarget {
   uri: string;
   env: Record<string, string>;
+  /**
+   * Credentials of the job's own submitter, for its lifetime (so its code can do what they may,
+   * not more): issued before the process starts, released when the job ends. Without them, `env`.
+   */
+  credentials?: {
+    issue(job: JobRow): Promise<Record<string, string> | undefined>;
+    release(jobName: string): Promise<void>;
+  };
 }
 
 export class CommandRunner {
@@ -128,7 +136,9 @@ export class CommandRunner {
   }
 
   private track(name: string, work: Promise<void>): void {
-    const p = work.catch(() => undefined).finally(() => {
+    const p = work.catch(() => undefined).finally(async () => {
+      // The job has ended (or this server stops watching it): its own credentials go with it.
+      if (!this.stopping) await this.tracking?.credentials?.release(name).catch(() => undefined);
       this.running.delete(name);
       void this.schedule();
     });
@@ -152,7 +162,8 @@ export class CommandRunner {
       if (this.cancelRequested.has(name)) return await this.markCanceled(job);
       const provider = this.providers.for(compute);
       const startedAt = Date.now();
-      const handle = await provider.launch(compute, { paths, command, env: this.processEnv(job, spec, paths, env, inputs) });
+      const credentials = await this.tracking!.credentials?.issue(job);
+      const handle = await provider.launch(compute, { paths, command, env: this.processEnv(job, spec, paths, env, inputs, credentials) });
       if (!(await this.store.transition(name, ['Preparing'], 'Running', { pid: handle, started_at: startedAt }))) {
         await provider.cancel(handle, 1000);
         return;
@@ -216,12 +227,12 @@ export class CommandRunner {
     return previewTable(this.artifacts.resolve(storePath), 'uri_folder', rows);
   }
 
-  private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined, inputs: Record<string, string>): NodeJS.ProcessEnv {
+  private processEnv(job: JobRow, spec: JobSpec, paths: JobPaths, env: BuiltEnvironment | undefined, inputs: Record<string, string>, credentials?: Record<string, string>): NodeJS.ProcessEnv {
     const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('MLFLOW_')));
     const vars: NodeJS.ProcessEnv = {
       ...base,
       ...spec.environment_variables,
-      ...this.tracking!.env,
+      ...(credentials ?? this.tracking!.env),
       MLFLOW_TRACKING_URI: this.tracking!.uri,
       MLFLOW_RUN_ID: job.run_id,
       MLFLOW_EXPERIMENT_ID: String(job.experiment_id),

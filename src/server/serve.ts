@@ -99,7 +99,17 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   // Jobs reach the server on loopback even when it listens on all interfaces.
   const jobHost = isLoopback(opts.host) ? hostForUrl : '127.0.0.1';
-  await workspace.jobs.start({ uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth, jobsSecret) });
+  await workspace.jobs.start({
+    uri: `http://${jobHost}:${port}`, env: jobCredentials(opts.auth, jobsSecret),
+    // With accounts, a job runs with its submitter's own token, not a shared credential.
+    credentials: authEnabled(opts.auth) ? {
+      issue: async (job) => {
+        const token = await workspace.access.issueJobToken(job);
+        return token ? { MLFLOW_TRACKING_TOKEN: token } : undefined;
+      },
+      release: async (name) => workspace.access.releaseJobToken(await workspace.jobs.store.get(name)),
+    } : undefined,
+  });
   await workspace.endpoints.start(`http://${advertisedHost(opts.host)}:${port}`);
   await workspace.schedules.start();
   await workspace.computes.managed.start({
