@@ -43,6 +43,7 @@ import { PipelineRunner } from './pipelines/pipeline-runner.ts';
 import { SweepRunner } from './sweeps/sweep-runner.ts';
 import { ScheduleService } from './schedules/schedule-service.ts';
 import { BatchEndpointService } from './serving/batch-endpoints.ts';
+import { FileAuthors } from './files/file-authors.ts';
 import { Access, defaultPermissionFrom } from './access/access.ts';
 
 export interface Workspace {
@@ -102,7 +103,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const artifactAccess = new ArtifactAccess(experiments, artifacts);
   const builder = new EnvironmentBuilder(opts.envCache ?? defaultEnvCache());
   const environments = new EnvironmentAssetService(db);
-  const files = new WorkspaceFiles(path.join(opts.dataDir, 'files'));
+  const files = new WorkspaceFiles(path.join(opts.dataDir, 'files'), undefined, new FileAuthors(db, 'share'));
   const managed = new ManagedComputes(db, path.join(opts.dataDir, 'computes'));
   // Kernel specs that Spark clusters offer to every compute instance's Jupyter (notebooks attached to a cluster).
   const sharedKernels = path.join(opts.dataDir, 'jupyter');
@@ -112,7 +113,7 @@ export async function openWorkspace(opts: { dataDir: string; storeUrl?: string; 
   const computes = new ComputeService(db, managed, spark);
   await computes.ensureDefaults();
   const jobStore = new JobStore(db, experiments, runs);
-  const datastores = new DatastoreService(path.join(opts.dataDir, 'artifacts'));
+  const datastores = new DatastoreService(path.join(opts.dataDir, 'artifacts'), new FileAuthors(db, 'workspaceblobstore'));
   const inputs: InputSources = new InputSources(jobStore, runs, artifacts, () => data, datastores, (): ModelAssetService => models);
   const commands = new CommandRunner(jobStore, runs, artifacts, computes, new ComputeProviders([new LocalProcessProvider(), new SparkDriverProvider(managed)]), builder, environments, inputs, path.join(opts.dataDir, 'jobs'));
   const jobs = new JobService(jobStore, commands, inputs, experiments);

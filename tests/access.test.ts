@@ -194,6 +194,13 @@ print("can read", mlflow.get_experiment("${experimentId}").name)
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(jobToken?.state, 'revoked', 'the job\'s token ends with the job');
+    // Notebooks on the share and computes record who made them too.
+    await ds.files.upload('Users/ds/who.py', 'print(1)\n');
+    await as(tokens.Contributor!).files.upload('Users/ds/who.py', 'print(2)\n');
+    const file = (await ds.files.list('Users/ds')).files.find((f) => f.path === 'who.py');
+    assert.deepEqual([file?.created_by, file?.modified_by], ['azureml-data-scientist', 'contributor']);
+    const compute = await as(tokens['AzureML Compute Operator']!).computes.create({ name: 'op-pool', type: 'amlcompute' } as never);
+    assert.equal((compute as Record<string, unknown>).created_by, 'azureml-compute-operator');
     const mine = await runCli(['job', 'list', '--created-by', 'azureml-data-scientist', '-o', 'json'], { url: server.url, env });
     assert.equal(mine.code, 0, mine.stderr);
     assert.ok(JSON.parse(mine.stdout).some((j: { name: string }) => j.name === created.name));

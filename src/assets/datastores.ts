@@ -6,6 +6,7 @@
  * both through `azureml://datastores/<name>/paths/<path>` inputs.
  */
 import path from 'node:path';
+import type { FileAuthors } from '../files/file-authors.ts';
 import { WorkspaceFiles } from '../files/workspace-files.ts';
 import { invalid, notFound } from '../util/errors.ts';
 
@@ -29,10 +30,10 @@ export interface DatastoreJson {
 export class DatastoreService {
   readonly blobstore: WorkspaceFiles;
 
-  constructor(artifactsRoot: string) {
+  constructor(artifactsRoot: string, authors?: FileAuthors) {
     this.blobstore = new WorkspaceFiles(path.join(artifactsRoot, 'datastores', DEFAULT_DATASTORE), {
       where: `datastore ${DEFAULT_DATASTORE}`, listHint: `stratus datastore list-files --name ${DEFAULT_DATASTORE}`,
-    });
+    }, authors);
   }
 
   list(): { value: DatastoreJson[] } {

@@ -133,6 +133,6 @@ function toAsset(mv: Record<string, any>, downloadUri?: string) {
     stage: mv.current_stage,
     job_name: job,
     run_id: mv.run_id,
-    creation_context: { created_at: new Date(Number(mv.creation_timestamp)).toISOString() },
+    creation_context: { created_at: new Date(Number(mv.creation_timestamp)).toISOString(), ...(mv.user_id ? { created_by: mv.user_id } : {}) },
   };
 }

@@ -55,8 +55,8 @@ function registerFileVerbs(group: Command, v: AreaVerbs): void {
     .addOption(queryOption())
     .action((opts) => withClient(async (client) => {
       const { files } = await v.area(client, opts).list(opts.path);
-      const rows = files.map((f) => ({ name: f.is_dir ? `${f.path}/` : f.path, size: f.is_dir ? '' : f.file_size }));
-      print(files, opts.output, opts.query, () => table(rows, ['name', 'size']));
+      const rows = files.map((f) => ({ name: f.is_dir ? `${f.path}/` : f.path, size: f.is_dir ? '' : f.file_size, created_by: f.created_by ?? '', modified_by: f.modified_by ?? '' }));
+      print(files, opts.output, opts.query, () => table(rows, ['name', 'size', 'created_by', 'modified_by']));
     }));
   common(group.command(uploadName))
     .description(`Upload a local file or folder into ${v.where}`)

@@ -338,7 +338,7 @@ export class StratusClient {
   private fileArea(base: string) {
     const url = (file: string) => `${this.baseUrl}${base}/content/${encodePath(file)}`;
     return {
-      list: (dir = '') => this.call<{ path: string; files: { path: string; is_dir: boolean; file_size?: number }[] }>('GET', base, undefined, { path: dir }),
+      list: (dir = '') => this.call<{ path: string; files: { path: string; is_dir: boolean; file_size?: number; created_by?: string; modified_by?: string }[] }>('GET', base, undefined, { path: dir }),
       upload: async (file: string, body: BodyInit | ReadableStream): Promise<{ path: string; size: number }> => (await this.send('PUT', url(file), body)).json(),
       download: (file: string): Promise<Response> => this.send('GET', url(file)),
       delete: (file: string) => this.call<Record<string, never>>('DELETE', `${base}/content/${encodePath(file)}`),

@@ -7,4 +7,6 @@ export interface Compute {
   tags?: Record<string, string>;
   size?: string;
   created_at: number;
+  /** Who created it. */
+  created_by?: string;
 }

@@ -1,6 +1,7 @@
 /** Compute targets: local process pools, each running at most `max_instances` jobs at once. */
 import os from 'node:os';
 import type { z } from 'zod';
+import { currentActor } from '../util/actor.ts';
 import type { Db } from '../store/db.ts';
 import type { CreateCompute } from '../specs/assets.ts';
 import { alreadyExists, invalid, notFound } from '../util/errors.ts';
@@ -12,7 +13,7 @@ import type { Compute } from './compute.ts';
 export type { Compute };
 
 
-interface ComputeRow { name: string; type: string; max_instances: number; description: string | null; tags: string | null; size: string | null; created_at: number }
+interface ComputeRow { name: string; type: string; max_instances: number; description: string | null; tags: string | null; size: string | null; created_at: number; created_by: string | null }
 
 /** `local` plus the cluster names Azure ML samples use, so those samples run unmodified. */
 export const DEFAULT_COMPUTES: Omit<Compute, 'created_at'>[] = [
@@ -100,8 +101,8 @@ export class ComputeService {
     }
     await this.db.tx(async (t) => {
       if (await t.get('SELECT 1 AS x FROM computes WHERE name = ?', [c.name])) throw alreadyExists(`Compute '${c.name}' already exists.`);
-      await t.run('INSERT INTO computes (name, type, max_instances, description, tags, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [c.name, type, max, c.description ?? null, c.tags ? JSON.stringify(c.tags) : null, c.size ?? null, Date.now()]);
+      await t.run('INSERT INTO computes (name, type, max_instances, description, tags, size, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [c.name, type, max, c.description ?? null, c.tags ? JSON.stringify(c.tags) : null, c.size ?? null, Date.now(), currentActor() ?? null]);
     });
     if (MANAGED_TYPES.includes(type)) {
       try {
@@ -175,5 +176,6 @@ function norm(c: ComputeRow): Compute {
     ...(c.description ? { description: c.description } : {}),
     ...(c.tags ? { tags: JSON.parse(c.tags) as Record<string, string> } : {}),
     ...(c.size ? { size: c.size } : {}),
+    ...(c.created_by ? { created_by: c.created_by } : {}),
   };
 }

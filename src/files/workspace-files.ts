@@ -10,6 +10,8 @@ import { Readable } from 'node:stream';
 import { LocalArtifactStore, type FileInfo } from '../artifacts/local-store.ts';
 import { checkNotebook } from '../specs/notebook.ts';
 import { invalid, notFound } from '../util/errors.ts';
+import { currentActor } from '../util/actor.ts';
+import type { Authorship, FileAuthors } from './file-authors.ts';
 
 /** Notebooks are read whole to be checked; larger ones belong in data assets. */
 const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
@@ -20,12 +22,18 @@ export interface FilesLabel { where: string; listHint: string }
 export class WorkspaceFiles {
   private store: LocalArtifactStore;
 
-  constructor(readonly root: string, private label: FilesLabel = { where: 'the share', listHint: 'stratus file list' }) {
+  constructor(readonly root: string, private label: FilesLabel = { where: 'the share', listHint: 'stratus file list' }, private authors?: FileAuthors) {
     this.store = new LocalArtifactStore(root);
   }
 
-  list(dir: string): Promise<FileInfo[]> {
-    return this.store.list(dir.replace(/\/+$/, ''));
+  /** A folder's entries, with who created and last changed each (where the API wrote it). */
+  async list(dir: string): Promise<(FileInfo & Authorship)[]> {
+    const folder = dir.replace(/\/+$/, '');
+    const entries = await this.store.list(folder);
+    // Entries are named within the folder; authorship is kept by whole path.
+    const full = (e: FileInfo) => (folder ? `${folder}/${e.path}` : e.path);
+    const by = this.authors ? await this.authors.of(entries.map(full)) : new Map<string, Authorship>();
+    return entries.map((e) => ({ ...e, ...by.get(full(e)) }));
   }
 
   stat(file: string) {
@@ -54,6 +62,7 @@ export class WorkspaceFiles {
       body = Readable.from([bytes]);
     }
     await this.store.write(file, body);
+    await this.authors?.wrote(file, currentActor());
     return { path: file, size: (await this.store.stat(file)).size };
   }
 
@@ -65,6 +74,7 @@ export class WorkspaceFiles {
     if (await this.store.stat(to).then(() => true, () => false)) throw invalid(`'${to}' already exists: choose another name or delete it first.`);
     await fsp.mkdir(path.dirname(target), { recursive: true });
     await fsp.rename(this.store.resolve(from), target);
+    await this.authors?.renamed(from, to);
     return { path: to };
   }
 
@@ -72,5 +82,6 @@ export class WorkspaceFiles {
     if (!file.replace(/\/+$/, '')) throw invalid(`Refusing to delete the whole of ${this.label.where}: name a file or folder in it.`);
     if (!(await this.store.stat(file).then(() => true, () => false))) throw notFound(`No such file or folder in ${this.label.where}: '${file}'. List them with: ${this.label.listHint}`);
     await this.store.delete(file);
+    await this.authors?.deleted(file.replace(/\/+$/, ''));
   }
 }

@@ -18,7 +18,7 @@ export const DATASTORE_FILES = '/api/v1/datastores/:name/files';
 /** The routes of a file area at `base`, for the generated REST reference. */
 export function fileRouteTable(base: string, what: string): [string, string, string][] {
   return [
-    ['GET', `${base}?path=<folder>`, `list one folder of ${what}: \`{files: [{path, is_dir, file_size}]}\``],
+    ['GET', `${base}?path=<folder>`, `list one folder of ${what}: \`{files: [{path, is_dir, file_size, created_by, modified_by}]}\` (who wrote each through the API)`],
     ['GET', `${base}/content/<path>`, 'download a file'],
     ['PUT', `${base}/content/<path>`, 'upload a file (body = bytes; a `.ipynb` must be nbformat v4); written to a temporary name, then renamed'],
     ['DELETE', `${base}/content/<path>`, 'delete a file or folder'],

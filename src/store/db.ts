@@ -5,6 +5,7 @@
  * `$n`. Every write goes through `tx()`: on SQLite one writer connection (as WAL requires)
  * with group commit, on PostgreSQL a pooled client transaction.
  */
+import { AsyncResource } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import fs from 'node:fs';
@@ -147,7 +148,8 @@ export class SqliteDb implements Db {
    */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn: fn as (db: Db) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      // The group runs later, from the drainer: each callback keeps its caller's async context (who is acting).
+      this.queue.push({ fn: AsyncResource.bind(fn) as (db: Db) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         // Start on the next turn of the event loop, so requests read in this turn join the group.
         this.draining = true;

@@ -224,6 +224,10 @@ const MIGRATIONS: Migration[] = [
       `ALTER TABLE online_endpoints ADD COLUMN created_by TEXT`,
       `ALTER TABLE batch_endpoints ADD COLUMN created_by TEXT`,
       `ALTER TABLE registered_models ADD COLUMN created_by TEXT`,
+      `ALTER TABLE computes ADD COLUMN created_by TEXT`,
+      // Who created and last changed files of the share (notebooks) through the API.
+      `CREATE TABLE file_authors (area TEXT NOT NULL, path TEXT NOT NULL, created_by TEXT, created_at BIGINT NOT NULL, modified_by TEXT, modified_at BIGINT NOT NULL,
+        PRIMARY KEY (area, path))`,
     ],
   },
 ];
