@@ -34,6 +34,7 @@ export function BatchEndpointsPage() {
             { key: 'default', label: 'Default deployment', render: (e) => e.defaults?.deployment_name ?? '–' },
             { key: 'auth_mode', label: 'Auth', width: '110px' },
             { key: 'description', label: 'Description', render: (e) => e.description ?? '' },
+            { key: 'created_by', label: 'Created by', render: (e) => e.creation_context?.created_by ?? '', width: '130px' },
           ]}
         />
       )}

@@ -34,6 +34,7 @@ export function EndpointsPage() {
             { key: 'provisioning_state', label: 'State', render: (e) => <Status value={e.provisioning_state} />, width: '130px' },
             { key: 'traffic', label: 'Traffic', render: (e) => Object.entries(e.traffic).map(([d, w]) => `${d} ${w}%`).join(', ') },
             { key: 'auth_mode', label: 'Auth', width: '100px' },
+            { key: 'created_by', label: 'Created by', value: (e) => (e.creation_context as { created_by?: string } | undefined)?.created_by, render: (e) => (e.creation_context as { created_by?: string } | undefined)?.created_by ?? '', width: '130px' },
           ]}
         />
       )}
