@@ -15,6 +15,7 @@ import { LIVY_ROUTES } from '../src/server/livy-routes.ts';
 import { SQL_EXPORT_ROUTES } from '../src/server/sql-export-route.ts';
 import { DATABRICKS_ROUTES } from '../src/server/databricks-routes.ts';
 import { ACCESS_ROUTES } from '../src/server/access-routes.ts';
+import { MLFLOW_AUTH_ROUTES } from '../src/server/mlflow/auth-routes.ts';
 
 export function renderRestDocs(): string {
   // The route tables only read the workspace when a request arrives.
@@ -67,7 +68,7 @@ export function renderRestDocs(): string {
     '',
     '| method | path | what |',
     '|---|---|---|',
-    ...ACCESS_ROUTES.map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
+    ...[...ACCESS_ROUTES, ...MLFLOW_AUTH_ROUTES].map(([m, p, what]) => `| ${m} | \`${p}\` | ${what} |`),
     '',
     '## Scoring URIs',
     '',

@@ -15,6 +15,7 @@ import { serveStudio } from './studio.ts';
 import { cookie, PUBLIC_ROUTE } from './auth-gate.ts';
 import { installAccessGate, principalOf, SESSION_COOKIE } from './access-gate.ts';
 import { accessRoutes, grantCreators } from './access-routes.ts';
+import { mlflowAuthRoutes } from './mlflow/auth-routes.ts';
 import { mlflowPermissionCheck } from './mlflow-permission-check.ts';
 import { Authenticator } from '../access/authenticator.ts';
 import { OidcLogin } from '../access/oidc.ts';
@@ -138,6 +139,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   }
   registerV1(app, ws);
   accessRoutes(app, ws, authn, enabled, opts.auth?.oidc ? new OidcLogin(opts.auth.oidc, ws.access.accounts) : undefined);
+  mlflowAuthRoutes(app, ws);
   await app.register(async (scope) => artifactRoutes(scope, ws));
   await app.register(async (scope) => endpointDataPlane(scope, ws, workspaceCaller, enabled));
   // A batch invocation on a server without authentication needs no key, as every other route there.

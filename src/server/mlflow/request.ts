@@ -22,6 +22,13 @@ export function requestArgs(req: FastifyRequest): Args {
   return out;
 }
 
+/** A required field as text (a number is read as its digits). */
+export function requiredText(args: Record<string, unknown>, field: string): string {
+  const v = args[field];
+  if (v === undefined || v === null || v === '') throw invalid(`Missing value for required parameter '${field}'.`);
+  return String(v);
+}
+
 const missing = (field: string) => invalid(`Missing value for required parameter '${field}'. See the API docs for more information about request parameters.`);
 
 function first(v: unknown): unknown {
