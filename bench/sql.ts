@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     await cli(['online-endpoint', 'create', '--name', 'lin']);
     await cli(['online-deployment', 'create', '--file', 'dep.yml', '--all-traffic']);
     const ep = JSON.parse(await cli(['online-endpoint', 'show', '--name', 'lin', '--output', 'json'])) as { scoring_uri: string };
-    const key = (JSON.parse(await cli(['online-endpoint', 'get-credentials', '--name', 'lin'])) as { primaryKey: string }).primaryKey;
+    const key = (JSON.parse(await cli(['online-endpoint', 'get-credentials', '--name', 'lin', '-o', 'json'])) as { primaryKey: string }).primaryKey;
     const rows = lines.slice(1).map((l) => l.split(',').slice(1).map(Number));
 
     for (let i = 0; i < RUNS; i++) {

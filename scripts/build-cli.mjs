@@ -7,9 +7,10 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 await build({
-  entryPoints: [path.join(root, 'src/cli/main.ts')],
+  // The ONNX runtime's worker thread is started from a file of its own (onnx-scorer.ts).
+  entryPoints: { stratus: path.join(root, 'src/cli/main.ts'), 'onnx-thread': path.join(root, 'src/serving/onnx-thread.ts') },
   outdir: path.join(root, 'dist'),
-  entryNames: 'stratus',
+  entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
   bundle: true,

@@ -22,7 +22,6 @@ import { childEnv } from '../util/child-env.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { HARNESS } from '../util/python-harness.ts';
 import type { Scorer, ScoreResult } from './scorer.ts';
-import { AdmissionControl } from './admission.ts';
 import { findOnnxFile, OnnxScorer } from './onnx-scorer.ts';
 import type { PythonEnvSpec } from '../environments/conda.ts';
 import { pickDeployment, validateTraffic } from '../specs/traffic.ts';
@@ -233,10 +232,10 @@ export class EndpointService {
       const noCode = !spec.code;
       const onnxFile = noCode && modelFolder ? findOnnxFile(modelFolder) : undefined;
       if (onnxFile) {
-        fs.appendFileSync(logFile, `serving ${path.basename(onnxFile)} with onnxruntime-node in the server process\n`);
+        fs.appendFileSync(logFile, `serving ${path.basename(onnxFile)} with onnxruntime-node in ${spec.instance_count} thread(s) of the server process\n`);
         // No process to probe and no Python environment; request_settings apply as to workers.
-        const limit = spec.instance_count * spec.request_settings.max_concurrent_requests_per_instance;
-        return await this.swapIn(spec, new AdmissionControl(await OnnxScorer.load(onnxFile), limit, spec.request_settings.request_timeout_ms));
+        const settings = { instances: spec.instance_count, perInstance: spec.request_settings.max_concurrent_requests_per_instance, timeoutMs: spec.request_settings.request_timeout_ms };
+        return await this.swapIn(spec, await OnnxScorer.load(onnxFile, settings));
       }
       if (noCode && !(modelFolder && fs.existsSync(path.join(modelFolder, 'MLmodel')))) {
         throw invalid('A deployment without code_configuration needs an MLflow model (a folder with an MLmodel file) or an ONNX model (one .onnx file).');
