@@ -169,6 +169,55 @@ print("can read", mlflow.get_experiment("${experimentId}").name)
     assert.deepEqual((await legacy.json() as Record<string, any>).experiment_permission, { experiment_id: experimentId, user_id: (await admin.users.show('bob')).id, permission: 'READ' });
   });
 
+  test('searches answer with what MLflow\'s permissions let the caller read, and pages stay full', async () => {
+    // Runs on the users and experiment the previous test made: alice-exp (bob: READ), and bob.
+    const setup = await python(`
+import mlflow
+from mlflow import MlflowClient
+from mlflow.server import get_app_client
+c = MlflowClient()
+for name in ["open-a", "secret-b", "open-c"]:
+    mlflow.set_experiment(name)
+    with mlflow.start_run() as run:
+        mlflow.log_metric("m", 1.0)
+    c.create_registered_model(name)
+    c.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
+auth = get_app_client("basic-auth", tracking_uri="${server.url}")
+auth.grant_user_permission("bob", "experiment", c.get_experiment_by_name("secret-b").experiment_id, "NO_PERMISSIONS")
+auth.grant_user_permission("bob", "registered_model", "secret-b", "NO_PERMISSIONS")
+print(c.get_experiment_by_name("secret-b").experiment_id)
+`, { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: ADMIN_PASSWORD });
+    assert.equal(setup.code, 0, setup.stderr.slice(-2000));
+    const secret = setup.stdout.trim().split('\n').pop()!;
+    const bob = await python(`
+import mlflow
+from mlflow import MlflowClient
+c = MlflowClient()
+print("experiments", sorted(e.name for e in c.search_experiments(filter_string="name LIKE '%-%'")))
+first = c.search_experiments(max_results=1, filter_string="name LIKE '%-_'", order_by=["name DESC"])
+print("first page", [e.name for e in first], bool(first.token))
+print("runs", len(c.search_runs(["${secret}"])))
+print("models", sorted(m.name for m in c.search_registered_models()))
+print("versions", sorted(v.name for v in c.search_model_versions()))
+try:
+    c.get_experiment("${secret}")
+    print("read it")
+except Exception as e:
+    print("refused", type(e).__name__)
+`, { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_USERNAME: 'bob', MLFLOW_TRACKING_PASSWORD: 'bob-password-1' });
+    assert.equal(bob.code, 0, bob.stderr.slice(-2000));
+    assert.match(bob.stdout, /experiments \['alice-exp', 'open-a', 'open-c'\]/);
+    // Ordered by name descending, secret-b would be first: the page is filled from the readable ones.
+    assert.match(bob.stdout, /first page \['open-c'\] True/);
+    assert.match(bob.stdout, /runs 0/);
+    assert.match(bob.stdout, /models \['open-a', 'open-c'\]/);
+    assert.match(bob.stdout, /versions \['open-a', 'open-c'\]/);
+    assert.match(bob.stdout, /refused RestException/);
+    // An Owner still sees everything.
+    const all = await (await fetchAs(tokens.Owner, 'GET', '/api/2.0/mlflow/registered-models/search')).json() as { registered_models: { name: string }[] };
+    assert.ok(all.registered_models.some((m) => m.name === 'secret-b'));
+  });
+
   test('jobs record who submitted them; stratus login saves a token; the audit log shows writes and denials, never a password', async () => {
     const config = tempDir('stratus-config-');
     const env = { STRATUS_CONFIG_DIR: config, STRATUS_TOKEN: '', MLFLOW_TRACKING_TOKEN: '' };

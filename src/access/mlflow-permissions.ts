@@ -5,6 +5,7 @@
  * of the workspace role: a Reader stays read-only whatever MLflow permission it holds.
  */
 import type { Db } from '../store/db.ts';
+import type { RowFilter } from '../store/row-filter.ts';
 import { invalid } from '../util/errors.ts';
 
 export const PERMISSIONS = ['READ', 'USE', 'EDIT', 'MANAGE', 'NO_PERMISSIONS'] as const;
@@ -58,6 +59,20 @@ export class MlflowPermissions {
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(k, { permission, until: Date.now() + CACHE_MS });
     return permission;
+  }
+
+  /**
+   * What a user may read of `type`, as a condition on the column holding the resource's id:
+   * searches drop the rest, as MLflow's auth app filters its search answers.
+   */
+  readable(type: ResourceType, username: string): RowFilter {
+    const { table, key } = TABLE[type];
+    // Under a readable default only explicit NO_PERMISSIONS hides a resource; else only an explicit grant shows one.
+    const [membership, test] = allows(this.defaultPermission, 'read') ? ['NOT IN', '='] : ['IN', '<>'];
+    return (column) => ({
+      sql: `CAST(${column} AS TEXT) ${membership} (SELECT ${key} FROM ${table} WHERE username = ? AND permission ${test} 'NO_PERMISSIONS')`,
+      params: [username],
+    });
   }
 
   async set(type: ResourceType, id: string, username: string, permission: string): Promise<void> {

@@ -134,7 +134,11 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   const routes: Route[] = [...trackingRoutes(ws), ...registryRoutes(ws)];
   for (const prefix of MLFLOW_PREFIXES) {
     for (const [method, path, handler] of routes) {
-      app.route({ method, url: prefix + path, handler: async (req, reply) => handler(requestArgs(req), { clientGone: () => clientGone(reply) }) });
+      app.route({ method, url: prefix + path, handler: async (req, reply) => handler(requestArgs(req), {
+        clientGone: () => clientGone(reply),
+        // Searches show a user only what MLflow's permissions let it read; admins see everything.
+        visible: (type) => (req.principal && !req.principal.admin ? ws.access.permissions.readable(type, req.principal.name) : undefined),
+      }) });
     }
   }
   registerV1(app, ws);

@@ -3,8 +3,9 @@
  * applies them: the experiment a request names (by experiment_id, a run's id, or the experiment's
  * name) or the registered model (by name) must grant the principal what the route does — READ to
  * read, EDIT to change, MANAGE to delete. Admins and the jobs' own credential are not checked;
- * requests that name no existing resource (creating one, searching) get the workspace role's
- * answer alone.
+ * requests that name no existing resource (creating one) get the workspace role's answer alone.
+ * Searches are not refused: they answer with what the caller may read (RequestContext.visible),
+ * and a run search drops the experiments it may not read, as MLflow's does.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../access/authenticator.ts';
@@ -14,6 +15,7 @@ import type { Db } from '../store/db.ts';
 import { StratusError } from '../util/errors.ts';
 import { requestArgs } from './mlflow/request.ts';
 
+const SEARCHES = /\/(experiments|runs|registered-models|model-versions)\/search$/;
 const DELETES = /\/(experiments|runs|registered-models|model-versions)\/delete$/;
 
 function needOf(url: string, action: Action): Need {
@@ -63,7 +65,7 @@ export function mlflowPermissionCheck(db: Db, permissions: MlflowPermissions) {
   return async (req: FastifyRequest, principal: Principal, action: Action): Promise<void> => {
     if (principal.admin) return;
     const url = (req.routeOptions.url ?? '').replace(/^\/ajax-api\//, '/api/');
-    if (!url.startsWith('/api/2.0/mlflow/')) return;
+    if (!url.startsWith('/api/2.0/mlflow/') || SEARCHES.test(url)) return;
     const args = requestArgs(req) as Record<string, unknown>;
     const need = needOf(url, action);
     const targets: [ResourceType, string][] = [];

@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.ts';
+import type { RowFilter } from '../store/row-filter.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
 import { mlflowArtifactsPath, storeSegments, validateArtifactLocation } from '../artifacts/uri-policy.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString } from './filter.ts';
@@ -165,7 +166,8 @@ export class ExperimentService {
     });
   }
 
-  async search(opts: { filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string; viewType?: ViewType }) {
+  /** `visible` keeps only the experiments a caller may read (the rest are not counted or paged over). */
+  async search(opts: { filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string; viewType?: ViewType; visible?: RowFilter }) {
     const max = validateMaxResults(opts.maxResults, 1000);
     const offset = decodePageToken(opts.pageToken);
     const where: string[] = [];
@@ -196,6 +198,11 @@ export class ExperimentService {
       } else {
         throw invalid(`Invalid attribute key '${c.key}' in experiment filter. Use name, creation_time, last_update_time or tags.<key>.`);
       }
+    }
+    if (opts.visible) {
+      const v = opts.visible('e.experiment_id');
+      where.push(v.sql);
+      params.push(...v.params);
     }
     const order: string[] = [];
     for (const term of opts.orderBy ?? []) {

@@ -1,6 +1,7 @@
 /** The model registry: registered models, versions, stages, tags and aliases. */
 import { currentActor } from '../util/actor.ts';
 import type { Db } from '../store/db.ts';
+import type { RowFilter } from '../store/row-filter.ts';
 import { alreadyExists, invalid, isUniqueViolation, notFound } from '../util/errors.ts';
 import { mlflowArtifactsPath, storeSegments, validateModelSource } from '../artifacts/uri-policy.ts';
 import type { ExperimentService } from './experiments.ts';
@@ -220,7 +221,8 @@ export class RegistryService {
     });
   }
 
-  async searchModels(opts: { filter?: string; maxResults?: number; orderBy?: string[]; pageToken?: string }) {
+  /** `visible` keeps only the models a caller may read, by name. */
+  async searchModels(opts: { filter?: string; maxResults?: number; orderBy?: string[]; pageToken?: string; visible?: RowFilter }) {
     const max = validateMaxResults(opts.maxResults, 100, 1000);
     const offset = decodePageToken(opts.pageToken);
     const where: string[] = ['1 = 1'];
@@ -238,6 +240,11 @@ export class RegistryService {
       } else {
         throw invalid(`Invalid filter key '${c.key}' for registered models. Use name or tags.<key>.`);
       }
+    }
+    if (opts.visible) {
+      const v = opts.visible('rm.name');
+      where.push(v.sql);
+      params.push(...v.params);
     }
     const order = (opts.orderBy ?? []).map((term) => {
       const o = parseOrderBy(term);
@@ -426,7 +433,8 @@ export class RegistryService {
     return row.storage_location || row.source || '';
   }
 
-  async searchVersions(opts: { filter?: string; maxResults?: number; orderBy?: string[]; pageToken?: string }) {
+  /** `visible` keeps only the versions of models a caller may read, by the model's name. */
+  async searchVersions(opts: { filter?: string; maxResults?: number; orderBy?: string[]; pageToken?: string; visible?: RowFilter }) {
     const max = validateMaxResults(opts.maxResults, 10_000, 200_000);
     const offset = decodePageToken(opts.pageToken);
     const where: string[] = ['mv.current_stage <> ?'];
@@ -448,6 +456,11 @@ export class RegistryService {
       } else {
         throw invalid(`Invalid filter key '${c.key}' for model versions. Use name, run_id, source_path, version_number or tags.<key>.`);
       }
+    }
+    if (opts.visible) {
+      const v = opts.visible('mv.name');
+      where.push(v.sql);
+      params.push(...v.params);
     }
     const order = (opts.orderBy ?? []).map((term) => {
       const o = parseOrderBy(term);

@@ -1,5 +1,6 @@
 /** SearchRuns: MLflow's filter grammar and order_by translated to one SQL query per page. */
 import type { Db } from '../store/db.ts';
+import type { RowFilter, SqlPart } from '../store/row-filter.ts';
 import { invalid } from '../util/errors.ts';
 import { comparison, decodePageToken, encodePageToken, parseFilter, parseOrderBy, requireNumeric, requireString, type Clause } from './filter.ts';
 import type { RunService } from './runs.ts';
@@ -15,7 +16,6 @@ const NUMERIC_ATTRIBUTES: Record<string, string> = {
 };
 const DATASET_FIELDS: Record<string, string> = { name: 'd.name', digest: 'd.digest' };
 
-type SqlPart = { sql: string; params: (string | number)[] };
 
 function clauseSql(c: Clause): SqlPart {
   switch (c.entity) {
@@ -75,6 +75,8 @@ export interface SearchRunsOptions {
   pageToken?: string;
   /** Cancels the search on the database when it fires. */
   signal?: AbortSignal;
+  /** Only runs of the experiments this lets through (what the caller may read). */
+  visibleExperiments?: RowFilter;
 }
 
 export async function searchRuns(db: Db, runs: RunService, opts: SearchRunsOptions): Promise<{ runs: Run[]; next_page_token?: string }> {
@@ -115,6 +117,8 @@ export async function searchRuns(db: Db, runs: RunService, opts: SearchRunsOptio
     { sql: `r.experiment_id IN (${placeholders(experimentIds.length)})`, params: experimentIds },
     { sql: `r.lifecycle_stage IN (${placeholders(stages.length)})`, params: stages },
     ...parseFilter(opts.filter).map(clauseSql),
+    // Experiments the caller may not read are dropped, as MLflow's auth app drops their ids.
+    ...(opts.visibleExperiments ? [opts.visibleExperiments('r.experiment_id')] : []),
   ];
   // Sort only ids, then load the page's runs: the sort carries one column, not the whole row.
   const sql =

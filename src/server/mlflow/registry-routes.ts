@@ -1,15 +1,17 @@
 /** MLflow model registry REST routes. */
 import type { Workspace } from '../../workspace.ts';
 import { bool, compact, int, keyValues, str, stringList } from './request.ts';
-import type { Route } from './tracking-routes.ts';
+import type { RequestContext, Route } from './tracking-routes.ts';
 
 export function registryRoutes(ws: Workspace): Route[] {
   const r = ws.registry;
-  const searchModels = async (a: Record<string, unknown>) => compact(await r.searchModels({
+  const searchModels = async (a: Record<string, unknown>, ctx: RequestContext) => compact(await r.searchModels({
     filter: str(a, 'filter'), maxResults: int(a, 'max_results'), orderBy: stringList(a, 'order_by'), pageToken: str(a, 'page_token'),
+    visible: ctx.visible('registered_model'),
   }));
-  const searchVersions = async (a: Record<string, unknown>) => compact(await r.searchVersions({
+  const searchVersions = async (a: Record<string, unknown>, ctx: RequestContext) => compact(await r.searchVersions({
     filter: str(a, 'filter'), maxResults: int(a, 'max_results'), orderBy: stringList(a, 'order_by'), pageToken: str(a, 'page_token'),
+    visible: ctx.visible('registered_model'),
   }));
   const latest = async (a: Record<string, unknown>) => ({ model_versions: await r.latestVersions(str(a, 'name', true), stringList(a, 'stages')) });
   return [

@@ -6,9 +6,17 @@ import { assertSafeRelativePath, mlflowArtifactsPath } from '../../artifacts/uri
 import { invalid } from '../../util/errors.ts';
 import { compact, int, INTEGER_DIGITS, keyValues, list, runId, shown, str, stringList, toDouble, viewType, type Args } from './request.ts';
 import type { MetricInput } from '../../tracking/runs.ts';
+import type { ResourceType } from '../../access/mlflow-permissions.ts';
+import type { RowFilter } from '../../store/row-filter.ts';
 
-/** What a handler may ask of its request besides its fields: a signal that fires if the client goes away. */
-export interface RequestContext { clientGone(): AbortSignal }
+/**
+ * What a handler may ask of its request besides its fields: a signal that fires if the client goes
+ * away, and what of a resource type its caller may see (undefined: everything).
+ */
+export interface RequestContext {
+  clientGone(): AbortSignal;
+  visible(type: ResourceType): RowFilter | undefined;
+}
 type Handler = (args: Args, ctx: RequestContext) => Promise<unknown>;
 export type Route = [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, handler: Handler];
 
@@ -38,8 +46,8 @@ export function trackingRoutes(ws: Workspace): Route[] {
     })],
     ['GET', '/experiments/get', async (a) => ({ experiment: await experiments.get(str(a, 'experiment_id', true)) })],
     ['GET', '/experiments/get-by-name', async (a) => ({ experiment: await experiments.getByName(str(a, 'experiment_name', true)) })],
-    ['POST', '/experiments/search', (a) => searchExperiments(a)],
-    ['GET', '/experiments/search', (a) => searchExperiments(a)],
+    ['POST', '/experiments/search', searchExperiments],
+    ['GET', '/experiments/search', searchExperiments],
     ['POST', '/experiments/update', async (a) => {
       await experiments.rename(str(a, 'experiment_id', true), str(a, 'new_name', true));
       return {};
@@ -85,6 +93,7 @@ export function trackingRoutes(ws: Workspace): Route[] {
     // A search can be the most expensive query a client asks for: it stops when its client goes away.
     ['POST', '/runs/search', async (a, ctx) => compact(await searchRuns(ws.db, runs, {
       signal: ctx.clientGone(),
+      visibleExperiments: ctx.visible('experiment'),
       experimentIds: stringList(a, 'experiment_ids'),
       filter: str(a, 'filter'),
       viewType: viewType(a, 'run_view_type'),
@@ -202,13 +211,14 @@ export function trackingRoutes(ws: Workspace): Route[] {
     }],
   ];
 
-  async function searchExperiments(a: Args) {
+  async function searchExperiments(a: Args, ctx: RequestContext) {
     return compact(await experiments.search({
       filter: str(a, 'filter'),
       orderBy: stringList(a, 'order_by'),
       maxResults: int(a, 'max_results'),
       pageToken: str(a, 'page_token'),
       viewType: viewType(a, 'view_type'),
+      visible: ctx.visible('experiment'),
     }));
   }
 
