@@ -7,8 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { runCli, startServer, tempDir } from './helpers.ts';
+import { runCli, startServer, tempDir, waitComputeState } from './helpers.ts';
 import { StratusClient } from '../src/client/index.ts';
 import { listRoutes } from '../src/server/app.ts';
 import { actionFor } from '../src/server/route-actions.ts';
@@ -216,6 +218,47 @@ except Exception as e:
     // An Owner still sees everything.
     const all = await (await fetchAs(tokens.Owner, 'GET', '/api/2.0/mlflow/registered-models/search')).json() as { registered_models: { name: string }[] };
     assert.ok(all.registered_models.some((m) => m.name === 'secret-b'));
+  });
+
+  test('a compute instance is personal: only its user opens its Jupyter, and its kernels run with that user\'s own token', async () => {
+    const scientist = userOf('AzureML Data Scientist');
+    const ds = as(tokens['AzureML Data Scientist']!);
+    await assert.rejects(admin.computes.create({ name: 'nobodys-box', type: 'computeinstance', create_on_behalf_of: { user_object_id: 'nobody' } }), /no user 'nobody'/);
+    // A Data Scientist may not create computes (Azure's role): an admin creates one on their behalf.
+    await admin.computes.create({ name: 'ds-box', type: 'computeinstance', create_on_behalf_of: { user_object_id: scientist } });
+    const c = await waitComputeState(admin, 'ds-box', ['Running', 'Failed'], 900_000);
+    assert.equal(c.state, 'Running', c.state_reason);
+    assert.deepEqual(c.create_on_behalf_of, { user_object_id: scientist });
+    const status = (role: RoleName) => fetchAs(tokens[role], 'GET', '/compute-instances/ds-box/jupyter/api/status');
+    assert.equal((await status('AzureML Data Scientist')).status, 200);
+    for (const other of ['Contributor', 'Owner'] as const) {
+      const r = await status(other);
+      assert.equal(r.status, 403, other);
+      assert.match(await r.text(), new RegExp(`assigned to '${scientist}'`));
+    }
+    // Kernel WebSockets are refused to another user too.
+    const upgrade = (token: string) => new Promise<number>((resolve, reject) => {
+      const req = http.request(`${server.url}/compute-instances/ds-box/jupyter/api/events/subscribe`, {
+        headers: { Authorization: `Bearer ${token}`, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      });
+      req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode!); });
+      req.on('response', (res) => { res.resume(); resolve(res.statusCode!); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await upgrade(tokens.Contributor!), 403);
+    assert.equal(await upgrade(tokens['AzureML Data Scientist']!), 101);
+    // Jupyter, and so every kernel it starts, holds the user's own token, not a shared credential.
+    const row = await server.workspace.db.get<{ pid: number }>('SELECT pid FROM managed_computes WHERE name = ?', ['ds-box']);
+    const environ = fs.readFileSync(`/proc/${row!.pid}/environ`, 'utf8').split('\0');
+    const kernelToken = environ.find((e) => e.startsWith('MLFLOW_TRACKING_TOKEN='))!.slice('MLFLOW_TRACKING_TOKEN='.length);
+    const me = async () => fetchAs(kernelToken, 'GET', '/api/v1/auth/me');
+    assert.equal((await (await me()).json() as { username: string }).username, scientist);
+    // Stopping the instance revokes it.
+    await ds.computes.stop('ds-box');
+    await waitComputeState(admin, 'ds-box', ['Stopped'], 120_000);
+    assert.equal((await me()).status, 401);
+    await admin.computes.delete('ds-box');
   });
 
   test('jobs record who submitted them; stratus login saves a token; the audit log shows writes and denials, never a password', async () => {

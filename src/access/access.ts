@@ -32,13 +32,31 @@ export class Access {
    * may, no more), revoked when the job ends. None for a job no user submitted.
    */
   async issueJobToken(job: { name: string; created_by: string | null }): Promise<string | undefined> {
-    if (!job.created_by || !(await this.accounts.exists(job.created_by))) return undefined;
-    return String((await this.tokens.create(job.created_by, jobTokenName(job.name), 30)).token);
+    return job.created_by ? this.issueWorkToken(job.created_by, `job ${job.name}`) : undefined;
   }
 
   async releaseJobToken(job: { name: string; created_by: string | null }): Promise<void> {
-    if (!job.created_by) return;
-    if (await this.tokens.revokeNamed(job.created_by, jobTokenName(job.name))) for (const fn of this.revocationListeners) fn();
+    if (job.created_by) await this.releaseWorkToken(job.created_by, `job ${job.name}`);
+  }
+
+  /** A personal compute's kernels run with its user's own token while it runs. */
+  issueComputeToken(compute: string, user: string): Promise<string | undefined> {
+    return this.issueWorkToken(user, `compute instance ${compute}`);
+  }
+
+  releaseComputeToken(compute: string, user: string): Promise<void> {
+    return this.releaseWorkToken(user, `compute instance ${compute}`);
+  }
+
+  /** A token a user's work (a job, a compute) runs with: any earlier one of the same name is revoked first. */
+  private async issueWorkToken(user: string, name: string): Promise<string | undefined> {
+    if (!(await this.accounts.exists(user))) return undefined;
+    await this.releaseWorkToken(user, name);
+    return String((await this.tokens.create(user, name.slice(0, 100), 30)).token);
+  }
+
+  private async releaseWorkToken(user: string, name: string): Promise<void> {
+    if (await this.tokens.revokeNamed(user, name.slice(0, 100))) for (const fn of this.revocationListeners) fn();
   }
 
   private revocationListeners: (() => void)[] = [];
@@ -59,7 +77,6 @@ export class Access {
   }
 }
 
-const jobTokenName = (job: string) => `job ${job}`.slice(0, 100);
 
 /** STRATUS_MLFLOW_DEFAULT_PERMISSION, else EDIT (workspace roles already keep Readers read-only). */
 export function defaultPermissionFrom(env: NodeJS.ProcessEnv): PermissionName {

@@ -81,7 +81,11 @@ export class ComputeService {
     return { ...c, provisioning_state: 'Succeeded', ...instance };
   }
 
-  async create(c: z.infer<typeof CreateCompute>): Promise<Record<string, unknown>> {
+  /**
+   * `assignee`: the user a compute instance is assigned to (create_on_behalf_of, resolved by the
+   * caller); without it, its creator. Only that user opens its Jupyter, and its kernels run as them.
+   */
+  async create(c: z.infer<typeof CreateCompute>, assignee?: string): Promise<Record<string, unknown>> {
     if (!/^[A-Za-z][\w-]{1,31}$/.test(c.name ?? '')) throw invalid(`Invalid compute name '${c.name}': 2-32 letters, digits, '-' or '_', starting with a letter.`);
     const type = c.type ?? 'amlcompute';
     const instance = type === 'computeinstance';
@@ -89,10 +93,10 @@ export class ComputeService {
     const max = instance ? 1 : c.max_instances ?? (type === 'spark' ? 2 : 1);
     if (!Number.isInteger(max) || max < 1 || max > 64) throw invalid(`Invalid max_instances ${max}: give a whole number from 1 to 64.`);
     const fits: Record<string, string[]> = {
-      computeinstance: ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'],
+      computeinstance: ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', 'create_on_behalf_of'],
       spark: ['idle_time_before_shutdown_minutes', 'schedules', ...SPARK_ONLY],
     };
-    const misplaced = ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', ...SPARK_ONLY]
+    const misplaced = ['idle_time_before_shutdown_minutes', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', 'create_on_behalf_of', ...SPARK_ONLY]
       .filter((k) => c[k as keyof typeof c] !== undefined && !(fits[type] ?? []).includes(k));
     if (misplaced.length) throw invalid(`${misplaced.join(', ')} ${misplaced.length === 1 ? 'does' : 'do'} not apply to a ${type} compute.`);
     if (type === 'spark') checkSparkSettings(c);
@@ -106,8 +110,9 @@ export class ComputeService {
     });
     if (MANAGED_TYPES.includes(type)) {
       try {
-        const { name: _n, type: _t, max_instances: _m, description: _d, tags: _g, ...settings } = c;
-        await this.managed.create(c.name, type, settings);
+        const { name: _n, type: _t, max_instances: _m, description: _d, tags: _g, create_on_behalf_of: _o, ...settings } = c;
+        const assigned = instance ? assignee ?? currentActor() : undefined;
+        await this.managed.create(c.name, type, assigned ? { ...settings, assigned_user: assigned } : settings);
       } catch (err) {
         await this.db.run('DELETE FROM computes WHERE name = ?', [c.name]);
         throw err;

@@ -61,7 +61,7 @@ export class JupyterRuntime implements ComputeRuntime {
     const built = await this.environment(settings, b.log);
     const ipython = path.join(b.dir, 'state', 'ipython');
     const env = childEnv({
-      MLFLOW_TRACKING_URI: b.ctx.trackingUri, ...b.ctx.trackingEnv, STRATUS_COMPUTE_NAME: b.name, STRATUS_SHARE_ROOT: this.shareDir, IPYTHONDIR: ipython,
+      MLFLOW_TRACKING_URI: b.ctx.trackingUri, ...b.trackingEnv, STRATUS_COMPUTE_NAME: b.name, STRATUS_SHARE_ROOT: this.shareDir, IPYTHONDIR: ipython,
       JUPYTER_PATH: this.sharedKernels,
     });
     const scripts = settings.setup_scripts ?? {};
@@ -104,6 +104,8 @@ export class JupyterRuntime implements ComputeRuntime {
     return {
       size: settings.size ?? 'local',
       kernel_idle_timeout_minutes: settings.kernel_idle_timeout_minutes ?? DEFAULT_KERNEL_CULL_MINUTES,
+      // Personal: only this user opens it, and its kernels run as them.
+      ...(s.assigned_user ? { create_on_behalf_of: { user_object_id: s.assigned_user } } : {}),
       environment: settings.environment ?? 'stratus-notebook (Jupyter, ipykernel, MLflow, scikit-learn, pandas, matplotlib)',
       setup_scripts: settings.setup_scripts && Object.fromEntries(Object.entries(settings.setup_scripts).map(([k, v]) => [k, { command: v?.command, timeout_minutes: v?.timeout_minutes, script: v?.script ? `${v.script.length} characters` : undefined }])),
       services: row.state === 'Running' ? [

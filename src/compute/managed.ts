@@ -20,6 +20,8 @@ export type ManagedState = 'Creating' | 'Starting' | 'Running' | 'Stopping' | 'S
 /** What every managed compute's settings may say; each runtime reads its own fields too. */
 export interface ManagedSettings {
   idle_time_before_shutdown_minutes?: number;
+  /** A personal compute's user (compute instances): only they use it, and its code runs as them. */
+  assigned_user?: string;
   schedules?: { compute_start_stop: { action: 'start' | 'stop'; trigger: Record<string, unknown>; state?: 'enabled' | 'disabled' }[] };
   [key: string]: unknown;
 }
@@ -37,6 +39,11 @@ export interface ManagedContext {
   /** The tracking URI and credentials the compute's code logs to MLflow with. */
   trackingUri: string;
   trackingEnv: Record<string, string>;
+  /** With accounts: a compute assigned to a user runs with that user's own token, made at start and revoked at stop. */
+  personalCredentials?: {
+    issue(compute: string, user: string): Promise<Record<string, string> | undefined>;
+    release(compute: string, user: string): Promise<void>;
+  };
 }
 
 /** What a runtime gets to boot one compute. */
@@ -50,6 +57,8 @@ export interface Boot {
   /** True on the compute's first boot (creation-time setup runs then). */
   first: boolean;
   ctx: ManagedContext;
+  /** The credentials the compute's code logs to MLflow with: its user's own token, else the workspace's. */
+  trackingEnv: Record<string, string>;
   log(text: string): void;
 }
 
@@ -185,6 +194,11 @@ export class ManagedComputes {
   }
 
   /** A running compute's row (for the proxy and for jobs); anything else is a clear error. */
+  /** The user a personal compute is assigned to, if it is one. */
+  assignee(row: ManagedRow): string | undefined {
+    return (JSON.parse(row.settings) as ManagedSettings).assigned_user;
+  }
+
   async running(name: string): Promise<ManagedRow> {
     const row = await this.db.get<ManagedRow>('SELECT * FROM managed_computes WHERE name = ?', [name]);
     if (!row) throw notFound(`Compute '${name}' does not exist. List them with: stratus compute list`);
@@ -276,9 +290,11 @@ export class ManagedComputes {
     const marker = `${this.workspaceId}/${name}/${crypto.randomBytes(6).toString('hex')}`;
     // Recorded before anything starts, so a crash half-way still leaves the processes findable.
     await this.setState(name, row.state, null, { marker });
+    const settings = JSON.parse(row.settings) as ManagedSettings;
     let booted: Booted;
     try {
-      booted = await this.runtime(row.type).boot({ name, settings: JSON.parse(row.settings) as ManagedSettings, dir, marker, first: !row.setup_done, ctx: this.ctx, log });
+      const own = settings.assigned_user ? await this.ctx.personalCredentials?.issue(name, settings.assigned_user) : undefined;
+      booted = await this.runtime(row.type).boot({ name, settings, dir, marker, first: !row.setup_done, ctx: this.ctx, trackingEnv: own ?? this.ctx.trackingEnv, log });
     } catch (err) {
       await stopMarked(undefined, marker, 2000);
       throw err;
@@ -295,6 +311,8 @@ export class ManagedComputes {
     await this.setState(name, keep ?? 'Stopping', null);
     if (row.marker) await stopMarked(row.pid ?? undefined, row.marker);
     this.runtime(row.type).halted?.(name);
+    const { assigned_user: user } = JSON.parse(row.settings) as ManagedSettings;
+    if (user) await this.ctx?.personalCredentials?.release(name, user).catch(() => undefined);
     await this.setState(name, keep ?? 'Stopped', keep ? null : reason, { pid: null, port: null, token: null, info: null, marker: null, started_at: null });
   }
 

@@ -155,10 +155,10 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   databricksRoutes(app, ws.databricks);
   // WebSockets arrive before any route: the proxy asks with what the upgrade carried.
   registerJupyterProxy(app, ws.computes.managed, async (credentials, cookies) => {
-    if (!enabled) return 'ok';
+    if (!enabled) return {};
     const session = cookie({ headers: { cookie: cookies } }, SESSION_COOKIE);
     const p = credentials ? await authn.fromHeader(credentials).catch(() => undefined) : session ? await authn.fromSession(session).catch(() => undefined) : undefined;
-    return !p ? 'unauthenticated' : rolesAllow(p.roles, { area: 'notebooks', verb: 'execute' }) ? 'ok' : 'forbidden';
+    return !p ? 'unauthenticated' : rolesAllow(p.roles, { area: 'notebooks', verb: 'execute' }) ? { user: p.name } : 'forbidden';
   });
   registerSparkUiProxy(app, ws.computes.managed);
   return app;

@@ -24,7 +24,10 @@ export function forwardHeaders(headers: http.IncomingHttpHeaders, host: string, 
  */
 export function proxyProblem(upstream: string): (err: unknown) => { status: number; body: string } {
   return (err) => {
-    if (err instanceof StratusError) return { status: err.code === 'RESOURCE_DOES_NOT_EXIST' ? 404 : 409, body: JSON.stringify({ error_code: err.code, message: err.message }) };
+    if (err instanceof StratusError) {
+      const status = err.code === 'RESOURCE_DOES_NOT_EXIST' ? 404 : err.code === 'PERMISSION_DENIED' ? 403 : 409;
+      return { status, body: JSON.stringify({ error_code: err.code, message: err.message }) };
+    }
     return { status: 502, body: JSON.stringify({ error_code: 'BAD_GATEWAY', message: `${upstream} did not answer: ${(err as Error).message}` }) };
   };
 }

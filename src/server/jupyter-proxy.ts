@@ -4,7 +4,8 @@
  * authentication. Clients send the workspace token as Jupyter clients send theirs
  * (`Authorization: token …`, `Bearer`, Basic, or `?token=` where a browser WebSocket cannot send
  * headers); the proxy replaces it with the instance's own Jupyter token, which never leaves the
- * server. Bodies and WebSocket frames are piped, never buffered or parsed.
+ * server. Bodies and WebSocket frames are piped, never buffered or parsed. A compute instance is
+ * personal, as in Azure ML: with accounts, only the user it is assigned to gets through.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -30,13 +31,22 @@ function withoutToken(query: string | undefined): { query: string; token?: strin
   return { query: rest ? `?${rest}` : '', token };
 }
 
-/** Whether credentials (a header, or `Bearer <?token=>`, else the studio session's cookie) may use a Jupyter server: the workspace's access gate decides. */
-export type UpgradeCheck = (credentials: string | undefined, cookies: string | undefined) => Promise<'ok' | 'unauthenticated' | 'forbidden'>;
+/**
+ * Whether credentials (a header, or `Bearer <?token=>`, else the studio session's cookie) may use a
+ * Jupyter server: the workspace's access gate decides. Allowed: who the caller is (undefined on a
+ * server without accounts, where there is nobody to tell apart).
+ */
+export type UpgradeCheck = (credentials: string | undefined, cookies: string | undefined) => Promise<{ user?: string } | 'unauthenticated' | 'forbidden'>;
 
-/** Where a running compute instance's Jupyter listens, and with which token. */
-async function jupyterTarget(computes: ManagedComputes, name: string): Promise<{ port: number; token: string; baseUrl: string }> {
+/** Where a running compute instance's Jupyter listens, and with which token — for its own user only. */
+async function jupyterTarget(computes: ManagedComputes, name: string, caller: string | undefined): Promise<{ port: number; token: string; baseUrl: string }> {
   const row = await computes.running(name);
   if (row.type !== 'computeinstance' || !row.token) throw new StratusError('INVALID_PARAMETER_VALUE', `Compute '${name}' is not a compute instance: it has no Jupyter.`);
+  const assignee = computes.assignee(row);
+  if (caller !== undefined && assignee !== undefined && caller !== assignee) {
+    throw new StratusError('PERMISSION_DENIED', `Compute instance '${name}' is assigned to '${assignee}': a compute instance is personal, so only its user opens its notebooks and kernels. `
+      + `Create your own: stratus compute create --name <name> --type computeinstance (an admin may create one on your behalf: create_on_behalf_of).`);
+  }
   return { port: Number(row.port), token: row.token, baseUrl: instanceBaseUrl(name) };
 }
 
@@ -76,7 +86,8 @@ async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: Ma
   const [, name, rest = '/', rawQuery] = m;
   let target;
   try {
-    target = await jupyterTarget(instances, name);
+    // Who asks: the access gate's principal; nobody to tell apart on a server without accounts.
+    target = await jupyterTarget(instances, name, req.principal && req.principal.via !== 'open' ? req.principal.name : undefined);
   } catch (err) {
     const p = problem(err);
     reply.status(p.status).type('application/json').send(p.body);
@@ -117,7 +128,7 @@ async function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buf
   if (!m) return refuse(socket, 404, 'WebSockets are served only under /compute-instances/<name>/jupyter/.');
   let target;
   try {
-    target = await jupyterTarget(instances, m[1]);
+    target = await jupyterTarget(instances, m[1], verdict.user);
   } catch (err) {
     const p = problem(err);
     return refuse(socket, p.status, JSON.parse(p.body).message);

@@ -114,6 +114,13 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   await workspace.schedules.start();
   await workspace.computes.managed.start({
     publicUrl: `http://${advertisedHost(opts.host)}:${port}`, trackingUri: `http://${jobHost}:${port}`, trackingEnv: jobCredentials(opts.auth, jobsSecret),
+    personalCredentials: authEnabled(opts.auth) ? {
+      issue: async (compute, user) => {
+        const token = await workspace.access.issueComputeToken(compute, user);
+        return token ? { MLFLOW_TRACKING_TOKEN: token } : undefined;
+      },
+      release: (compute, user) => workspace.access.releaseComputeToken(compute, user),
+    } : undefined,
   });
   return {
     app,

@@ -71,4 +71,6 @@ export const CreateCompute = z.strictObject({
   master_url: z.string().max(300).optional(),
   master_web_ui: z.string().regex(/^https?:\/\/[^\s/]+\/?$/, 'the master web UI\'s address, e.g. http://10.0.0.4:8080').optional(),
   setup_scripts: z.strictObject({ creation_script: SetupScript.optional(), startup_script: SetupScript.optional() }).optional(),
+  /** computeinstance: the user it is assigned to (a user name here; Azure's tenant id is not needed). Default: its creator. */
+  create_on_behalf_of: z.strictObject({ user_object_id: z.string().min(1).max(200), user_tenant_id: z.string().max(200).optional() }).optional(),
 });

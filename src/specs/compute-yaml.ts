@@ -15,7 +15,7 @@ type ComputeBody = z.input<typeof CreateCompute>;
 const COMMON = ['$schema', 'name', 'type', 'description', 'tags', 'size', 'location'];
 const POOL_KEYS = [...COMMON, 'min_instances', 'max_instances', 'idle_time_before_scale_down', 'tier'];
 const SPARK_KEYS = [...COMMON, 'workers', 'worker_cores', 'worker_memory', 'spark_conf', 'idle_time_before_shutdown_minutes', 'schedules', 'max_instances', 'master_host', 'master_url', 'master_web_ui'];
-const INSTANCE_KEYS = [...COMMON, 'idle_time_before_shutdown_minutes', 'idle_time_before_shutdown', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment'];
+const INSTANCE_KEYS = [...COMMON, 'idle_time_before_shutdown_minutes', 'idle_time_before_shutdown', 'kernel_idle_timeout_minutes', 'schedules', 'setup_scripts', 'environment', 'create_on_behalf_of'];
 
 const NOT_APPLIED: Record<string, string> = {
   ssh_public_access_enabled: 'Jupyter is reached through the workspace, not over SSH',
@@ -25,7 +25,6 @@ const NOT_APPLIED: Record<string, string> = {
   network_settings: 'compute runs on this host, on 127.0.0.1',
   enable_node_public_ip: 'compute runs on this host, on 127.0.0.1',
   identity: 'compute runs as the workspace\'s own user',
-  create_on_behalf_of: 'compute runs as the workspace\'s own user',
   enable_sso: 'the workspace\'s own authentication is used',
   enable_root_access: 'compute runs as the workspace\'s own user',
   custom_applications: 'only Jupyter and JupyterLab are served',
@@ -74,6 +73,12 @@ export function readComputeYaml(file: string): { body: ComputeBody; warnings: st
   if (idle !== undefined) body.idle_time_before_shutdown_minutes = Number(idle);
   if (d.environment !== undefined) body.environment = String(d.environment);
   if (d.kernel_idle_timeout_minutes !== undefined) body.kernel_idle_timeout_minutes = Number(d.kernel_idle_timeout_minutes);
+  if (d.create_on_behalf_of !== undefined) {
+    warnings.push(...src.checkKeys(['create_on_behalf_of'], d.create_on_behalf_of, ['user_object_id'], { user_tenant_id: 'one workspace has one set of users' }));
+    const onBehalf = d.create_on_behalf_of as { user_object_id?: unknown };
+    if (typeof onBehalf.user_object_id !== 'string') throw src.error(['create_on_behalf_of', 'user_object_id'], 'expected the name of the user the instance is assigned to.');
+    body.create_on_behalf_of = { user_object_id: onBehalf.user_object_id };
+  }
   if (d.schedules !== undefined) {
     warnings.push(...src.checkKeys(['schedules'], d.schedules, ['compute_start_stop']));
     const list = (d.schedules as { compute_start_stop?: unknown }).compute_start_stop;

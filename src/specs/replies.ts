@@ -191,6 +191,8 @@ export const ComputeReply = z.looseObject({
   idle_time_before_shutdown_minutes: z.number().optional(),
   idle_time_before_shutdown: z.string().optional(),
   kernel_idle_timeout_minutes: z.number().optional(),
+  /** A compute instance's user: only they open it, and its kernels run as them. */
+  create_on_behalf_of: z.object({ user_object_id: z.string() }).optional(),
   environment: z.string().optional(),
   /** Where a running instance's Jupyter and JupyterLab are, as Azure ML lists them. */
   services: z.array(z.object({ display_name: z.string(), endpoint_uri: z.string() })).optional(),

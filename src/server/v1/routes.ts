@@ -47,13 +47,22 @@ async function selfUser(ws: Workspace): Promise<string> {
   return name;
 }
 
+/** The user a compute instance is created for (create_on_behalf_of.user_object_id names one), if any. */
+async function onBehalfOf(ws: Workspace, given: { user_object_id: string } | undefined): Promise<string | undefined> {
+  if (!given) return undefined;
+  if (!(await ws.access.accounts.exists(given.user_object_id))) {
+    throw invalid(`create_on_behalf_of.user_object_id: there is no user '${given.user_object_id}' to assign the instance to. List them with: stratus user list`);
+  }
+  return given.user_object_id;
+}
+
 export function v1Handlers(ws: Workspace): V1Handlers {
   const e = ws.endpoints;
   const s = ws.schedules;
   return {
     computes: {
       list: async () => ({ value: await ws.computes.showAll() }),
-      create: async ({ body }) => ws.computes.create(body),
+      create: async ({ body }) => ws.computes.create(body, await onBehalfOf(ws, body.create_on_behalf_of)),
       get: async ({ params }) => ws.computes.show(params.name),
       delete: async ({ params }) => emptyAfter(ws.computes.delete(params.name)),
       start: async ({ params }) => ws.computes.lifecycle(params.name, 'start'),
