@@ -11,7 +11,7 @@ import { invalid } from '../util/errors.ts';
 import type { CommandRunner, TrackingTarget } from './command-runner.ts';
 import { jobJson } from './job-json.ts';
 import type { InputSources } from './input-sources.ts';
-import type { ChildPlacement, JobRow, JobStore } from './job-store.ts';
+import type { ChildPlacement, JobListOptions, JobRow, JobStore } from './job-store.ts';
 import type { JobSpec } from '../specs/command-job.ts';
 import { isTerminal } from '../specs/job-status.ts';
 
@@ -100,7 +100,7 @@ export class JobService {
     return this.toJson(await this.store.get(name));
   }
 
-  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string; createdBy?: string } = {}): Promise<Record<string, unknown>[]> {
+  async list(opts: JobListOptions = {}): Promise<Record<string, unknown>[]> {
     return Promise.all((await this.store.list(opts)).map((r) => this.toJson(r)));
   }
 

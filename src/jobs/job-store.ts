@@ -16,6 +16,9 @@ import { jobOutputFolder } from '../artifacts/layout.ts';
 import type { JobSpec } from '../specs/command-job.ts';
 
 /** Job types that run as one process on a compute (the command runner's); the others are graphs of jobs. */
+
+export interface JobListOptions { status?: string; maxResults?: number; parent?: string; compute?: string; createdBy?: string; tag?: { key: string; value: string } }
+
 export const PROCESS_TYPES = ['command', 'spark', 'automl'];
 const PROCESS_TYPES_SQL = PROCESS_TYPES.map((t) => `'${t}'`).join(', ');
 
@@ -190,12 +193,17 @@ export class JobStore {
     return Number(row!.n);
   }
 
-  /** Top-level jobs, newest first; the steps/trials of `parent` (as `az ml job list --parent-job-name`); or the jobs of a compute. */
-  async list(opts: { status?: string; maxResults?: number; parent?: string; compute?: string; createdBy?: string } = {}): Promise<JobRow[]> {
+  /**
+   * Top-level jobs, newest first; the steps/trials of `parent` (as `az ml job list --parent-job-name`); or the jobs of a compute.
+   * `tag`: only jobs whose run carries that tag (the database filters, so the newest matches are found however many jobs there are).
+   */
+  async list(opts: JobListOptions = {}): Promise<JobRow[]> {
     // A compute's view lists the command jobs it runs, steps and trials included.
     const where = [opts.compute ? `compute = ? AND type IN (${PROCESS_TYPES_SQL})` : opts.parent ? 'parent_job = ?' : 'parent_job IS NULL',
-      ...(opts.status ? ['status = ?'] : []), ...(opts.createdBy ? ['created_by = ?'] : [])];
-    const args = [...(opts.compute ? [opts.compute] : opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), ...(opts.createdBy ? [opts.createdBy] : []), opts.maxResults ?? 100];
+      ...(opts.status ? ['status = ?'] : []), ...(opts.createdBy ? ['created_by = ?'] : []),
+      ...(opts.tag ? ['EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = jobs.run_id AND t.key = ? AND t.value = ?)'] : [])];
+    const args = [...(opts.compute ? [opts.compute] : opts.parent ? [opts.parent] : []), ...(opts.status ? [opts.status] : []), ...(opts.createdBy ? [opts.createdBy] : []),
+      ...(opts.tag ? [opts.tag.key, opts.tag.value] : []), opts.maxResults ?? 100];
     return this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ?`, args);
   }
 

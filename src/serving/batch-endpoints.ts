@@ -21,7 +21,8 @@ interface DeploymentRow { endpoint: string; name: string; spec: string; created_
 /** What batch endpoints need of the job service: submit a job, list jobs. */
 export interface BatchJobs {
   submit(spec: Record<string, unknown>): Promise<Record<string, unknown>>;
-  list(opts: { maxResults?: number }): Promise<Record<string, unknown>[]>;
+  /** Newest first; `tag`: only jobs whose run carries it. */
+  list(opts: { maxResults?: number; tag?: { key: string; value: string } }): Promise<Record<string, unknown>[]>;
 }
 
 /** What a deployment names, found: a registered component (`azureml:<name>:<version>` or `@latest`), and a model's folder on disk. */
@@ -253,10 +254,10 @@ export class BatchEndpointService {
     };
   }
 
-  /** The batch scoring jobs of an endpoint, newest first (among the workspace's newest 10,000 jobs), each with its progress. */
+  /** The newest 1,000 batch scoring jobs of an endpoint, newest first, each with its progress. */
   async listJobs(endpoint: string) {
     await this.row(endpoint);
-    const jobs = (await this.jobs.list({ maxResults: 10_000 })).filter((j) => (j.tags as Record<string, string> | undefined)?.[ENDPOINT_TAG] === endpoint);
+    const jobs = await this.jobs.list({ tag: { key: ENDPOINT_TAG, value: endpoint }, maxResults: 1000 });
     return Promise.all(jobs.map(async (j) => ({ ...j, batch_progress: await this.progress(String((j.properties as Record<string, string>)['mlflow.run_id'])) })));
   }
 
