@@ -248,6 +248,17 @@ except Exception as e:
     });
     assert.equal(await upgrade(tokens.Contributor!), 403);
     assert.equal(await upgrade(tokens['AzureML Data Scientist']!), 101);
+    // Saves, renames and deletes through Jupyter's contents API are recorded as the user's, as the files API's are.
+    const contents = (method: string, file: string, body?: unknown) =>
+      fetchAs(tokens['AzureML Data Scientist'], method, `/compute-instances/ds-box/jupyter/api/contents/${file}`, body === undefined ? undefined : JSON.stringify(body));
+    const notebook = { type: 'notebook', format: 'json', content: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 } };
+    assert.equal((await contents('PUT', 'Users/ds%20notes.ipynb', notebook)).status, 201);
+    const authorOf = async (name: string) => (await admin.files.list('Users')).files.find((f) => f.path === name);
+    assert.equal((await authorOf('ds notes.ipynb'))?.created_by, scientist);
+    assert.equal((await contents('PATCH', 'Users/ds%20notes.ipynb', { path: 'Users/renamed.ipynb' })).status, 200);
+    assert.equal((await authorOf('renamed.ipynb'))?.modified_by, scientist);
+    assert.equal((await contents('DELETE', 'Users/renamed.ipynb')).status, 204);
+    assert.equal(await authorOf('renamed.ipynb'), undefined);
     // Jupyter, and so every kernel it starts, holds the user's own token, not a shared credential.
     const row = await server.workspace.db.get<{ pid: number }>('SELECT pid FROM managed_computes WHERE name = ?', ['ds-box']);
     const environ = fs.readFileSync(`/proc/${row!.pid}/environ`, 'utf8').split('\0');

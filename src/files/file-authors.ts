@@ -1,7 +1,7 @@
 /**
  * Who created and last changed each file of a file area through the workspace's API (the studio,
- * `stratus file …`): kept beside the files, by path, following renames and deletes. Files that
- * kernels or Jupyter write straight to disk have no entry.
+ * `stratus file …`, Jupyter's contents API through the workspace): kept beside the files, by path,
+ * following renames and deletes. Files that kernels write straight to disk have no entry.
  */
 import type { Db } from '../store/db.ts';
 

@@ -22,7 +22,7 @@ export interface FilesLabel { where: string; listHint: string }
 export class WorkspaceFiles {
   private store: LocalArtifactStore;
 
-  constructor(readonly root: string, private label: FilesLabel = { where: 'the share', listHint: 'stratus file list' }, private authors?: FileAuthors) {
+  constructor(readonly root: string, private label: FilesLabel = { where: 'the share', listHint: 'stratus file list' }, readonly authors?: FileAuthors) {
     this.store = new LocalArtifactStore(root);
   }
 

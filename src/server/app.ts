@@ -159,7 +159,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
     const session = cookie({ headers: { cookie: cookies } }, SESSION_COOKIE);
     const p = credentials ? await authn.fromHeader(credentials).catch(() => undefined) : session ? await authn.fromSession(session).catch(() => undefined) : undefined;
     return !p ? 'unauthenticated' : rolesAllow(p.roles, { area: 'notebooks', verb: 'execute' }) ? { user: p.name } : 'forbidden';
-  });
+  }, ws.files.authors);
   registerSparkUiProxy(app, ws.computes.managed);
   return app;
 }

@@ -41,6 +41,10 @@ export interface PipeTarget {
   rewriteHtml?: (page: string) => string;
   /** The upstream's cookies are its own business, not the client's. */
   dropCookies?: boolean;
+  /** Told the upstream's status once it answers; the answer goes on to the client when its promise settles. */
+  onStatus?: (status: number) => Promise<void> | void;
+  /** Sees each chunk of the request body as it goes upstream. */
+  onChunk?: (chunk: Buffer) => void;
   /** The reply when the upstream does not answer. */
   unreachable: (err: Error) => { status: number; body: string };
 }
@@ -49,6 +53,11 @@ export function pipeRequest(req: FastifyRequest, reply: FastifyReply, t: PipeTar
   reply.hijack();
   const res = reply.raw;
   const upstream = http.request({ host: t.host, port: t.port, method: req.method, path: t.path, headers: t.headers }, (up) => {
+    if (!t.onStatus) return answer(up);
+    up.pause();
+    void Promise.resolve(t.onStatus(up.statusCode ?? 502)).catch(() => undefined).then(() => answer(up));
+  });
+  const answer = (up: http.IncomingMessage) => {
     const headers = { ...up.headers };
     if (t.dropCookies) delete headers['set-cookie'];
     const html = String(headers['content-type'] ?? '').startsWith('text/html');
@@ -65,7 +74,7 @@ export function pipeRequest(req: FastifyRequest, reply: FastifyReply, t: PipeTar
       res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': body.length });
       res.end(body);
     });
-  });
+  };
   upstream.on('error', (err) => {
     if (!res.headersSent) {
       const p = t.unreachable(err);
@@ -75,6 +84,9 @@ export function pipeRequest(req: FastifyRequest, reply: FastifyReply, t: PipeTar
   });
   res.on('close', () => upstream.destroy());
   const body = req.body as NodeJS.ReadableStream | undefined;
-  if (body && typeof body.pipe === 'function') body.pipe(upstream);
-  else upstream.end();
+  if (body && typeof body.pipe === 'function') {
+    body.pipe(upstream);
+    // Only after pipe(): a listener added earlier would start the flow before upstream takes it.
+    if (t.onChunk) body.on('data', t.onChunk);
+  } else upstream.end();
 }

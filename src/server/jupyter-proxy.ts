@@ -16,6 +16,8 @@ import { instanceBaseUrl } from '../compute/jupyter-runtime.ts';
 import { StratusError } from '../util/errors.ts';
 import { QUERY_TOKEN_ROUTE } from './auth-gate.ts';
 import { forwardHeaders, pipeRequest, proxyProblem } from './http-pipe.ts';
+import { contentsAuthorship } from './jupyter-authorship.ts';
+import type { FileAuthors } from '../files/file-authors.ts';
 
 export const JUPYTER_PREFIX = '/compute-instances/';
 const PATH = /^\/compute-instances\/([A-Za-z][\w-]{1,31})\/jupyter(\/[^?#]*)?(\?.*)?$/;
@@ -60,7 +62,7 @@ function jupyterHeaders(headers: http.IncomingHttpHeaders, port: number, token: 
 
 const problem = proxyProblem("The instance's Jupyter server");
 
-export function registerJupyterProxy(app: FastifyInstance, instances: ManagedComputes, check: UpgradeCheck): void {
+export function registerJupyterProxy(app: FastifyInstance, instances: ManagedComputes, check: UpgradeCheck, authors?: FileAuthors): void {
   // Bodies pass through untouched: no parser reads them.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -69,7 +71,7 @@ export function registerJupyterProxy(app: FastifyInstance, instances: ManagedCom
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       url: `${JUPYTER_PREFIX}:name/jupyter/*`,
       config: QUERY_TOKEN_ROUTE,
-      handler: (req, reply) => proxyHttp(req, reply, instances),
+      handler: (req, reply) => proxyHttp(req, reply, instances, authors),
     });
   });
   app.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -77,7 +79,7 @@ export function registerJupyterProxy(app: FastifyInstance, instances: ManagedCom
   });
 }
 
-async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: ManagedComputes): Promise<void> {
+async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: ManagedComputes, authors: FileAuthors | undefined): Promise<void> {
   const m = PATH.exec(req.url);
   if (!m) {
     reply.status(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No compute instance path ${req.url.split('?')[0]}.` });
@@ -100,7 +102,10 @@ async function proxyHttp(req: FastifyRequest, reply: FastifyReply, instances: Ma
   const header = req.headers.authorization ?? '';
   const presented = /^(bearer|token)\s/i.test(header) ? header.replace(/^\S+\s+/, '') : queryToken ?? '';
   const clientToken = /^[\w.~+/=-]*$/.test(presented) ? presented : ''; // it goes into a page: nothing that could break out of a string
+  // Saves, renames and deletes through Jupyter are recorded as the files API's are (created_by/modified_by).
+  const watch = contentsAuthorship(req.method, rest, authors, req.principal?.name);
   pipeRequest(req, reply, {
+    ...watch,
     host: '127.0.0.1', port: target.port, path: `${target.baseUrl.slice(0, -1)}${rest}${query}`,
     headers: jupyterHeaders(req.headers, target.port, target.token),
     // Jupyter's own login cookie is no business of the client's.
