@@ -172,6 +172,7 @@ function InstanceView({ instance }: { instance: ComputeJson }) {
     <div>
       <Fields rows={[
         ['Type', 'compute instance (Jupyter)'], ['State', <Status value={state} />], ['Why', instance.state_reason], ['Size', instance.size],
+        ['Assigned to', instance.create_on_behalf_of?.user_object_id],
         ['Idle shutdown', instance.idle_time_before_shutdown_minutes ? `after ${instance.idle_time_before_shutdown_minutes} min without kernel activity` : 'never'],
         ['Environment', instance.environment], ['Last activity', instance.last_activity ? fmtTime(instance.last_activity) : undefined],
       ]} />

@@ -121,6 +121,10 @@ function NotebookEditor({ path }: { path: string }) {
 
   const computes = useData(() => client.computes.list(), [], 10_000);
   const instances = (computes.data?.value ?? []).filter((c) => c.type === 'computeinstance');
+  // A compute instance is personal: with accounts, only its user opens its kernels.
+  const me = useData(() => client.auth.me(), []);
+  const ownerOf = (c: (typeof instances)[number]) => c.create_on_behalf_of?.user_object_id;
+  const usable = (c: (typeof instances)[number]) => c.state === 'Running' && (!me.data?.auth_enabled || !ownerOf(c) || ownerOf(c) === me.data.username);
   const specs = useData(() => (instance ? kernelSpecs(serverSettings(instance, client.credentials, client.csrfToken)) : Promise.resolve([])), [instance]);
 
   useEffect(() => {
@@ -134,7 +138,7 @@ function NotebookEditor({ path }: { path: string }) {
     };
   }, [path]);
   useEffect(() => {
-    if (!instance && instances.some((c) => c.state === 'Running')) setInstance(instances.find((c) => c.state === 'Running')!.name);
+    if (!instance && instances.some(usable)) setInstance(instances.find(usable)!.name);
   }, [instances, instance]);
   useEffect(() => {
     if (!kernel && nb && specs.data?.length) setKernel(specs.data.find((s) => s.name === nb.metadata.kernelspec?.name)?.name ?? specs.data[0].name);
@@ -222,7 +226,7 @@ function NotebookEditor({ path }: { path: string }) {
         <label>Compute instance{' '}
           <select aria-label="compute instance" value={instance ?? ''} onChange={(e) => { setInstance(e.target.value); setKernel(undefined); }}>
             <option value="" disabled>choose…</option>
-            {instances.map((c) => <option key={c.name} value={c.name} disabled={c.state !== 'Running'}>{c.name} ({c.state})</option>)}
+            {instances.map((c) => <option key={c.name} value={c.name} disabled={!usable(c)}>{c.name} ({usable(c) || c.state !== 'Running' ? c.state : `assigned to ${ownerOf(c)}`})</option>)}
           </select>
         </label>
         <label>Kernel{' '}
