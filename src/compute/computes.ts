@@ -82,8 +82,9 @@ export class ComputeService {
   }
 
   /**
-   * `assignee`: the user a compute instance is assigned to (create_on_behalf_of, resolved by the
-   * caller); without it, its creator. Only that user opens its Jupyter, and its kernels run as them.
+   * `assignee`: the user a compute instance is assigned to (its creator, or create_on_behalf_of's
+   * user, resolved by the caller; none on a server without accounts). Only that user opens its
+   * Jupyter, and its kernels run as them.
    */
   async create(c: z.infer<typeof CreateCompute>, assignee?: string): Promise<Record<string, unknown>> {
     if (!/^[A-Za-z][\w-]{1,31}$/.test(c.name ?? '')) throw invalid(`Invalid compute name '${c.name}': 2-32 letters, digits, '-' or '_', starting with a letter.`);
@@ -111,8 +112,7 @@ export class ComputeService {
     if (MANAGED_TYPES.includes(type)) {
       try {
         const { name: _n, type: _t, max_instances: _m, description: _d, tags: _g, create_on_behalf_of: _o, ...settings } = c;
-        const assigned = instance ? assignee ?? currentActor() : undefined;
-        await this.managed.create(c.name, type, assigned ? { ...settings, assigned_user: assigned } : settings);
+        await this.managed.create(c.name, type, instance && assignee ? { ...settings, assigned_user: assignee } : settings);
       } catch (err) {
         await this.db.run('DELETE FROM computes WHERE name = ?', [c.name]);
         throw err;

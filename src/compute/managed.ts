@@ -193,12 +193,12 @@ export class ManagedComputes {
     this.activity.delete(name);
   }
 
-  /** A running compute's row (for the proxy and for jobs); anything else is a clear error. */
   /** The user a personal compute is assigned to, if it is one. */
   assignee(row: ManagedRow): string | undefined {
     return (JSON.parse(row.settings) as ManagedSettings).assigned_user;
   }
 
+  /** A running compute's row (for the proxy and for jobs); anything else is a clear error. */
   async running(name: string): Promise<ManagedRow> {
     const row = await this.db.get<ManagedRow>('SELECT * FROM managed_computes WHERE name = ?', [name]);
     if (!row) throw notFound(`Compute '${name}' does not exist. List them with: stratus compute list`);

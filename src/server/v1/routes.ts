@@ -47,9 +47,15 @@ async function selfUser(ws: Workspace): Promise<string> {
   return name;
 }
 
-/** The user a compute instance is created for (create_on_behalf_of.user_object_id names one), if any. */
-async function onBehalfOf(ws: Workspace, given: { user_object_id: string } | undefined): Promise<string | undefined> {
-  if (!given) return undefined;
+/**
+ * The user a compute instance is for: the one create_on_behalf_of.user_object_id names, else its
+ * creator when that is a user account (a server without accounts has nobody to assign it to).
+ */
+async function instanceUser(ws: Workspace, given: { user_object_id: string } | undefined): Promise<string | undefined> {
+  if (!given) {
+    const creator = currentActor();
+    return creator && (await ws.access.accounts.exists(creator)) ? creator : undefined;
+  }
   if (!(await ws.access.accounts.exists(given.user_object_id))) {
     throw invalid(`create_on_behalf_of.user_object_id: there is no user '${given.user_object_id}' to assign the instance to. List them with: stratus user list`);
   }
@@ -62,7 +68,7 @@ export function v1Handlers(ws: Workspace): V1Handlers {
   return {
     computes: {
       list: async () => ({ value: await ws.computes.showAll() }),
-      create: async ({ body }) => ws.computes.create(body, await onBehalfOf(ws, body.create_on_behalf_of)),
+      create: async ({ body }) => ws.computes.create(body, body.type === 'computeinstance' ? await instanceUser(ws, body.create_on_behalf_of) : undefined),
       get: async ({ params }) => ws.computes.show(params.name),
       delete: async ({ params }) => emptyAfter(ws.computes.delete(params.name)),
       start: async ({ params }) => ws.computes.lifecycle(params.name, 'start'),
