@@ -54,6 +54,8 @@ class Instance {
   constructor(file: string) {
     const thread = threadModule();
     this.worker = new Worker(thread.code, { eval: thread.eval, workerData: { file } });
+    // Like the server's own sockets, a deployment's threads never keep the process alive on their own.
+    this.worker.unref();
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (m: ThreadReply) => {
         if ('ready' in m) return m.ready ? resolve() : reject(new Error(m.error));
