@@ -171,26 +171,33 @@ print("can read", mlflow.get_experiment("${experimentId}").name)
     assert.deepEqual((await legacy.json() as Record<string, any>).experiment_permission, { experiment_id: experimentId, user_id: (await admin.users.show('bob')).id, permission: 'READ' });
   });
 
-  test('searches answer with what MLflow\'s permissions let the caller read, and pages stay full', async () => {
+  test('searches answer with what MLflow\'s permissions let the caller read, and pages stay full; bulk reads and the artifact proxy are checked', async () => {
     // Runs on the users and experiment the previous test made: alice-exp (bob: READ), and bob.
     const setup = await python(`
 import mlflow
 from mlflow import MlflowClient
 from mlflow.server import get_app_client
 c = MlflowClient()
+runs = {}
 for name in ["open-a", "secret-b", "open-c"]:
     mlflow.set_experiment(name)
     with mlflow.start_run() as run:
         mlflow.log_metric("m", 1.0)
+        mlflow.log_text("hello", "note.txt")
+    runs[name] = run.info
     c.create_registered_model(name)
     c.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
 auth = get_app_client("basic-auth", tracking_uri="${server.url}")
 auth.grant_user_permission("bob", "experiment", c.get_experiment_by_name("secret-b").experiment_id, "NO_PERMISSIONS")
 auth.grant_user_permission("bob", "registered_model", "secret-b", "NO_PERMISSIONS")
+for name in ["open-a", "secret-b"]:
+    print(name, runs[name].run_id, runs[name].artifact_uri)
 print(c.get_experiment_by_name("secret-b").experiment_id)
 `, { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: ADMIN_PASSWORD });
     assert.equal(setup.code, 0, setup.stderr.slice(-2000));
-    const secret = setup.stdout.trim().split('\n').pop()!;
+    const lines = setup.stdout.trim().split('\n');
+    const secret = lines.pop()!;
+    const runOf = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(' ').slice(1) as [string, string];
     const bob = await python(`
 import mlflow
 from mlflow import MlflowClient
@@ -215,6 +222,18 @@ except Exception as e:
     assert.match(bob.stdout, /models \['open-a', 'open-c'\]/);
     assert.match(bob.stdout, /versions \['open-a', 'open-c'\]/);
     assert.match(bob.stdout, /refused RestException/);
+    // Reads that name several runs need READ on every one's experiment.
+    const bobFetch = (url: string) => fetch(server.url + url, { headers: { Authorization: `Basic ${Buffer.from('bob:bob-password-1').toString('base64')}` } });
+    const [openRun, openUri] = runOf('open-a');
+    const [secretRun, secretUri] = runOf('secret-b');
+    assert.equal((await bobFetch(`/api/2.0/mlflow/metrics/get-history-bulk?run_id=${openRun}&metric_key=m`)).status, 200);
+    assert.equal((await bobFetch(`/api/2.0/mlflow/metrics/get-history-bulk?run_id=${openRun}&run_id=${secretRun}&metric_key=m`)).status, 403);
+    assert.equal((await bobFetch(`/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=${secretRun}&metric_key=m`)).status, 403);
+    // The artifact proxy: a path inside the experiment's folder is checked against the experiment.
+    const proxyPath = (uri: string) => uri.replace(/^mlflow-artifacts:\/+/, '');
+    assert.equal(await (await bobFetch(`/api/2.0/mlflow-artifacts/artifacts/${proxyPath(openUri)}/note.txt`)).text(), 'hello');
+    assert.equal((await bobFetch(`/api/2.0/mlflow-artifacts/artifacts/${proxyPath(secretUri)}/note.txt`)).status, 403);
+    assert.equal((await bobFetch(`/api/2.0/mlflow-artifacts/artifacts?path=${proxyPath(secretUri).split('/')[0]}`)).status, 403);
     // An Owner still sees everything.
     const all = await (await fetchAs(tokens.Owner, 'GET', '/api/2.0/mlflow/registered-models/search')).json() as { registered_models: { name: string }[] };
     assert.ok(all.registered_models.some((m) => m.name === 'secret-b'));

@@ -98,7 +98,7 @@ export async function buildApp(ws: Workspace, opts: AppOptions = {}): Promise<Fa
   const enabled = authEnabled(opts.auth);
   const authn = new Authenticator(ws.access.accounts, ws.access.tokens, opts.auth ?? {}, opts.jobsSecret ?? newKey());
   ws.access.onRevoke(() => authn.forget());
-  installAccessGate(app, { authn, audit: ws.access.audit, enabled, resourceCheck: mlflowPermissionCheck(ws.db, ws.access.permissions) });
+  installAccessGate(app, { authn, audit: ws.access.audit, enabled, resourceCheck: mlflowPermissionCheck(ws.db, ws.access.permissions, ws.experiments) });
   grantCreators(app, ws);
   /**
    * Whether a request carries a user's credentials that may score (the data planes, which also take
