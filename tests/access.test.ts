@@ -185,19 +185,20 @@ for name in ["open-a", "secret-b", "open-c"]:
         mlflow.log_metric("m", 1.0)
         mlflow.log_text("hello", "note.txt")
     runs[name] = run.info
+    runs[name].logged_model = mlflow.initialize_logged_model(name="lm").model_id
     c.create_registered_model(name)
     c.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
 auth = get_app_client("basic-auth", tracking_uri="${server.url}")
 auth.grant_user_permission("bob", "experiment", c.get_experiment_by_name("secret-b").experiment_id, "NO_PERMISSIONS")
 auth.grant_user_permission("bob", "registered_model", "secret-b", "NO_PERMISSIONS")
 for name in ["open-a", "secret-b"]:
-    print(name, runs[name].run_id, runs[name].artifact_uri)
+    print(name, runs[name].run_id, runs[name].artifact_uri, runs[name].logged_model)
 print(c.get_experiment_by_name("secret-b").experiment_id)
 `, { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: ADMIN_PASSWORD });
     assert.equal(setup.code, 0, setup.stderr.slice(-2000));
     const lines = setup.stdout.trim().split('\n');
     const secret = lines.pop()!;
-    const runOf = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(' ').slice(1) as [string, string];
+    const runOf = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(' ').slice(1) as [string, string, string];
     const bob = await python(`
 import mlflow
 from mlflow import MlflowClient
@@ -224,8 +225,10 @@ except Exception as e:
     assert.match(bob.stdout, /refused RestException/);
     // Reads that name several runs need READ on every one's experiment.
     const bobFetch = (url: string) => fetch(server.url + url, { headers: { Authorization: `Basic ${Buffer.from('bob:bob-password-1').toString('base64')}` } });
-    const [openRun, openUri] = runOf('open-a');
-    const [secretRun, secretUri] = runOf('secret-b');
+    const [openRun, openUri, openModel] = runOf('open-a');
+    const [secretRun, secretUri, secretModel] = runOf('secret-b');
+    assert.equal((await bobFetch(`/api/2.0/mlflow/logged-models/${openModel}`)).status, 200);
+    assert.equal((await bobFetch(`/api/2.0/mlflow/logged-models/${secretModel}`)).status, 403);
     assert.equal((await bobFetch(`/api/2.0/mlflow/metrics/get-history-bulk?run_id=${openRun}&metric_key=m`)).status, 200);
     assert.equal((await bobFetch(`/api/2.0/mlflow/metrics/get-history-bulk?run_id=${openRun}&run_id=${secretRun}&metric_key=m`)).status, 403);
     assert.equal((await bobFetch(`/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=${secretRun}&metric_key=m`)).status, 403);

@@ -1,7 +1,7 @@
 /**
  * MLflow's per-resource permissions on the tracking and registry routes, as MLflow's auth app
- * applies them: the experiment a request names (by experiment_id, a run's id, or the experiment's
- * name) or the registered model (by name) must grant the principal what the route does — READ to
+ * applies them: the experiment a request names (by experiment_id, a run's or logged model's id, or
+ * the experiment's name) or the registered model (by name) must grant the principal what the route does — READ to
  * read, EDIT to change, MANAGE to delete. Admins and the jobs' own credential are not checked;
  * requests that name no existing resource (creating one) get the workspace role's answer alone.
  * Searches are not refused: they answer with what the caller may read (RequestContext.visible),
@@ -62,6 +62,12 @@ async function experimentsOf(db: Db, experimentOfRun: ExperimentOfRun, args: Rec
   for (const run of new Set(runs)) {
     const experiment = await experimentOfRun(run);
     if (experiment !== undefined) ids.add(experiment);
+  }
+  // A logged model (MLflow 3) belongs to the experiment it was created in.
+  const model = one(args.model_id);
+  if (model !== undefined) {
+    const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM logged_models WHERE model_id = ?', [model]);
+    if (row) ids.add(String(row.experiment_id));
   }
   if (/\/experiments\/get-by-name$/.test(url) && one(args.experiment_name)) {
     const row = await db.get<{ experiment_id: number }>('SELECT experiment_id FROM experiments WHERE name = ?', [one(args.experiment_name)!]);
